@@ -1,0 +1,48 @@
+// swift-tools-version: 6.0
+// Ringmaster: an io_uring HTTP/1.1 server. The manifest is declarative: no side effects.
+import PackageDescription
+
+let package = Package(
+    name: "Ringmaster",
+    products: [
+        .library(name: "Ringmaster", targets: ["Ringmaster"]),
+        .library(name: "RingmasterHTTP", targets: ["RingmasterHTTP"]),
+        .executable(name: "ringmaster", targets: ["ringmaster"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // C shim over Debian's liburing 2.3 and libnuma: constants and inline helpers only, no policy.
+        .target(
+            name: "CURing",
+            linkerSettings: [.linkedLibrary("uring"), .linkedLibrary("numa")]
+        ),
+        // Pure, I/O-free HTTP/1.1: depends on nothing so the compiler keeps it pure.
+        .target(name: "RingmasterHTTP"),
+        .target(
+            name: "Ringmaster",
+            dependencies: [
+                "CURing", "RingmasterHTTP",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "ringmaster",
+            dependencies: [
+                "Ringmaster",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Test-only malloc interposer: counts heap allocations made by one chosen thread.
+        .target(name: "CMallocCounter", path: "Tests/CMallocCounter"),
+        .testTarget(name: "RingmasterHTTPTests", dependencies: ["RingmasterHTTP"]),
+        .testTarget(
+            name: "RingmasterTests",
+            dependencies: ["Ringmaster", "RingmasterHTTP", "CURing", "CMallocCounter"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

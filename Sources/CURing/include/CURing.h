@@ -1,0 +1,196 @@
+// CURing: the C shim between Swift and the kernel's io_uring (through Debian's liburing 2.3)
+// and libnuma. It holds constants newer than liburing 2.3 and static inline helpers for what
+// Swift cannot import (macros, unions, raw syscalls). No policy lives here.
+#ifndef CURING_H
+#define CURING_H
+
+// System headers first, before liburing.h defines _GNU_SOURCE and _XOPEN_SOURCE: included
+// under the same feature macros as Swift's Glibc module, their declarations merge with it
+// (otherwise fd_set and __rusage_who differ between modules and Dispatch cannot be imported
+// next to this module). GNU-only calls live as wrappers in shim.c, as CNIOLinux does.
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sched.h>
+#include <pthread.h>
+#include <unistd.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/syscall.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/resource.h>
+#include <sys/select.h>
+#include <sys/eventfd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <liburing.h>   // also brings <linux/io_uring.h>: they share one include guard (STYLE.md fact 3)
+#include <numa.h>
+#include <numaif.h>
+
+// ---- Macro constants newer than liburing 2.3 (#ifndef works for macros) ----
+#ifndef IORING_SETUP_NO_SQARRAY
+#define IORING_SETUP_NO_SQARRAY (1U << 16)          // Linux 6.6
+#endif
+#ifndef IORING_RECVSEND_BUNDLE
+#define IORING_RECVSEND_BUNDLE (1U << 4)            // Linux 6.10
+#endif
+#ifndef IORING_TIMEOUT_MULTISHOT
+#define IORING_TIMEOUT_MULTISHOT (1U << 6)          // Linux 6.4
+#endif
+#ifndef SOCKET_URING_OP_SETSOCKOPT
+#define SOCKET_URING_OP_SETSOCKOPT 3                // Linux 6.7
+#endif
+#ifndef IORING_ASYNC_CANCEL_FD_FIXED
+#define IORING_ASYNC_CANCEL_FD_FIXED (1U << 3)      // Linux 6.0
+#endif
+#ifndef IORING_FEAT_NODROP
+#define IORING_FEAT_NODROP (1U << 1)
+#endif
+
+// ---- Enum-valued constants newer than liburing 2.3: prefixed, since #ifndef cannot see enum members ----
+enum {
+    CURING_REGISTER_NAPI = 27,        // IORING_REGISTER_NAPI, Linux 6.9
+    CURING_REGISTER_PBUF_STATUS = 26, // IORING_REGISTER_PBUF_STATUS, Linux 6.8
+};
+
+// ---- Enum-based macros Swift cannot import, as plain values ----
+static const uint8_t CURING_IOSQE_FIXED_FILE = IOSQE_FIXED_FILE;
+static const uint8_t CURING_IOSQE_IO_LINK = IOSQE_IO_LINK;
+static const uint8_t CURING_IOSQE_IO_HARDLINK = IOSQE_IO_HARDLINK;
+static const uint8_t CURING_IOSQE_BUFFER_SELECT = IOSQE_BUFFER_SELECT;
+static const uint8_t CURING_IOSQE_CQE_SKIP_SUCCESS = IOSQE_CQE_SKIP_SUCCESS;
+static const uint32_t CURING_CQE_F_BUFFER = IORING_CQE_F_BUFFER;
+static const uint32_t CURING_CQE_F_MORE = IORING_CQE_F_MORE;
+static const uint32_t CURING_CQE_BUFFER_SHIFT = IORING_CQE_BUFFER_SHIFT;
+
+// ---- Raw system calls: the ring is set up and driven directly, not through liburing's
+// struct io_uring, because liburing 2.3 predates IORING_SETUP_NO_SQARRAY: its setup would
+// write the identity SQ array over the ring header when the kernel maps no array. ----
+
+/// io_uring_setup(2).
+static inline int curing_setup(unsigned entries, struct io_uring_params *p) {
+    int r = (int)syscall(__NR_io_uring_setup, entries, p);
+    return r < 0 ? -errno : r;
+}
+
+/// io_uring_enter(2) without a signal mask.
+static inline int curing_enter(int fd, unsigned to_submit, unsigned min_complete, unsigned flags) {
+    int r = (int)syscall(__NR_io_uring_enter, fd, to_submit, min_complete, flags, NULL, 0);
+    return r < 0 ? -errno : r;
+}
+
+/// io_uring_register(2).
+static inline int curing_register(int fd, unsigned opcode, void *arg, unsigned nr_args) {
+    int r = (int)syscall(__NR_io_uring_register, fd, opcode, arg, nr_args);
+    return r < 0 ? -errno : r;
+}
+
+/// Registers a sparse fixed-file table of `nr` slots (IORING_REGISTER_FILES2 with
+/// IORING_RSRC_REGISTER_SPARSE, Linux 5.19).
+static inline int curing_register_files_sparse(int fd, unsigned nr) {
+    struct io_uring_rsrc_register reg;
+    memset(&reg, 0, sizeof reg);
+    reg.nr = nr;
+    reg.flags = IORING_RSRC_REGISTER_SPARSE;
+    return curing_register(fd, IORING_REGISTER_FILES2, &reg, sizeof reg);
+}
+
+/// Registers the ring's own fd (IORING_REGISTER_RING_FDS, Linux 5.18) so io_uring_enter
+/// skips the fd table lookup. Returns the registered index or -errno.
+static inline int curing_register_ring_fd(int fd) {
+    struct io_uring_rsrc_update up;
+    memset(&up, 0, sizeof up);
+    up.offset = -1U;
+    up.data = (uint64_t)fd;
+    int r = curing_register(fd, IORING_REGISTER_RING_FDS, &up, 1);
+    return r == 1 ? (int)up.offset : (r < 0 ? r : -EINVAL);
+}
+
+/// Registers a provided-buffer ring (IORING_REGISTER_PBUF_RING, Linux 5.19).
+static inline int curing_register_buf_ring(int fd, void *ring, unsigned entries, unsigned short bgid) {
+    struct io_uring_buf_reg reg;
+    memset(&reg, 0, sizeof reg);
+    reg.ring_addr = (uint64_t)(uintptr_t)ring;
+    reg.ring_entries = entries;
+    reg.bgid = bgid;
+    return curing_register(fd, IORING_REGISTER_PBUF_RING, &reg, 1);
+}
+
+/// Asks the kernel which opcodes it supports (IORING_REGISTER_PROBE, Linux 5.6).
+/// Returns 1 when `op` is supported, 0 when not, -errno when the probe itself failed.
+static inline int curing_probe_op(int fd, unsigned op) {
+    size_t len = sizeof(struct io_uring_probe) + 256 * sizeof(struct io_uring_probe_op);
+    struct io_uring_probe *probe = (struct io_uring_probe *)calloc(1, len);
+    if (!probe) return -ENOMEM;
+    int r = curing_register(fd, IORING_REGISTER_PROBE, probe, 256);
+    int ok = r < 0 ? r : (op <= probe->last_op && (probe->ops[op].flags & IO_URING_OP_SUPPORTED)) ? 1 : 0;
+    free(probe);
+    return ok;
+}
+
+// ---- SQE preparation helpers for what liburing 2.3 lacks ----
+
+/// IORING_OP_URING_CMD with SOCKET_URING_OP_SETSOCKOPT (Linux 6.7; liburing 2.5's
+/// io_uring_prep_cmd_sock). liburing 2.3's struct has no level/optname/optval/optlen names,
+/// so the fields are written at their uapi offsets: cmd_op over `off`, level and optname over
+/// `addr`, optlen over `file_index`, optval over `addr3`.
+static inline void curing_prep_setsockopt(struct io_uring_sqe *sqe, int fd, int level, int optname,
+                                          const void *optval, unsigned optlen) {
+    memset(sqe, 0, sizeof *sqe);
+    sqe->opcode = IORING_OP_URING_CMD;
+    sqe->fd = fd;
+    sqe->cmd_op = SOCKET_URING_OP_SETSOCKOPT;
+    sqe->addr = ((uint64_t)(uint32_t)optname << 32) | (uint32_t)level;
+    sqe->file_index = optlen;
+    sqe->addr3 = (uint64_t)(uintptr_t)optval;
+}
+
+/// Sets the buffer group on a buffer-select SQE (a packed union Swift cannot assign).
+static inline void curing_sqe_set_buf_group(struct io_uring_sqe *sqe, unsigned short group) {
+    sqe->buf_group = group;
+}
+
+/// A prefetch for read of the cache line at `p` (audit item 2).
+static inline void curing_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
+// ---- Threads, CPUs, signals: macros and varargs Swift cannot call ----
+
+/// The calling thread's kernel thread id (gettid(2)).
+static inline int curing_gettid(void) { return (int)syscall(SYS_gettid); }
+
+/// Pins the calling thread to exactly `cpu` (pthread_setaffinity_np). Returns 0 or an errno.
+int curing_pin_self(int cpu);
+
+/// Fills `out` (capacity `cap`) with the CPUs this process may run on (sched_getaffinity).
+/// Returns the count, or -errno.
+int curing_allowed_cpus(int *out, int cap);
+
+/// Blocks SIGINT, SIGTERM, SIGQUIT and SIGHUP in the calling thread (and so in every thread it
+/// creates afterwards), for Dispatch signal sources to receive them (STYLE.md fact 5).
+static inline int curing_block_shutdown_signals(void) {
+    sigset_t set; sigemptyset(&set);
+    sigaddset(&set, SIGINT); sigaddset(&set, SIGTERM); sigaddset(&set, SIGQUIT); sigaddset(&set, SIGHUP);
+    return pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+/// Names the calling thread (pthread_setname_np; at most 15 bytes).
+int curing_name_self(const char *name);
+
+/// The NUMA node that holds the page at `addr` (get_mempolicy with MPOL_F_NODE | MPOL_F_ADDR),
+/// or -errno.
+static inline int curing_node_of_address(void *addr) {
+    int node = -1;
+    if (get_mempolicy(&node, NULL, 0, addr, MPOL_F_NODE | MPOL_F_ADDR) != 0) return -errno;
+    return node;
+}
+
+#endif

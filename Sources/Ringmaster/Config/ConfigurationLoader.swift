@@ -1,0 +1,135 @@
+// Reads a JSON configuration file into `ServerConfiguration`, strictly: every key is known,
+// every value is checked against its range, and an error names the key, the bad value, the
+// allowed values and the file. JSON because it needs no dependency and every tool reads it.
+import Foundation
+
+/// Loads and validates configuration files.
+public enum ConfigurationLoader {
+    /// Parses the file at `path`.
+    public static func load(path: String) throws(ConfigurationError) -> ServerConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(key: "", "cannot read configuration file \(path)")
+        }
+        return try parse(data, source: path)
+    }
+
+    /// Parses JSON `data`; `source` names it in errors.
+    public static func parse(_ data: Data, source: String) throws(ConfigurationError) -> ServerConfiguration {
+        let object: Any
+        do { object = try JSONSerialization.jsonObject(with: data) } catch {
+            throw ConfigurationError(key: "", "\(source): not valid JSON: \(error.localizedDescription)")
+        }
+        guard let root = object as? [String: Any] else { throw ConfigurationError(key: "", "\(source): the top level must be a JSON object") }
+        let reader = Reader(source: source)
+        var c = ServerConfiguration()
+        try reader.checkKeys(root, prefix: "", allowed: ["listen", "workers", "pin_workers", "server_name", "plaintext_body",
+                                                          "ring", "buffers", "max_connections", "limits", "shutdown_timeout_ms"])
+        if let listen = try reader.object(root, "listen") {
+            try reader.checkKeys(listen, prefix: "listen.", allowed: ["host", "port", "backlog"])
+            if let host = try reader.string(listen, "listen.host") { c.host = host }
+            if let port = try reader.integer(listen, "listen.port", 0...65535) { c.port = port }
+            if let backlog = try reader.integer(listen, "listen.backlog", 1...65535) { c.backlog = backlog }
+        }
+        if let workers = root["workers"] {
+            if let text = workers as? String, text == "auto" {
+                c.workers = nil
+            } else {
+                c.workers = try reader.integer(root, "workers", 1...4096, allowedText: "\"auto\" or an integer from 1 to 4096")
+            }
+        }
+        if let pin = try reader.bool(root, "pin_workers") { c.pinWorkers = pin }
+        if let name = try reader.string(root, "server_name") {
+            guard !name.isEmpty, name.utf8.count <= 64, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+                throw reader.invalid("server_name", name, allowed: "1 to 64 visible ASCII characters without spaces")
+            }
+            c.serverName = name
+        }
+        if let body = try reader.string(root, "plaintext_body") {
+            guard body.utf8.count <= 65536 else { throw reader.invalid("plaintext_body", "\(body.utf8.count) bytes", allowed: "at most 65536 bytes") }
+            c.plaintextBody = body
+        }
+        if let ring = try reader.object(root, "ring") {
+            try reader.checkKeys(ring, prefix: "ring.", allowed: ["sq_entries", "cq_factor"])
+            if let entries = try reader.powerOfTwo(ring, "ring.sq_entries", 8...32768) { c.ringEntries = UInt32(entries) }
+            if let factor = try reader.integer(ring, "ring.cq_factor", 1...16) { c.cqFactor = UInt32(factor) }
+        }
+        if let buffers = try reader.object(root, "buffers") {
+            try reader.checkKeys(buffers, prefix: "buffers.", allowed: ["count", "size", "huge_pages"])
+            if let count = try reader.powerOfTwo(buffers, "buffers.count", 1...32768) { c.bufferCount = UInt32(count) }
+            if let size = try reader.integer(buffers, "buffers.size", 512...1_048_576) { c.bufferSize = UInt32(size) }
+            if let huge = try reader.string(buffers, "buffers.huge_pages") {
+                guard let policy = HugePagePolicy(rawValue: huge) else { throw reader.invalid("buffers.huge_pages", "\"\(huge)\"", allowed: "\"auto\", \"on\" or \"off\"") }
+                c.hugePages = policy
+            }
+        }
+        if let max = try reader.integer(root, "max_connections", 16...1_048_576) { c.maxConnections = max }
+        if let limits = try reader.object(root, "limits") {
+            try reader.checkKeys(limits, prefix: "limits.", allowed: ["request_line", "header_bytes", "header_count", "body_bytes"])
+            if let v = try reader.integer(limits, "limits.request_line", 64...65536) { c.limits.maxRequestLine = v }
+            if let v = try reader.integer(limits, "limits.header_bytes", 256...65536) { c.limits.maxHeaderBytes = v }
+            if let v = try reader.integer(limits, "limits.header_count", 1...1024) { c.limits.maxHeaderCount = v }
+            if let v = try reader.integer(limits, "limits.body_bytes", 0...(1 << 40)) { c.limits.maxBodyBytes = UInt64(v) }
+        }
+        if let t = try reader.integer(root, "shutdown_timeout_ms", 0...3_600_000) { c.shutdownTimeoutMilliseconds = t }
+        return c
+    }
+}
+
+/// Typed access to JSON values with precise errors.
+struct Reader {
+    let source: String
+
+    func invalid(_ key: String, _ value: Any, allowed: String) -> ConfigurationError {
+        ConfigurationError(key: key, "\(source): invalid value \(value) for \(key): allowed: \(allowed)")
+    }
+
+    func checkKeys(_ object: [String: Any], prefix: String, allowed: [String]) throws(ConfigurationError) {
+        for key in object.keys.sorted() where !allowed.contains(key) {
+            throw ConfigurationError(key: prefix + key, "\(source): unknown key \(prefix + key): allowed keys here: \(allowed.map { prefix + $0 }.joined(separator: ", "))")
+        }
+    }
+
+    private func last(_ key: String) -> String { String(key.split(separator: ".").last ?? Substring(key)) }
+
+    func object(_ parent: [String: Any], _ key: String) throws(ConfigurationError) -> [String: Any]? {
+        guard let value = parent[last(key)] else { return nil }
+        guard let object = value as? [String: Any] else { throw invalid(key, value, allowed: "an object") }
+        return object
+    }
+
+    func string(_ parent: [String: Any], _ key: String) throws(ConfigurationError) -> String? {
+        guard let value = parent[last(key)] else { return nil }
+        guard let text = value as? String else { throw invalid(key, value, allowed: "a string") }
+        return text
+    }
+
+    func bool(_ parent: [String: Any], _ key: String) throws(ConfigurationError) -> Bool? {
+        guard let value = parent[last(key)] else { return nil }
+        guard Reader.isBoolean(value), let number = value as? NSNumber else { throw invalid(key, value, allowed: "true or false") }
+        return number.boolValue
+    }
+
+    func integer(_ parent: [String: Any], _ key: String, _ range: ClosedRange<Int>, allowedText: String? = nil) throws(ConfigurationError) -> Int? {
+        guard let value = parent[last(key)] else { return nil }
+        let allowed = allowedText ?? "an integer from \(range.lowerBound) to \(range.upperBound)"
+        guard !Reader.isBoolean(value), let number = value as? NSNumber,
+              let int = Int(exactly: number.doubleValue), range.contains(int) else {
+            throw invalid(key, value is String ? "\"\(value)\"" : value, allowed: allowed)
+        }
+        return int
+    }
+
+    /// JSON true/false arrive as NSNumber with the `char` type ("c").
+    static func isBoolean(_ value: Any) -> Bool {
+        if value is Bool && !(value is NSNumber) { return true }
+        guard let number = value as? NSNumber else { return false }
+        return String(cString: number.objCType) == "c"
+    }
+
+    func powerOfTwo(_ parent: [String: Any], _ key: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+        let allowed = "a power of two from \(range.lowerBound) to \(range.upperBound)"
+        guard let value = try integer(parent, key, range, allowedText: allowed) else { return nil }
+        guard value & (value - 1) == 0 else { throw invalid(key, value, allowed: allowed) }
+        return value
+    }
+}

@@ -1,0 +1,59 @@
+// The typed configuration of a server: what the supervisor and each worker are built from.
+// Loaded and validated by `ConfigurationLoader`; defaults here are the documented defaults.
+import RingmasterHTTP
+
+/// The whole configuration of one Ringmaster process.
+public struct ServerConfiguration: Sendable, Equatable {
+    /// Listen address; port 0 picks an ephemeral port (tests).
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var backlog = 4096
+    /// Worker threads; nil means one per allowed CPU ("auto").
+    public var workers: Int? = 1
+    /// Pin workers to CPUs (from the allowed set, in order).
+    public var pinWorkers = true
+    public var serverName = "ringmaster"
+    /// The body of `GET /` and `GET /plaintext`.
+    public var plaintextBody = "Hello, World!"
+    public var ringEntries: UInt32 = 4096
+    public var cqFactor: UInt32 = 4
+    public var bufferCount: UInt32 = 1024
+    public var bufferSize: UInt32 = 4096
+    public var hugePages: HugePagePolicy = .auto
+    public var maxConnections = 16384
+    public var limits = HTTPLimits(maxRequestLine: 8192, maxHeaderBytes: 8192, maxHeaderCount: 64, maxBodyBytes: 1 << 20)
+    public var shutdownTimeoutMilliseconds = 10_000
+
+    public init() {}
+
+    /// The built-in routes of the core engine: `/` and `/plaintext` with the configured body,
+    /// `/healthz` with "ok".
+    public var routes: [StaticRoute] {
+        let body = Array(plaintextBody.utf8)
+        return [
+            StaticRoute(path: "/", body: body),
+            StaticRoute(path: "/plaintext", body: body),
+            StaticRoute(path: "/healthz", body: Array("ok\n".utf8)),
+        ]
+    }
+
+    /// The settings of worker `index` accepting on `listenerFD`.
+    public func workerConfiguration(index: Int, listenerFD: Int32, cpu: Int?, numaNode: Int32?) -> WorkerConfiguration {
+        var c = WorkerConfiguration(index: index, listenerFD: listenerFD)
+        c.cpu = cpu
+        c.numaNode = numaNode
+        c.ringEntries = ringEntries
+        c.cqFactor = cqFactor
+        c.bufferCount = bufferCount
+        c.bufferSize = bufferSize
+        c.hugePages = hugePages
+        c.maxConnections = maxConnections
+        c.limits = limits
+        c.routes = routes
+        c.serverName = serverName
+        c.shutdownTimeoutMilliseconds = shutdownTimeoutMilliseconds
+        // The carry chunk must hold a whole head plus one receive buffer.
+        c.chunkSize = max(16384, limits.maxHeaderBytes + Int(bufferSize))
+        return c
+    }
+}

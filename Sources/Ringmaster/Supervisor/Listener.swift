@@ -1,0 +1,51 @@
+// Listening sockets: one per worker, bound to the same address with SO_REUSEPORT so the
+// kernel spreads connections over the workers without a shared accept queue.
+import Glibc
+
+/// Socket creation for the supervisor (cold path, plain system calls).
+public enum Listener {
+    /// Creates, binds and listens a TCP socket on host:port with SO_REUSEADDR (rebind right
+    /// after a restart) and SO_REUSEPORT (one listener per worker).
+    public static func open(host: String, port: Int, backlog: Int) throws(SetupError) -> Int32 {
+        var v4 = sockaddr_in()
+        var v6 = sockaddr_in6()
+        let isV6 = host.contains(":")
+        if isV6 {
+            v6.sin6_family = sa_family_t(AF_INET6)
+            v6.sin6_port = UInt16(port).bigEndian
+            guard inet_pton(AF_INET6, host, &v6.sin6_addr) == 1 else { throw SetupError("listen.host: \"\(host)\" is not an IPv6 address") }
+        } else {
+            v4.sin_family = sa_family_t(AF_INET)
+            v4.sin_port = UInt16(port).bigEndian
+            let text = host == "localhost" ? "127.0.0.1" : host
+            guard inet_pton(AF_INET, text, &v4.sin_addr) == 1 else { throw SetupError("listen.host: \"\(host)\" is not an IPv4 address") }
+        }
+        let fd = socket(isV6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw .call("socket", errno: errno) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, 4)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, 4)
+        let bound = isV6
+            ? withUnsafePointer(to: &v6) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+            : withUnsafePointer(to: &v4) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        if bound != 0 {
+            let e = errno
+            close(fd)
+            throw SetupError("cannot listen on \(host):\(port): bind failed: \(Errno.describe(e))\(e == EADDRINUSE ? " (another process holds the port)" : "")")
+        }
+        if listen(fd, Int32(backlog)) != 0 {
+            let e = errno
+            close(fd)
+            throw .call("listen", errno: e)
+        }
+        return fd
+    }
+
+    /// The port a socket is bound to (for port 0).
+    public static func boundPort(of fd: Int32) -> Int {
+        var address = sockaddr_in6()   // large enough for either family; sin6_port and sin_port share an offset
+        var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+        let r = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return r == 0 ? Int(UInt16(bigEndian: address.sin6_port)) : 0
+    }
+}

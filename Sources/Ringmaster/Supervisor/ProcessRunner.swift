@@ -1,0 +1,82 @@
+// Running the server as the process: signals are blocked before any worker exists, then
+// Dispatch signal sources on the main queue drive the shutdown while the main thread parks
+// in dispatchMain() (DESIGN.md, "Threads" and "Shutdown").
+import CURing
+import Dispatch
+import Glibc
+import Logging
+
+/// Process exit codes.
+public enum ExitCode {
+    public static let success: Int32 = 0
+    public static let startupFailure: Int32 = 1
+    public static let configurationError: Int32 = 2
+    /// A second SIGTERM/SIGINT, or SIGQUIT, cut the drain short.
+    public static let forced: Int32 = 3
+    /// `shutdown_timeout_ms` passed with connections still open.
+    public static let drainTimedOut: Int32 = 4
+}
+
+/// Runs a server until a signal stops it, then exits the process.
+public enum ProcessRunner {
+    /// Kept alive for the life of the process; touched only on the main thread.
+    nonisolated(unsafe) static var signalSources: [DispatchSourceSignal] = []
+
+    public static func run(configuration: ServerConfiguration, logger: Logger) -> Never {
+        // Before any thread exists, so every worker inherits the mask and only the signal
+        // sources (signalfd-based in Dispatch on Linux) see these signals (STYLE.md fact 5).
+        _ = curing_block_shutdown_signals()
+        let server = Server(configuration: configuration, logger: logger)
+        do { try server.start() } catch {
+            logger.critical("\(error)")
+            Glibc.exit(ExitCode.startupFailure)
+        }
+        logger.info("listening on \(configuration.host):\(server.port) with \(server.workers.count) worker(s)")
+        signalSources = installSignalSources(server: server, logger: logger)
+        DispatchQueue.global().async {
+            let result = server.wait()
+            switch result {
+            case .drained:
+                logger.info("drained; exiting")
+                Glibc.exit(ExitCode.success)
+            case .forced:
+                logger.warning("forced shutdown; exiting")
+                Glibc.exit(ExitCode.forced)
+            case .timedOut:
+                logger.warning("drain timed out after \(configuration.shutdownTimeoutMilliseconds) ms; exiting")
+                Glibc.exit(ExitCode.drainTimedOut)
+            }
+        }
+        dispatchMain()
+    }
+
+    /// SIGTERM/SIGINT: first drains, second forces. SIGQUIT forces. SIGHUP is logged.
+    static func installSignalSources(server: Server, logger: Logger) -> [DispatchSourceSignal] {
+        var stopRequests = 0
+        var sources: [DispatchSourceSignal] = []
+        for signalNumber in [SIGTERM, SIGINT, SIGQUIT, SIGHUP] {
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
+            source.setEventHandler {
+                switch signalNumber {
+                case SIGHUP:
+                    logger.notice("SIGHUP received: configuration reload is not supported yet; ignoring")
+                case SIGQUIT:
+                    logger.warning("SIGQUIT: closing every connection now")
+                    server.stop(force: true)
+                default:
+                    stopRequests += 1
+                    if stopRequests == 1 {
+                        logger.notice("signal \(signalNumber): draining (send it again to force)")
+                        server.stop(force: false)
+                    } else {
+                        logger.warning("signal \(signalNumber) again: closing every connection now")
+                        server.stop(force: true)
+                    }
+                }
+            }
+            source.resume()
+            sources.append(source)
+        }
+        return sources
+    }
+}

@@ -1,0 +1,79 @@
+// One worker's pthread: pinned and named before it allocates anything, it builds its Worker
+// (ring, buffers, shard) on its own CPU and NUMA node, reports ready or the setup error, then
+// runs the loop.
+import CURing
+import Glibc
+import Dispatch
+
+/// Handle on a running worker thread.
+public final class WorkerThread: @unchecked Sendable {
+    public let configuration: WorkerConfiguration
+    public let statistics = WorkerStatistics()
+    public let control: WorkerControl
+    private var thread = pthread_t()
+    private let startup = StartupLatch()
+    /// Set by the thread before it signals the latch; read after the latch.
+    private(set) var setupError: SetupError?
+    public private(set) var summary = ""
+    public private(set) var threadID: Int32 = 0
+    public private(set) var exitReason: WorkerExit = .drained
+
+    init(configuration: WorkerConfiguration) throws(SetupError) {
+        self.configuration = configuration
+        control = try WorkerControl()
+    }
+
+    /// Starts the thread and waits until its worker is ready or failed.
+    func start() throws(SetupError) {
+        let context = Unmanaged.passRetained(self).toOpaque()
+        let r = pthread_create(&thread, nil, { raw in
+            let me = Unmanaged<WorkerThread>.fromOpaque(raw!).takeRetainedValue()
+            me.body()
+            return nil
+        }, context)
+        guard r == 0 else {
+            Unmanaged<WorkerThread>.fromOpaque(context).release()
+            throw .call("pthread_create for worker \(configuration.index)", errno: r)
+        }
+        startup.wait()
+        if let setupError {
+            pthread_join(thread, nil)
+            let cpu = configuration.cpu.map { "CPU \($0)" } ?? "no fixed CPU"
+            throw SetupError("worker \(configuration.index) (\(cpu)) failed to start: \(setupError)")
+        }
+    }
+
+    /// Waits for the thread to finish.
+    func join() { pthread_join(thread, nil) }
+
+    private func body() {
+        threadID = curing_gettid()
+        _ = curing_name_self("ringmaster-w\(configuration.index)")
+        if let cpu = configuration.cpu {
+            let r = curing_pin_self(Int32(cpu))
+            if r != 0 {
+                setupError = SetupError("pthread_setaffinity_np to CPU \(cpu): \(Errno.describe(r))")
+                close(configuration.listenerFD)
+                startup.signal()
+                return
+            }
+        }
+        var worker: Worker
+        do { worker = try Worker(configuration: configuration, statistics: statistics, control: control) } catch {
+            setupError = error
+            close(configuration.listenerFD)
+            startup.signal()
+            return
+        }
+        summary = worker.summary
+        startup.signal()
+        exitReason = worker.run()
+    }
+}
+
+/// A one-shot latch: the supervisor blocks until the worker thread signals.
+final class StartupLatch: Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+    func signal() { semaphore.signal() }
+    func wait() { semaphore.wait() }
+}

@@ -1,0 +1,131 @@
+// Outgoing bytes: responses are appended to one slab chunk per connection and sent with one
+// send per batch; a short send continues from where it stopped (never a reason to close).
+import CURing
+import Glibc
+
+extension Worker {
+    /// Room for the next response: at least the largest static response or a generated one.
+    var responseReserve: Int { max(responses.maxResponseLength, 512) }
+
+    /// Whether the output can take another response, compacting it when no send is in flight.
+    mutating func reserveOutputRoom(slot: UInt32) -> Bool {
+        let connection = table[slot]
+        guard connection.pointee.outChunk != ChunkSlab.none else { return true }
+        if slab.chunkSize - Int(connection.pointee.outLength) >= responseReserve { return true }
+        compactOutput(slot: slot)
+        return slab.chunkSize - Int(connection.pointee.outLength) >= responseReserve
+    }
+
+    /// Moves unsent bytes to the chunk's start; only while the kernel is not reading it.
+    mutating func compactOutput(slot: UInt32) {
+        let connection = table[slot]
+        let start = Int(connection.pointee.outStart)
+        guard connection.pointee.flags & ConnectionFlags.sending == 0, start > 0,
+              connection.pointee.outChunk != ChunkSlab.none else { return }
+        let base = slab.pointer(connection.pointee.outChunk)
+        let length = Int(connection.pointee.outLength)
+        memmove(base, base + start, length - start)
+        connection.pointee.outStart = 0
+        connection.pointee.outLength = UInt32(length - start)
+    }
+
+    /// Space for `count` more output bytes, or nil (the connection is closed) when the slab
+    /// is exhausted or the chunk is full.
+    mutating func reserveOutput(slot: UInt32, count: Int) -> UnsafeMutableRawPointer? {
+        let connection = table[slot]
+        if connection.pointee.outChunk == ChunkSlab.none {
+            guard let id = slab.allocate() else {
+                closeConnection(slot: slot)
+                return nil
+            }
+            connection.pointee.outChunk = id
+            connection.pointee.outStart = 0
+            connection.pointee.outLength = 0
+        }
+        if slab.chunkSize - Int(connection.pointee.outLength) < count { compactOutput(slot: slot) }
+        guard slab.chunkSize - Int(connection.pointee.outLength) >= count else {
+            statistics.add(.protocolOverflows)
+            closeConnection(slot: slot)
+            return nil
+        }
+        return slab.pointer(connection.pointee.outChunk) + Int(connection.pointee.outLength)
+    }
+
+    @inline(__always)
+    mutating func commitOutput(slot: UInt32, count: Int) {
+        table[slot].pointee.outLength += UInt32(count)
+    }
+
+    /// Copies `bytes` to the connection's output.
+    @inline(__always)
+    mutating func appendOutput(slot: UInt32, _ bytes: UnsafeRawBufferPointer) {
+        guard let out = reserveOutput(slot: slot, count: bytes.count) else { return }
+        out.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        commitOutput(slot: slot, count: bytes.count)
+    }
+
+    /// Starts a send of everything unsent, unless one is in flight (its completion sends the
+    /// rest). The chunk id rides in user_data so a late completion can free it.
+    mutating func flushOutput(slot: UInt32) {
+        let connection = table[slot]
+        let record = connection.pointee
+        guard record.flags & (ConnectionFlags.sending | ConnectionFlags.open) == ConnectionFlags.open,
+              record.outLength > record.outStart else { return }
+        let sqe = ring.nextSQE()
+        io_uring_prep_send(sqe, Int32(slot), slab.pointer(record.outChunk) + Int(record.outStart),
+                           Int(record.outLength - record.outStart), Int32(MSG_NOSIGNAL))
+        sqe.pointee.flags |= CURING_IOSQE_FIXED_FILE
+        sqe.pointee.user_data = UserData(slot: slot, operation: .send, buffer: UInt16(truncatingIfNeeded: record.outChunk),
+                                         generation: record.generation).rawValue
+        connection.pointee.flags |= ConnectionFlags.sending
+        connection.pointee.outInFlightEnd = record.outLength
+    }
+
+    mutating func handleSend(_ data: UserData, result: Int32) {
+        let slot = data.slot
+        let connection = table[slot]
+        guard connection.pointee.generation == data.generation, connection.pointee.flags & ConnectionFlags.open != 0 else {
+            // The connection closed while this send was in flight; the chunk was left to it.
+            slab.release(UInt32(data.buffer))
+            return
+        }
+        connection.pointee.flags &= ~ConnectionFlags.sending
+        guard result >= 0 else {
+            statistics.add(.peerErrors)
+            closeConnection(slot: slot)
+            return
+        }
+        statistics.add(.bytesOut, UInt64(result))
+        connection.pointee.outStart += UInt32(result)
+        if connection.pointee.outStart == connection.pointee.outLength {
+            slab.release(connection.pointee.outChunk)
+            connection.pointee.outChunk = ChunkSlab.none
+            connection.pointee.outStart = 0
+            connection.pointee.outLength = 0
+            if connection.pointee.flags & ConnectionFlags.closeAfterSend != 0 {
+                closeConnection(slot: slot)
+                return
+            }
+            if connection.pointee.flags & ConnectionFlags.outputBlocked != 0 {
+                // Output drained: serve what waited in the carry chunk.
+                connection.pointee.flags &= ~ConnectionFlags.outputBlocked
+                processCarry(slot: slot)
+                if connection.pointee.generation != data.generation { return }
+            }
+            if draining && isIdle(connection) {
+                closeConnection(slot: slot)
+                return
+            }
+        } else {
+            compactOutput(slot: slot)
+        }
+        flushOutput(slot: slot)
+    }
+
+    /// No output, no partial request: safe to close during a drain.
+    func isIdle(_ connection: UnsafeMutablePointer<ConnectionRecord>) -> Bool {
+        let record = connection.pointee
+        return record.flags & ConnectionFlags.sending == 0 && record.outLength == record.outStart
+            && record.carryLength == 0 && record.body.isComplete && record.pendingFlags == 0
+    }
+}

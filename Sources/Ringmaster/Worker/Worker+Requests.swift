@@ -1,0 +1,145 @@
+// From bytes to responses: every complete request in the input gets its response appended,
+// in order, to the connection's output (pipelining); bodies are consumed so the next request
+// parses; a malformed request gets its 4xx/5xx and the connection closes after it.
+import RingmasterHTTP
+
+/// What a request is answered with, stored in `ConnectionRecord.pendingRoute` while its body
+/// is being consumed.
+enum Answer {
+    static let notFound: UInt8 = 255
+    static let methodNotAllowed: UInt8 = 254
+}
+
+extension Worker {
+    /// Consumes requests from the start of `input`; returns the bytes consumed. Stops early at
+    /// an incomplete head (the caller carries the rest) or when the output has no room for
+    /// another response (backpressure: the rest waits until the send completes).
+    mutating func processInput(slot: UInt32, _ input: UnsafeRawBufferPointer) -> Int {
+        let connection = table[slot]
+        let generation = connection.pointee.generation
+        var offset = 0
+        while offset < input.count {
+            let rest = UnsafeRawBufferPointer(rebasing: input[offset...])
+            if !connection.pointee.body.isComplete {
+                let step = connection.pointee.body.decode(rest, limits: limits)
+                offset += step.consumed
+                switch step.state {
+                case .more: if step.consumed == 0 { return offset }
+                case .done: answerPending(slot: slot)
+                case .error(let status):
+                    respondError(slot: slot, status: status)
+                    return input.count
+                }
+                continue
+            }
+            if connection.pointee.flags & ConnectionFlags.closeAfterSend != 0 { return input.count }
+            guard reserveOutputRoom(slot: slot) else {
+                connection.pointee.flags |= ConnectionFlags.outputBlocked
+                return offset
+            }
+            switch RequestParser.parseHead(rest, headers: headerFields, limits: limits) {
+            case .needMore:
+                return offset
+            case .error(let status):
+                respondError(slot: slot, status: status)
+                return input.count
+            case .complete(let head):
+                offset += head.headLength
+                statistics.add(.requests)
+                connection.pointee.requests &+= 1
+                handleRequest(slot: slot, head: head, in: rest)
+                if connection.pointee.generation != generation { return input.count }
+            }
+        }
+        return offset
+    }
+
+    /// Chooses the answer; sends it now, or once the request body has been consumed.
+    mutating func handleRequest(slot: UInt32, head: RequestHead, in buffer: UnsafeRawBufferPointer) {
+        let connection = table[slot]
+        var answer: UInt8
+        switch responses.match(target: head.target(in: buffer)) {
+        case .route(let route): answer = UInt8(truncatingIfNeeded: route)
+        case .notFound: answer = Answer.notFound
+        }
+        let readOnly = head.method == .get || head.method == .head
+        if answer != Answer.notFound && !readOnly { answer = Answer.methodNotAllowed }
+        var pending = PendingResponse.owed
+        if head.method == .head { pending |= PendingResponse.headOnly }
+        if !head.keepAlive || draining { pending |= PendingResponse.close }
+        connection.pointee.pendingRoute = answer
+        connection.pointee.pendingFlags = pending
+        if head.framing == .none {
+            answerPending(slot: slot)
+            return
+        }
+        connection.pointee.body = BodyDecoder(framing: head.framing)
+        if head.expectContinue && head.version == .http11 {
+            // RFC 9110 §10.1.1: tell the client to send the body it is holding back.
+            appendOutput(slot: slot, Worker.continueResponse)
+        }
+    }
+
+    /// Appends the response owed to the connection.
+    mutating func answerPending(slot: UInt32) {
+        let connection = table[slot]
+        let pending = connection.pointee.pendingFlags
+        guard pending & PendingResponse.owed != 0 else { return }
+        connection.pointee.pendingFlags = 0
+        let close = pending & PendingResponse.close != 0
+        let headOnly = pending & PendingResponse.headOnly != 0
+        switch connection.pointee.pendingRoute {
+        case Answer.notFound:
+            appendGenerated(slot: slot, status: .notFound, body: Worker.notFoundBody, extraHeaders: Worker.noHeaders, close: close, headOnly: headOnly)
+        case Answer.methodNotAllowed:
+            appendGenerated(slot: slot, status: .methodNotAllowed, body: Worker.methodNotAllowedBody, extraHeaders: Worker.allowHeader, close: close, headOnly: headOnly)
+        case let route:
+            appendOutput(slot: slot, responses.response(route: Int(route), close: close, headOnly: headOnly))
+        }
+        if close { connection.pointee.flags |= ConnectionFlags.closeAfterSend }
+    }
+
+    /// A response written now (404, 405): head through ResponseWriter, then the body.
+    mutating func appendGenerated(slot: UInt32, status: HTTPStatus, body: StaticString, extraHeaders: StaticString, close: Bool, headOnly: Bool) {
+        guard let out = reserveOutput(slot: slot, count: 512) else { return }
+        let extra = UnsafeRawBufferPointer(start: extraHeaders.utf8Start, count: extraHeaders.utf8CodeUnitCount)
+        guard let headLength = ResponseWriter.writeHead(status: status, server: responses.serverName, date: date,
+                                                        contentType: Worker.textPlain, contentLength: UInt64(body.utf8CodeUnitCount),
+                                                        close: close, extraHeaders: extra,
+                                                        into: UnsafeMutableRawBufferPointer(start: out, count: 512)) else { return }
+        var length = headLength
+        if !headOnly {
+            (out + headLength).copyMemory(from: body.utf8Start, byteCount: body.utf8CodeUnitCount)
+            length += body.utf8CodeUnitCount
+        }
+        commitOutput(slot: slot, count: length)
+    }
+
+    /// Answers a malformed or over-limit request with `status` and closes after sending it.
+    mutating func respondError(slot: UInt32, status: HTTPStatus) {
+        let connection = table[slot]
+        statistics.add(.parseErrors)
+        connection.pointee.pendingFlags = 0
+        connection.pointee.body = BodyDecoder()
+        releaseCarry(slot: slot)
+        connection.pointee.flags &= ~ConnectionFlags.outputBlocked
+        if let out = reserveOutput(slot: slot, count: 512),
+           let length = ResponseWriter.writeError(status: status, server: responses.serverName, date: date,
+                                                  into: UnsafeMutableRawBufferPointer(start: out, count: 512)) {
+            commitOutput(slot: slot, count: length)
+        }
+        connection.pointee.flags |= ConnectionFlags.closeAfterSend
+        flushOutput(slot: slot)
+    }
+
+    static var continueResponse: UnsafeRawBufferPointer { bytes("HTTP/1.1 100 Continue\r\n\r\n") }
+    static var textPlain: UnsafeRawBufferPointer { bytes("text/plain") }
+    @inline(__always)
+    static func bytes(_ text: StaticString) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+    }
+    static let notFoundBody: StaticString = "Not Found\n"
+    static let methodNotAllowedBody: StaticString = "Method Not Allowed\n"
+    static let allowHeader: StaticString = "Allow: GET, HEAD\r\n"
+    static let noHeaders: StaticString = ""
+}

@@ -1,0 +1,148 @@
+// One event loop: a ring, a buffer ring, a connection shard and the handlers that move each
+// connection through accept, receive, parse, respond, send and close. Built and run on its
+// own (pinned) thread; shares nothing with other workers but its statistics and control.
+import CURing
+import Glibc
+import RingmasterHTTP
+
+/// Why a worker's loop ended.
+public enum WorkerExit: Sendable, Equatable {
+    /// Drained: every connection finished.
+    case drained
+    /// Forced closed (second signal or SIGQUIT).
+    case forced
+    /// The drain deadline passed with connections still open.
+    case timedOut
+}
+
+/// A single-threaded io_uring HTTP/1.1 worker.
+public struct Worker: ~Copyable {
+    let index: Int
+    var ring: Ring
+    var buffers: ProvidedBufferRing
+    var table: ConnectionTable
+    var slab: ChunkSlab
+    var responses: ResponseTable
+    let statistics: WorkerStatistics
+    let control: WorkerControl
+    let limits: HTTPLimits
+    /// Scratch for the parser's header fields, reused for every request.
+    let headerFields: UnsafeMutableBufferPointer<HTTPHeaderField>
+    let listenerFD: Int32
+    /// The 8 bytes the eventfd read lands in, and the drain deadline's timespec: memory the
+    /// kernel reads or writes after submission, so it lives as long as the worker.
+    let scratch: UnsafeMutableRawPointer
+    /// Connections parked by ENOBUFS, re-armed when buffers come back.
+    let starved: UnsafeMutablePointer<UInt32>
+    var starvedCount = 0
+    var date: HTTPDate
+    var draining = false
+    var exit: WorkerExit?
+    let shutdownTimeoutMilliseconds: Int
+    /// What the worker ended up using, for the startup log line.
+    public let summary: String
+
+    /// Builds every per-worker structure. Call on the worker's thread after pinning, so the
+    /// memory is first touched on its NUMA node and the ring's single issuer is this thread.
+    public init(configuration c: WorkerConfiguration, statistics: WorkerStatistics, control: WorkerControl) throws(SetupError) {
+        var ring = try Ring(entries: c.ringEntries, cqFactor: c.cqFactor)
+        try ring.probeRequiredOperations()
+        let tableSize = try Worker.registerFixedFiles(ring: ring, wanted: c.maxConnections)
+        let buffers = try ProvidedBufferRing(count: c.bufferCount, bufferSize: c.bufferSize, groupID: 0,
+                                             hugePages: c.hugePages, node: c.numaNode)
+        try buffers.register(with: ring)
+        let table = try ConnectionTable(capacity: tableSize, node: c.numaNode)
+        let slab = try ChunkSlab(chunkSize: c.chunkSize, capacity: UInt32(min(2 * tableSize + 64, Int(UInt16.max) - 1)), node: c.numaNode)
+        try Worker.checkSocketCommands(ring: &ring, listenerFD: c.listenerFD)
+        summary = "worker \(c.index): cpu=\(c.cpu.map(String.init) ?? "any") node=\(c.numaNode.map { String($0) } ?? "none") "
+            + "ring=\(ring.sqEntries)/\(ring.cqEntries) no_sqarray=\(ring.usesNoSQArray) registered_ring_fd=\(ring.usesRegisteredRingFD) "
+            + "fixed_files=\(tableSize) buffers=\(c.bufferCount)x\(c.bufferSize) huge_pages=\(buffers.usesHugePages)"
+        self.ring = ring
+        self.buffers = buffers
+        self.table = table
+        self.slab = slab
+        index = c.index
+        self.statistics = statistics
+        self.control = control
+        limits = c.limits
+        listenerFD = c.listenerFD
+        shutdownTimeoutMilliseconds = c.shutdownTimeoutMilliseconds
+        responses = ResponseTable(routes: c.routes, serverName: c.serverName)
+        headerFields = .allocate(capacity: c.limits.maxHeaderCount)
+        headerFields.initialize(repeating: HTTPHeaderField())
+        scratch = .allocate(byteCount: 64, alignment: 64)
+        scratch.initializeMemory(as: UInt8.self, repeating: 0, count: 64)
+        starved = .allocate(capacity: tableSize)
+        date = HTTPDate(unixSeconds: Worker.now())
+        responses.refresh(date: date)
+    }
+
+    deinit {
+        headerFields.deallocate()
+        scratch.deallocate()
+        starved.deallocate()
+        close(listenerFD)
+    }
+
+    /// True when the receive buffers are on huge pages.
+    public var usesHugePages: Bool { buffers.usesHugePages }
+
+    /// Runs the event loop until the drain finishes or is forced.
+    public mutating func run() -> WorkerExit {
+        armAccept()
+        armWake()
+        while exit == nil {
+            ring.submitAndWait()
+            refreshDate()
+            let (head, tail) = ring.readyCompletions()
+            var index = head
+            while index != tail {
+                let cqe = ring.cqe(at: index)
+                // Safe: free-running CQ indices.
+                let next = index &+ 1
+                if next != tail {
+                    // Audit item 2: the next CQE's connection record is a random access the
+                    // hardware prefetcher cannot predict; start loading it now.
+                    let slot = UserData(rawValue: ring.cqe(at: next).pointee.user_data).slot
+                    if Int(slot) < table.capacity { curing_prefetch(table.address(of: slot)) }
+                }
+                dispatch(UserData(rawValue: cqe.pointee.user_data), result: cqe.pointee.res, flags: cqe.pointee.flags)
+                index = next
+            }
+            ring.consumeCompletions(upTo: tail)
+            if buffers.publish() && starvedCount > 0 { rearmStarved() }
+        }
+        // Hand the last closes to the kernel; the ring's teardown finishes the rest.
+        ring.flushSubmissions()
+        return exit ?? .drained
+    }
+
+    /// One handler per operation.
+    @inline(__always)
+    mutating func dispatch(_ data: UserData, result: Int32, flags: UInt32) {
+        switch data.operation {
+        case .recv?: handleRecv(data, result: result, flags: flags)
+        case .send?: handleSend(data, result: result)
+        case .accept?: handleAccept(result: result, flags: flags)
+        case .wake?: handleWake(result: result)
+        case .timeout?: handleDrainDeadline()
+        case .close?, .cancel?, .setsockopt?: handleAuxiliaryFailure(data, result: result)
+        case nil: assertionFailure("CQE with unknown user_data \(data.rawValue)")
+        }
+    }
+
+    /// Re-reads the coarse real-time clock (vDSO, no system call) and rebuilds the cached Date
+    /// and static responses when the second changed: at most once a second, and never on an
+    /// idle worker (no timer wakes it).
+    @inline(__always)
+    mutating func refreshDate() {
+        if date.update(unixSeconds: Worker.now()) { responses.refresh(date: date) }
+    }
+
+    @inline(__always)
+    static func now() -> Int {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME_COARSE, &ts)
+        return ts.tv_sec
+    }
+}

@@ -1,0 +1,36 @@
+// Everything one worker needs to start, decided by the supervisor before the thread exists.
+import RingmasterHTTP
+
+/// A worker's settings: a plain value handed to the worker thread.
+public struct WorkerConfiguration: Sendable {
+    /// Worker number (0-based), for names and messages.
+    public var index: Int
+    /// CPU to pin to, or nil to leave the thread unpinned.
+    public var cpu: Int?
+    /// NUMA node for the worker's memory, or nil for first-touch placement.
+    public var numaNode: Int32?
+    /// The SO_REUSEPORT listening socket this worker accepts on (it owns and closes it).
+    public var listenerFD: Int32
+    /// SQ entries (the CQ gets `cqFactor` times as many).
+    public var ringEntries: UInt32 = 4096
+    public var cqFactor: UInt32 = 4
+    /// Provided receive buffers: count (a power of two) and size in bytes.
+    public var bufferCount: UInt32 = 1024
+    public var bufferSize: UInt32 = 4096
+    public var hugePages: HugePagePolicy = .auto
+    /// Connections this worker holds at most (also the fixed-file table size, capped by
+    /// RLIMIT_NOFILE).
+    public var maxConnections: Int = 16384
+    /// Size of the per-connection output and carry-over chunks.
+    public var chunkSize: Int = 16384
+    public var limits = HTTPLimits(maxRequestLine: 8192, maxHeaderBytes: 8192, maxHeaderCount: 64, maxBodyBytes: 1 << 20)
+    public var routes: [StaticRoute] = []
+    public var serverName = "ringmaster"
+    /// Longest graceful drain before connections are cut, in milliseconds.
+    public var shutdownTimeoutMilliseconds: Int = 10_000
+
+    public init(index: Int, listenerFD: Int32) {
+        self.index = index
+        self.listenerFD = listenerFD
+    }
+}

@@ -1,0 +1,44 @@
+// The only state a worker shares with the supervisor: the shutdown phase and the eventfd the
+// supervisor writes to wake the worker (the worker keeps a read armed on it, so it notices at
+// once, with no polling timeout: audit item 5).
+import Synchronization
+import Glibc
+import CURing
+
+/// Shutdown phases, in order.
+public enum ShutdownPhase: UInt8, Sendable {
+    case running = 0
+    /// Stop accepting, finish what was received, close idle connections, then exit.
+    case draining = 1
+    /// Close everything now and exit.
+    case forced = 2
+}
+
+/// Supervisor-to-worker channel of one worker.
+public final class WorkerControl: Sendable {
+    private let phaseValue = Atomic<UInt8>(ShutdownPhase.running.rawValue)
+    /// eventfd(2) the worker reads through its ring.
+    public let eventFD: Int32
+
+    public init() throws(SetupError) {
+        let fd = eventfd(0, Int32(EFD_CLOEXEC))
+        if fd < 0 { throw .call("eventfd", errno: errno) }
+        eventFD = fd
+    }
+
+    deinit { close(eventFD) }
+
+    public var phase: ShutdownPhase { ShutdownPhase(rawValue: phaseValue.load(ordering: .acquiring)) ?? .running }
+
+    /// Moves to `phase` (never backwards) and wakes the worker.
+    public func request(_ phase: ShutdownPhase) {
+        var current = phaseValue.load(ordering: .relaxed)
+        while current < phase.rawValue {
+            let (exchanged, original) = phaseValue.compareExchange(expected: current, desired: phase.rawValue, ordering: .acquiringAndReleasing)
+            if exchanged { break }
+            current = original
+        }
+        var one: UInt64 = 1
+        _ = write(eventFD, &one, 8)
+    }
+}
