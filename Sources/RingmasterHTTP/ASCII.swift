@@ -48,10 +48,10 @@ public enum ASCII {
     /// Whether `byte` is in the class given by two 64-bit masks over ASCII codes 0–127.
     @inlinable @inline(__always)
     static func inClass(_ byte: UInt8, low: UInt64, high: UInt64) -> Bool {
-        if byte < 64 { return (low >> UInt64(byte)) & 1 != 0 }
-        // Safe: byte >= 64 here, so the subtraction cannot wrap.
-        if byte < 128 { return (high >> UInt64(byte &- 64)) & 1 != 0 }
-        return false
+        // Written without branches on the byte (a select and a bit test), since these
+        // checks sit in the parser's per-byte loops.
+        let mask = byte < 64 ? low : high
+        return byte < 128 && (mask >> UInt64(byte & 63)) & 1 != 0
     }
 
     /// `tchar` (RFC 9110 §5.6.2): the bytes of a token such as a method or field name.

@@ -20,47 +20,56 @@ public struct BodyDecoder: Sendable {
     static let maxChunkedTotal: UInt64 = (1 << 40) - 1
 
     /// Where the decoder is in the body's grammar (RFC 9112 §6.3, §7.1).
+    ///
+    /// A struct over the raw byte rather than an enum, so reading it out of `packed`
+    /// is a mask, not a call to a failable `init(rawValue:)`.
     @usableFromInline
-    enum Phase: UInt8 {
+    struct Phase: Equatable {
+        /// The phase number stored in bits 0–7 of `packed`.
+        @usableFromInline let raw: UInt8
+
+        /// Wraps a phase number.
+        @inlinable init(_ raw: UInt8) { self.raw = raw }
+
         /// No body left to read.
-        case complete
+        @inlinable static var complete: Phase { Phase(0) }
         /// Inside a Content-Length body; `counter` bytes remain.
-        case fixed
+        @inlinable static var fixed: Phase { Phase(1) }
         /// At the first hex digit of a chunk-size.
-        case sizeStart
-        /// Inside chunk-size digits; `counter` is the value so far.
-        case sizeDigits
+        @inlinable static var sizeStart: Phase { Phase(2) }
+        /// Inside chunk-size digits; `counter` is the value so far, `aux` the digit count.
+        @inlinable static var sizeDigits: Phase { Phase(3) }
         /// After chunk-size: BWS, then ";" or CR.
-        case afterSize
+        @inlinable static var afterSize: Phase { Phase(4) }
         /// Inside a chunk-ext, skipped up to CR.
-        case chunkExtension
+        @inlinable static var chunkExtension: Phase { Phase(5) }
         /// After the CR that ends a chunk line; `counter` is the chunk size.
-        case sizeLF
+        @inlinable static var sizeLF: Phase { Phase(6) }
         /// Inside chunk-data; `counter` bytes remain.
-        case data
+        @inlinable static var data: Phase { Phase(7) }
         /// Expecting the CR after chunk-data.
-        case dataCR
+        @inlinable static var dataCR: Phase { Phase(8) }
         /// Expecting the LF after chunk-data.
-        case dataLF
+        @inlinable static var dataLF: Phase { Phase(9) }
         /// At the start of a trailer field line or the final CRLF.
-        case trailerStart
+        @inlinable static var trailerStart: Phase { Phase(10) }
         /// Inside a trailer field name.
-        case trailerName
+        @inlinable static var trailerName: Phase { Phase(11) }
         /// Inside a trailer field value.
-        case trailerValue
+        @inlinable static var trailerValue: Phase { Phase(12) }
         /// Expecting the LF ending a trailer field line.
-        case trailerLF
+        @inlinable static var trailerLF: Phase { Phase(13) }
         /// Expecting the LF of the final CRLF.
-        case finalLF
+        @inlinable static var finalLF: Phase { Phase(14) }
         /// The framing was invalid; `aux` is the status code.
-        case failed
+        @inlinable static var failed: Phase { Phase(15) }
     }
 
     /// An idle decoder: no body.
     @inlinable
     public init() {
         counter = 0
-        packed = UInt64(Phase.complete.rawValue)
+        packed = UInt64(Phase.complete.raw)
     }
 
     /// A decoder for a body with the given framing; `.none` is immediately complete.
@@ -87,8 +96,8 @@ public struct BodyDecoder: Sendable {
     /// The current phase (bits 0–7 of `packed`).
     @inlinable
     var phase: Phase {
-        get { Phase(rawValue: UInt8(truncatingIfNeeded: packed)) ?? .failed }
-        set { packed = (packed & ~0xFF) | UInt64(newValue.rawValue) }
+        get { Phase(UInt8(truncatingIfNeeded: packed)) }
+        set { packed = (packed & ~0xFF) | UInt64(newValue.raw) }
     }
 
     /// The auxiliary value (bits 8–23 of `packed`).

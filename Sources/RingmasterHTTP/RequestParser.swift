@@ -53,11 +53,7 @@ public enum RequestParser {
 
         // request-target (RFC 9112 §3.2): only visible ASCII, no whitespace, non-empty.
         let targetStart = i
-        while i < end {
-            // Safe: bytes below "!" wrap to large values, so one compare checks 0x21...0x7E.
-            guard p[i] &- 0x21 < 0x5E else { break }
-            i += 1
-        }
+        i = scanTarget(p, from: i, end: end)
         // The finished line will be at least this long plus " HTTP/1.1" (RFC 9112 §3:
         // a server that receives a request-target longer than it wishes to parse MUST
         // respond with 414).
@@ -115,21 +111,12 @@ public enum RequestParser {
             i += 1
             while i < end && (p[i] == sp || p[i] == tab) { i += 1 }
             let valueStart = i
-            var valueEnd = i
-            // field-value bytes (RFC 9110 §5.5): VCHAR and obs-text first (the common
-            // case), then SP/HTAB, which are trimmed if trailing.
-            while i < end {
-                let byte = p[i]
-                if byte > sp && byte != 0x7F {
-                    i += 1
-                    valueEnd = i
-                } else if byte == sp || byte == tab {
-                    i += 1
-                } else {
-                    break
-                }
-            }
+            // field-value bytes (RFC 9110 §5.5): HTAB, SP, VCHAR and obs-text.
+            i = scanFieldValue(p, from: i, end: end)
             if i == end { return exhausted }
+            // Trailing OWS is not part of the value (RFC 9112 §5).
+            var valueEnd = i
+            while valueEnd > valueStart && (p[valueEnd - 1] == sp || p[valueEnd - 1] == tab) { valueEnd -= 1 }
             // NUL, other controls and DEL in a value are 400 (RFC 9110 §5.5 MUST reject
             // or replace; replacing would mean writing to the caller's buffer).
             guard p[i] == cr else { return .error(.badRequest) }

@@ -37,14 +37,20 @@ public final class WorkerThread: @unchecked Sendable {
         }
         startup.wait()
         if let setupError {
-            pthread_join(thread, nil)
+            join()
             let cpu = configuration.cpu.map { "CPU \($0)" } ?? "no fixed CPU"
             throw SetupError("worker \(configuration.index) (\(cpu)) failed to start: \(setupError)")
         }
     }
 
-    /// Waits for the thread to finish.
-    func join() { pthread_join(thread, nil) }
+    private var joined = false
+
+    /// Waits for the thread to finish (once; later calls return at once). Supervisor thread only.
+    func join() {
+        guard !joined else { return }
+        joined = true
+        pthread_join(thread, nil)
+    }
 
     private func body() {
         threadID = curing_gettid()
