@@ -32,9 +32,10 @@ public struct RequestHead: Sendable {
     /// Bytes consumed by the head, including skipped leading CRLFs and the final CRLFCRLF.
     public var headLength: Int
 
-    /// An empty head, filled in by the parser.
+    /// An empty head (GET-less `.other`, HTTP/1.1, no fields, no body), filled in by the
+    /// parser; public so callers can build heads in tests.
     @inlinable
-    init() {
+    public init() {
         method = .other
         methodStart = 0
         methodLength = 0

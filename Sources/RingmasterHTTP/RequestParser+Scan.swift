@@ -5,9 +5,9 @@
 
 extension RequestParser {
     /// 0x01 in every byte.
-    @usableFromInline static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let ones: UInt64 = 0x0101_0101_0101_0101
     /// 0x80 in every byte.
-    @usableFromInline static let highs: UInt64 = 0x8080_8080_8080_8080
+    static let highs: UInt64 = 0x8080_8080_8080_8080
 
     /// The eight bytes at `p` as a little-endian word.
     @inline(__always)

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <execinfo.h>
+#include <stdlib.h>
 
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
@@ -17,11 +19,27 @@ static volatile int tracked_tid = -1;
 static uint64_t counted;
 static __thread int my_tid;
 
+static int traces_left;
+static __thread int in_trace;
+
 static inline void note(void) {
     if (tracked_tid < 0) return;
     if (my_tid == 0) my_tid = (int)syscall(SYS_gettid);
-    if (my_tid == tracked_tid) __atomic_add_fetch(&counted, 1, __ATOMIC_RELAXED);
+    if (my_tid != tracked_tid) return;
+    __atomic_add_fetch(&counted, 1, __ATOMIC_RELAXED);
+    if (traces_left > 0 && !in_trace) {
+        // Debugging aid: print where the first allocations come from.
+        in_trace = 1;
+        traces_left--;
+        void *frames[24];
+        int n = backtrace(frames, 24);
+        backtrace_symbols_fd(frames, n, 2);
+        write(2, "----\n", 5);
+        in_trace = 0;
+    }
 }
+
+void malloc_counter_trace(int n) { traces_left = n; }
 
 void malloc_counter_track(int tid) { __atomic_store_n(&counted, 0, __ATOMIC_RELAXED); tracked_tid = tid; }
 uint64_t malloc_counter_count(void) { return __atomic_load_n(&counted, __ATOMIC_RELAXED); }

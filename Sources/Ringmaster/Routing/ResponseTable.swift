@@ -102,8 +102,8 @@ public struct ResponseTable: ~Copyable {
     @inline(__always)
     public func match(target: UnsafeRawBufferPointer) -> RouteMatch {
         guard let base = target.baseAddress else { return .notFound }
-        var pathLength = target.count
-        if let q = target.firstIndex(of: UInt8(ascii: "?")) { pathLength = q }
+        var pathLength = 0
+        while pathLength < target.count && target[pathLength] != UInt8(ascii: "?") { pathLength &+= 1 }
         for i in 0..<routeCount {
             let path = layouts[i].path
             if path.length == pathLength, memcmp(block + path.offset, base, pathLength) == 0 { return .route(i) }

@@ -8,4 +8,6 @@
 void malloc_counter_track(int tid);
 /// Allocations counted since the last malloc_counter_track.
 uint64_t malloc_counter_count(void);
+/// Prints a backtrace (to stderr) for each of the next `n` counted allocations.
+void malloc_counter_trace(int n);
 #endif

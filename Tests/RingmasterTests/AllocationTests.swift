@@ -1,0 +1,57 @@
+// The hot path allocates nothing: over thousands of keep-alive, pipelined and body-carrying
+// requests after warm-up, the worker thread makes zero heap allocations (counted by the
+// CMallocCounter interposer, which sees every malloc/calloc/realloc/memalign of the process).
+import CMallocCounter
+import Glibc
+import Testing
+@testable import Ringmaster
+
+@Suite(.serialized) struct AllocationTests {
+    /// One round of traffic on every client: plain keep-alive, a 16-deep pipelined batch,
+    /// HEAD, 404, a Content-Length body and a chunked body.
+    func exercise(_ clients: [TestClient]) throws {
+        for client in clients {
+            try client.send(getRoot)
+            _ = try client.readResponse()
+            try client.send(String(repeating: "GET /plaintext HTTP/1.1\r\nHost: a\r\nAccept: text/plain\r\n\r\n", count: 16))
+            for _ in 0..<16 { _ = try client.readResponse() }
+            try client.send("HEAD / HTTP/1.1\r\nHost: a\r\n\r\n")
+            _ = try client.readResponse(head: true)
+            try client.send("GET /nothing-here HTTP/1.1\r\nHost: a\r\n\r\n")
+            _ = try client.readResponse()
+            try client.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello")
+            _ = try client.readResponse()
+            try client.send("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+            _ = try client.readResponse()
+        }
+    }
+
+    @Test func workerAllocatesNothingPerRequestAfterWarmUp() throws {
+        let server = try TestServer()
+        let clients = try (0..<8).map { _ in try server.client() }
+        for _ in 0..<20 { try exercise(clients) }
+        let before = server.server.total(.requests)
+        // RINGMASTER_TRACE_ALLOCATIONS=N prints where the first N allocations come from.
+        malloc_counter_trace(Int32(getenv("RINGMASTER_TRACE_ALLOCATIONS").map { atoi($0) } ?? 0))
+        malloc_counter_track(server.server.workers[0].threadID)
+        for _ in 0..<60 { try exercise(clients) }
+        let allocations = malloc_counter_count()
+        malloc_counter_track(-1)
+        let served = server.server.total(.requests) - before
+        #expect(served == 60 * 8 * 21)
+        #expect(allocations == 0, "the worker allocated \(allocations) times for \(served) requests")
+    }
+
+    @Test func theCounterSeesAllocationsOnTheTrackedThread() {
+        // Guards the test above against a counter that cannot count.
+        malloc_counter_track(Int32(curingThreadID()))
+        let array = [Int](repeating: 7, count: 1000)
+        let count = malloc_counter_count()
+        malloc_counter_track(-1)
+        #expect(array.count == 1000)
+        #expect(count >= 1)
+    }
+}
+
+import CURing
+func curingThreadID() -> Int32 { curing_gettid() }
