@@ -32,7 +32,7 @@ public struct RequestHead: Sendable {
     /// Bytes consumed by the head, including skipped leading CRLFs and the final CRLFCRLF.
     public var headLength: Int
 
-    /// An empty head (GET-less `.other`, HTTP/1.1, no fields, no body), filled in by the
+    /// An empty head (method `.other`, HTTP/1.1, no fields, no body), filled in by the
     /// parser; public so callers can build heads in tests.
     @inlinable
     public init() {

@@ -26,7 +26,8 @@ extension RequestParser {
     /// Whether some byte of `x` is DEL (0x7F).
     @inline(__always)
     static func hasDelete(_ x: UInt64) -> Bool {
-        hasByteBelow(x ^ (ones &* 0x7F), 1)
+        // Safe: 0x01 * 0x7F in every byte cannot carry between bytes.
+        return hasByteBelow(x ^ (ones &* 0x7F), 1)
     }
 
     /// Index of the first byte in `start..<end` that is not request-target material

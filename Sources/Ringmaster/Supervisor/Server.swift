@@ -53,6 +53,9 @@ public final class Server: @unchecked Sendable {
             }
             workers.append(worker)
             logger.info("\(worker.summary)")
+            if configuration.hugePages == .auto && !worker.usesHugePages {
+                logger.notice("worker \(i): no huge pages available (reserve some with vm.nr_hugepages): receive buffers use normal pages")
+            }
         }
     }
 

@@ -17,6 +17,8 @@ public final class WorkerThread: @unchecked Sendable {
     public private(set) var summary = ""
     public private(set) var threadID: Int32 = 0
     public private(set) var exitReason: WorkerExit = .drained
+    /// Whether the worker's receive buffers ended up on huge pages.
+    public private(set) var usesHugePages = false
 
     init(configuration: WorkerConfiguration) throws(SetupError) {
         self.configuration = configuration
@@ -72,6 +74,7 @@ public final class WorkerThread: @unchecked Sendable {
             return
         }
         summary = worker.summary
+        usesHugePages = worker.usesHugePages
         startup.signal()
         exitReason = worker.run()
     }

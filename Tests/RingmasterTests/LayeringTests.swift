@@ -1,0 +1,40 @@
+// DESIGN.md's "may call" rules that the compiler does not enforce: Routing is pure (it may
+// use RingmasterHTTP but not the kernel), and only IOUring/Worker/Supervisor touch CURing.
+// (RingmasterHTTP is its own target with no dependencies, so the compiler enforces it.)
+import Foundation
+import Testing
+
+@Suite struct LayeringTests {
+    static let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Sources")
+
+    func imports(in folder: String) throws -> [String: [String]] {
+        let dir = LayeringTests.sources.appendingPathComponent(folder)
+        var result: [String: [String]] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where name.hasSuffix(".swift") {
+            let text = try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
+            result[name] = text.split(separator: "\n").filter { $0.hasPrefix("import ") }.map { String($0.dropFirst(7)) }
+        }
+        return result
+    }
+
+    @Test func routingDoesNotTouchTheKernel() throws {
+        let files = try imports(in: "Ringmaster/Routing")
+        #expect(!files.isEmpty)
+        for (file, modules) in files {
+            #expect(!modules.contains("CURing"), "\(file) imports CURing")
+        }
+    }
+
+    @Test func configDoesNotTouchTheKernel() throws {
+        for (file, modules) in try imports(in: "Ringmaster/Config") {
+            #expect(!modules.contains("CURing"), "\(file) imports CURing")
+        }
+    }
+
+    @Test func httpTargetImportsNothing() throws {
+        for (file, modules) in try imports(in: "RingmasterHTTP") {
+            #expect(modules.isEmpty, "\(file) imports \(modules)")
+        }
+    }
+}
