@@ -1,0 +1,48 @@
+# Ringmaster: the two set-up commands (README) and the benchmark.
+#   make run    build (release) and run the server with config/ringmaster.json
+#   make test   build and run the whole test suite (what CI runs)
+# Both install liburing-dev and libnuma-dev with apt when missing (Debian 12, as root).
+
+SHELL := /bin/bash
+export PATH := /opt/swift/usr/bin:$(PATH)
+CONFIG ?= config/ringmaster.json
+BENCH ?= ../shared/bench
+ROUNDS ?= 3
+
+.PHONY: deps build release run test bench bench-smoke clean
+
+deps:
+	@missing=""; \
+	for p in liburing-dev libnuma-dev; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@command -v swift >/dev/null || { echo "swift not found (expected at /opt/swift/usr/bin)"; exit 1; }
+
+build: deps
+	swift build
+
+release: deps
+	swift build -c release
+
+run: release
+	.build/release/ringmaster --config $(CONFIG)
+
+# Debug build for the tests (the allocation test counts real allocations there), plus a
+# release build so optimised-only breakage is caught too.
+test: deps
+	swift build --build-tests
+	swift test --skip-build
+	swift build -c release
+
+bench: release
+	$(BENCH)/peers.sh install
+	$(BENCH)/compare.sh --rounds $(ROUNDS) -- .build/release/ringmaster --config $(CONFIG) --port {PORT}
+
+bench-smoke: release
+	$(BENCH)/peers.sh install
+	$(BENCH)/compare.sh --rounds 1 --duration 3 --scenarios keepalive,pipeline -- .build/release/ringmaster --config $(CONFIG) --port {PORT}
+
+clean:
+	rm -rf .build
