@@ -30,6 +30,9 @@ struct RingmasterCommand: ParsableCommand {
     @Option(name: .long, help: "Worker count or \"auto\"; overrides workers.")
     var workers: String?
 
+    @Option(name: .long, help: "CPUs for the workers, e.g. 0-3,8; overrides cpus.")
+    var cpus: String?
+
     func run() throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "ringmaster")
@@ -48,6 +51,12 @@ struct RingmasterCommand: ParsableCommand {
                     }
                     settings.workers = n
                 }
+            }
+            if let cpus {
+                guard let list = CPUList.parse(cpus) else {
+                    throw ConfigurationError(key: "cpus", "--cpus: invalid value \(cpus) for cpus: allowed: a CPU list such as 0-3,8")
+                }
+                settings.cpus = list
             }
         } catch let error as ConfigurationError {
             logger.critical("configuration error: \(error.description)")

@@ -32,6 +32,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+
+
 #include <liburing.h>   // also brings <linux/io_uring.h>: they share one include guard (STYLE.md fact 3)
 #include <numa.h>
 #include <numaif.h>
@@ -157,6 +159,23 @@ static inline void curing_prep_setsockopt(struct io_uring_sqe *sqe, int fd, int 
 /// Sets the buffer group on a buffer-select SQE (a packed union Swift cannot assign).
 static inline void curing_sqe_set_buf_group(struct io_uring_sqe *sqe, unsigned short group) {
     sqe->buf_group = group;
+}
+
+/// A classic BPF instruction, laid out as `struct sock_filter` (linux/filter.h). Declared
+/// here rather than including linux/filter.h, whose kernel types clash with Glibc's socket
+/// enums in Swift's module merge.
+typedef struct {
+    uint16_t code;
+    uint8_t jt;
+    uint8_t jf;
+    uint32_t k;
+} curing_sock_filter;
+
+/// Attaches a classic BPF program to a reuseport group (SO_ATTACH_REUSEPORT_CBPF, Linux 4.5),
+/// passing a `struct sock_fprog`. Returns 0 or -errno.
+static inline int curing_attach_reuseport_cbpf(int fd, curing_sock_filter *code, unsigned short len) {
+    struct { unsigned short len; curing_sock_filter *filter; } program = { len, code };
+    return setsockopt(fd, SOL_SOCKET, 51 /* SO_ATTACH_REUSEPORT_CBPF */, &program, sizeof program) == 0 ? 0 : -errno;
 }
 
 /// A prefetch for read of the cache line at `p` (audit item 2).

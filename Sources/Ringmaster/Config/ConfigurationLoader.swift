@@ -22,7 +22,7 @@ public enum ConfigurationLoader {
         guard let root = object as? [String: Any] else { throw ConfigurationError(key: "", "\(source): the top level must be a JSON object") }
         let reader = Reader(source: source)
         var c = ServerConfiguration()
-        try reader.checkKeys(root, prefix: "", allowed: ["listen", "workers", "pin_workers", "server_name", "plaintext_body",
+        try reader.checkKeys(root, prefix: "", allowed: ["listen", "workers", "cpus", "numa", "steering", "pin_workers", "server_name", "plaintext_body",
                                                           "ring", "buffers", "max_connections", "limits", "shutdown_timeout_ms"])
         if let listen = try reader.object(root, "listen") {
             try reader.checkKeys(listen, prefix: "listen.", allowed: ["host", "port", "backlog"])
@@ -38,6 +38,18 @@ public enum ConfigurationLoader {
             }
         }
         if let pin = try reader.bool(root, "pin_workers") { c.pinWorkers = pin }
+        if let list = try reader.string(root, "cpus") {
+            guard let cpus = CPUList.parse(list) else { throw reader.invalid("cpus", "\"\(list)\"", allowed: "a CPU list such as \"0-3,8\"") }
+            c.cpus = cpus
+        }
+        if let numa = try reader.string(root, "numa") {
+            guard let policy = NumaPolicy(rawValue: numa) else { throw reader.invalid("numa", "\"\(numa)\"", allowed: "\"auto\" or \"off\"") }
+            c.numa = policy
+        }
+        if let steering = try reader.string(root, "steering") {
+            guard let value = Steering(rawValue: steering) else { throw reader.invalid("steering", "\"\(steering)\"", allowed: "\"none\" or \"cpu\"") }
+            c.steering = value
+        }
         if let name = try reader.string(root, "server_name") {
             guard !name.isEmpty, name.utf8.count <= 64, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
                 throw reader.invalid("server_name", name, allowed: "1 to 64 visible ASCII characters without spaces")

@@ -2,6 +2,22 @@
 // Loaded and validated by `ConfigurationLoader`; defaults here are the documented defaults.
 import RingmasterHTTP
 
+/// `numa` values.
+public enum NumaPolicy: String, Sendable, CaseIterable {
+    /// Bind worker memory to the worker CPU's node when libnuma reports NUMA; else first touch.
+    case auto
+    /// First-touch placement only.
+    case off
+}
+
+/// `steering` values.
+public enum Steering: String, Sendable, CaseIterable {
+    /// The kernel's reuseport hash spreads connections.
+    case none
+    /// A CBPF program picks the worker on the CPU that received the connection.
+    case cpu
+}
+
 /// The whole configuration of one Ringmaster process.
 public struct ServerConfiguration: Sendable, Equatable {
     /// Listen address; port 0 picks an ephemeral port (tests).
@@ -12,6 +28,12 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var workers: Int? = 1
     /// Pin workers to CPUs (from the allowed set, in order).
     public var pinWorkers = true
+    /// CPUs to run workers on (must lie inside the allowed set); nil means the allowed set.
+    public var cpus: [Int]? = nil
+    /// Place each worker's memory on its CPU's NUMA node.
+    public var numa: NumaPolicy = .auto
+    /// Reuseport steering of new connections.
+    public var steering: Steering = .none
     public var serverName = "ringmaster"
     /// The body of `GET /` and `GET /plaintext`.
     public var plaintextBody = "Hello, World!"

@@ -47,14 +47,16 @@ extension Ring {
         }
         if result == -ENOMEM { return .call("io_uring_setup (\(entries) entries; raise RLIMIT_MEMLOCK on Linux < 5.12)", errno: -result) }
         if result == -EINVAL {
+            // Try each required flag alone on a tiny ring: the first refused one is missing.
             for required in requiredFlags {
                 var params = io_uring_params()
                 params.flags = required.flag
-                params.cq_entries = entries * 4
-                let fd = curing_setup(entries, &params)
+                params.cq_entries = 32
+                let fd = curing_setup(8, &params)
                 if fd >= 0 { close(fd); continue }
                 return .missingFeature(required.name, since: required.since, errno: -fd)
             }
+            return SetupError("io_uring_setup refused \(entries) SQ entries (EINVAL): the kernel allows at most 32768, and the CQ at most 65536")
         }
         return .call("io_uring_setup", errno: -result)
     }

@@ -27,11 +27,16 @@ public enum ProcessRunner {
         // sources (signalfd-based in Dispatch on Linux) see these signals (STYLE.md fact 5).
         _ = curing_block_shutdown_signals()
         let server = Server(configuration: configuration, logger: logger)
-        do { try server.start() } catch {
+        do { try server.start() } catch let error as ConfigurationError {
+            logger.critical("configuration error: \(error)")
+            Glibc.exit(ExitCode.configurationError)
+        } catch {
             logger.critical("\(error)")
             Glibc.exit(ExitCode.startupFailure)
         }
-        logger.info("listening on \(configuration.host):\(server.port) with \(server.workers.count) worker(s)")
+        logger.info("listening on \(configuration.host):\(server.port) with \(server.workers.count) worker(s), steering \(configuration.steering.rawValue)")
+        // Every worker accepts now: tell systemd (Type=notify) we are ready.
+        SystemdNotifier.notify("READY=1\nMAINPID=\(getpid())")
         signalSources = installSignalSources(server: server, logger: logger)
         DispatchQueue.global().async {
             let result = server.wait()
@@ -62,11 +67,13 @@ public enum ProcessRunner {
                     logger.notice("SIGHUP received: configuration reload is not supported yet; ignoring")
                 case SIGQUIT:
                     logger.warning("SIGQUIT: closing every connection now")
+                    SystemdNotifier.notify("STOPPING=1")
                     server.stop(force: true)
                 default:
                     stopRequests += 1
                     if stopRequests == 1 {
                         logger.notice("signal \(signalNumber): draining (send it again to force)")
+                        SystemdNotifier.notify("STOPPING=1")
                         server.stop(force: false)
                     } else {
                         logger.warning("signal \(signalNumber) again: closing every connection now")

@@ -17,36 +17,44 @@ public final class Server: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// Binds, starts every worker and returns once all accept. On any failure, the workers
-    /// already started are stopped and joined before the error is thrown.
-    public func start() throws(SetupError) {
-        let cpus = try CPUSet.allowed()
-        let count = configuration.workers ?? cpus.count
-        if configuration.pinWorkers && count > cpus.count {
-            throw SetupError("workers: \(count) workers need \(count) CPUs, but only \(cpus.count) are allowed (\(CPUSet.describe(cpus)))")
+    /// Binds, starts every worker and returns once all accept. Throws `ConfigurationError`
+    /// when the CPU placement is impossible and `SetupError` when a listener or worker fails;
+    /// either way, workers already started are stopped and joined first (no thread is left).
+    public func start() throws {
+        let allowed = try CPUSet.allowed()
+        let cpus: [Int?]
+        if configuration.pinWorkers {
+            cpus = try CPUSet.placement(workers: configuration.workers, cpus: configuration.cpus, allowed: allowed)
+        } else {
+            cpus = Array(repeating: nil, count: configuration.workers ?? configuration.cpus?.count ?? allowed.count)
+        }
+        if configuration.steering == .cpu && !configuration.pinWorkers {
+            throw ConfigurationError(key: "steering", "steering: \"cpu\" needs pinned workers (pin_workers = true)")
         }
         var listeners: [Int32] = []
         var boundPort = configuration.port
         do {
-            for _ in 0..<count {
+            for _ in cpus {
                 let fd = try Listener.open(host: configuration.host, port: boundPort, backlog: configuration.backlog)
-                if boundPort == 0 { boundPort = Listener.boundPort(of: fd) }
                 listeners.append(fd)
+                if boundPort == 0 { boundPort = Listener.boundPort(of: fd) }
             }
+            if configuration.steering == .cpu { try ReuseportSteering.attach(to: listeners[0], cpus: cpus.compactMap { $0 }) }
         } catch {
             listeners.forEach { close($0) }
             throw error
         }
         port = boundPort
+        let numa = configuration.numa == .auto
         for (i, fd) in listeners.enumerated() {
-            let cpu = configuration.pinWorkers ? cpus[i] : nil
-            let node = cpu.flatMap { numa_available() >= 0 ? Int32(numa_node_of_cpu(Int32($0))) : nil }
+            let cpu = cpus[i]
+            let node = numa ? cpu.flatMap { NumaTopology.node(ofCPU: $0) } : nil
             let worker: WorkerThread
             do {
                 worker = try WorkerThread(configuration: configuration.workerConfiguration(index: i, listenerFD: fd, cpu: cpu, numaNode: node))
                 try worker.start()
             } catch {
-                listeners[i...].forEach { close($0) }
+                listeners[(i + 1)...].forEach { close($0) }
                 stop(force: true)
                 wait()
                 throw error

@@ -19,6 +19,8 @@ public final class WorkerThread: @unchecked Sendable {
     public private(set) var exitReason: WorkerExit = .drained
     /// Whether the worker's receive buffers ended up on huge pages.
     public private(set) var usesHugePages = false
+    /// Where the worker's connection shard starts (for NUMA placement checks).
+    public private(set) var shardAddress: UnsafeRawPointer?
 
     init(configuration: WorkerConfiguration) throws(SetupError) {
         self.configuration = configuration
@@ -40,6 +42,7 @@ public final class WorkerThread: @unchecked Sendable {
         startup.wait()
         if let setupError {
             join()
+            // The thread closed its listener when it failed.
             let cpu = configuration.cpu.map { "CPU \($0)" } ?? "no fixed CPU"
             throw SetupError("worker \(configuration.index) (\(cpu)) failed to start: \(setupError)")
         }
@@ -75,6 +78,7 @@ public final class WorkerThread: @unchecked Sendable {
         }
         summary = worker.summary
         usesHugePages = worker.usesHugePages
+        shardAddress = worker.shardAddress
         startup.signal()
         exitReason = worker.run()
     }

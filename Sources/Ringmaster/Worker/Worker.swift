@@ -86,6 +86,8 @@ public struct Worker: ~Copyable {
 
     /// True when the receive buffers are on huge pages.
     public var usesHugePages: Bool { buffers.usesHugePages }
+    /// The first connection record: the start of this worker's shard.
+    public var shardAddress: UnsafeRawPointer { table.address(of: 0) }
 
     /// Runs the event loop until the drain finishes or is forced.
     public mutating func run() -> WorkerExit {
