@@ -1,25 +1,25 @@
 // Reads a JSON configuration file into `ServerConfiguration`, strictly: every key is known,
 // every value is checked against its range, and an error names the key, the bad value, the
 // allowed values and the file. JSON because it needs no dependency and every tool reads it.
-import Foundation
+import Glibc
 
 /// Loads and validates configuration files.
 public enum ConfigurationLoader {
     /// Parses the file at `path`.
     public static func load(path: String) throws(ConfigurationError) -> ServerConfiguration {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError(key: "", "cannot read configuration file \(path)")
+        guard let bytes = readFile(path) else {
+            throw ConfigurationError(key: "", "cannot read configuration file \(path): \(String(cString: strerror(errno)))")
         }
-        return try parse(data, source: path)
+        return try parse(bytes, source: path)
     }
 
-    /// Parses JSON `data`; `source` names it in errors.
-    public static func parse(_ data: Data, source: String) throws(ConfigurationError) -> ServerConfiguration {
-        let object: Any
-        do { object = try JSONSerialization.jsonObject(with: data) } catch {
-            throw ConfigurationError(key: "", "\(source): not valid JSON: \(error.localizedDescription)")
+    /// Parses JSON `bytes`; `source` names them in errors.
+    public static func parse(_ bytes: [UInt8], source: String) throws(ConfigurationError) -> ServerConfiguration {
+        let document: JSONValue
+        do { document = try JSONValue.parse(bytes) } catch {
+            throw ConfigurationError(key: "", "\(source): not valid JSON: \(error)")
         }
-        guard let root = object as? [String: Any] else { throw ConfigurationError(key: "", "\(source): the top level must be a JSON object") }
+        guard case .object(let root) = document else { throw ConfigurationError(key: "", "\(source): the top level must be a JSON object") }
         let reader = Reader(source: source)
         var c = ServerConfiguration()
         try reader.checkKeys(root, prefix: "", allowed: ["listen", "workers", "cpus", "numa", "steering", "pin_workers", "server_name", "plaintext_body",
@@ -31,7 +31,7 @@ public enum ConfigurationLoader {
             if let backlog = try reader.integer(listen, "listen.backlog", 1...65535) { c.backlog = backlog }
         }
         if let workers = root["workers"] {
-            if let text = workers as? String, text == "auto" {
+            if case .string("auto") = workers {
                 c.workers = nil
             } else {
                 c.workers = try reader.integer(root, "workers", 1...4096, allowedText: "\"auto\" or an integer from 1 to 4096")
@@ -85,6 +85,19 @@ public enum ConfigurationLoader {
         if let t = try reader.integer(root, "shutdown_timeout_ms", 0...3_600_000) { c.shutdownTimeoutMilliseconds = t }
         return c
     }
+
+    /// The whole file, or nil (errno set) when it cannot be read.
+    static func readFile(_ path: String) -> [UInt8]? {
+        guard let file = fopen(path, "rb") else { return nil }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = fread(&chunk, 1, chunk.count, file)
+            bytes += chunk[0..<n]
+            if n < chunk.count { return ferror(file) == 0 ? bytes : nil }
+        }
+    }
 }
 
 /// Typed access to JSON values with precise errors.
@@ -95,7 +108,7 @@ struct Reader {
         ConfigurationError(key: key, "\(source): invalid value \(value) for \(key): allowed: \(allowed)")
     }
 
-    func checkKeys(_ object: [String: Any], prefix: String, allowed: [String]) throws(ConfigurationError) {
+    func checkKeys(_ object: [String: JSONValue], prefix: String, allowed: [String]) throws(ConfigurationError) {
         for key in object.keys.sorted() where !allowed.contains(key) {
             throw ConfigurationError(key: prefix + key, "\(source): unknown key \(prefix + key): allowed keys here: \(allowed.map { prefix + $0 }.joined(separator: ", "))")
         }
@@ -103,42 +116,32 @@ struct Reader {
 
     private func last(_ key: String) -> String { String(key.split(separator: ".").last ?? Substring(key)) }
 
-    func object(_ parent: [String: Any], _ key: String) throws(ConfigurationError) -> [String: Any]? {
+    func object(_ parent: [String: JSONValue], _ key: String) throws(ConfigurationError) -> [String: JSONValue]? {
         guard let value = parent[last(key)] else { return nil }
-        guard let object = value as? [String: Any] else { throw invalid(key, value, allowed: "an object") }
+        guard case .object(let object) = value else { throw invalid(key, value.description, allowed: "an object") }
         return object
     }
 
-    func string(_ parent: [String: Any], _ key: String) throws(ConfigurationError) -> String? {
+    func string(_ parent: [String: JSONValue], _ key: String) throws(ConfigurationError) -> String? {
         guard let value = parent[last(key)] else { return nil }
-        guard let text = value as? String else { throw invalid(key, value, allowed: "a string") }
+        guard case .string(let text) = value else { throw invalid(key, value.description, allowed: "a string") }
         return text
     }
 
-    func bool(_ parent: [String: Any], _ key: String) throws(ConfigurationError) -> Bool? {
+    func bool(_ parent: [String: JSONValue], _ key: String) throws(ConfigurationError) -> Bool? {
         guard let value = parent[last(key)] else { return nil }
-        guard Reader.isBoolean(value), let number = value as? NSNumber else { throw invalid(key, value, allowed: "true or false") }
-        return number.boolValue
+        guard case .bool(let flag) = value else { throw invalid(key, value.description, allowed: "true or false") }
+        return flag
     }
 
-    func integer(_ parent: [String: Any], _ key: String, _ range: ClosedRange<Int>, allowedText: String? = nil) throws(ConfigurationError) -> Int? {
+    func integer(_ parent: [String: JSONValue], _ key: String, _ range: ClosedRange<Int>, allowedText: String? = nil) throws(ConfigurationError) -> Int? {
         guard let value = parent[last(key)] else { return nil }
         let allowed = allowedText ?? "an integer from \(range.lowerBound) to \(range.upperBound)"
-        guard !Reader.isBoolean(value), let number = value as? NSNumber,
-              let int = Int(exactly: number.doubleValue), range.contains(int) else {
-            throw invalid(key, value is String ? "\"\(value)\"" : value, allowed: allowed)
-        }
+        guard case .integer(let int) = value, range.contains(int) else { throw invalid(key, value.description, allowed: allowed) }
         return int
     }
 
-    /// JSON true/false arrive as NSNumber with the `char` type ("c").
-    static func isBoolean(_ value: Any) -> Bool {
-        if value is Bool && !(value is NSNumber) { return true }
-        guard let number = value as? NSNumber else { return false }
-        return String(cString: number.objCType) == "c"
-    }
-
-    func powerOfTwo(_ parent: [String: Any], _ key: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+    func powerOfTwo(_ parent: [String: JSONValue], _ key: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
         let allowed = "a power of two from \(range.lowerBound) to \(range.upperBound)"
         guard let value = try integer(parent, key, range, allowedText: allowed) else { return nil }
         guard value & (value - 1) == 0 else { throw invalid(key, value, allowed: allowed) }

@@ -1,0 +1,62 @@
+// A JSON document as a plain value tree, decoded with FoundationEssentials' JSONDecoder. The
+// configuration loader walks it with exact types (so `true` is never a number and `8.5` is
+// never an integer) without pulling in all of Foundation (and its ICU data) for one file.
+import FoundationEssentials
+
+/// Any JSON value.
+public enum JSONValue: Decodable, Equatable, Sendable {
+    case object([String: JSONValue])
+    case array([JSONValue])
+    case string(String)
+    case integer(Int)
+    case number(Double)
+    case bool(Bool)
+    case null
+
+    public init(from decoder: any Decoder) throws {
+        if let keyed = try? decoder.container(keyedBy: AnyKey.self) {
+            var object: [String: JSONValue] = [:]
+            for key in keyed.allKeys { object[key.stringValue] = try keyed.decode(JSONValue.self, forKey: key) }
+            self = .object(object)
+            return
+        }
+        if var list = try? decoder.unkeyedContainer() {
+            var array: [JSONValue] = []
+            while !list.isAtEnd { array.append(try list.decode(JSONValue.self)) }
+            self = .array(array)
+            return
+        }
+        let single = try decoder.singleValueContainer()
+        if single.decodeNil() { self = .null }
+        else if let value = try? single.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? single.decode(Int.self) { self = .integer(value) }
+        else if let value = try? single.decode(Double.self) { self = .number(value) }
+        else { self = .string(try single.decode(String.self)) }
+    }
+
+    /// Parses `bytes` as JSON.
+    public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+    }
+
+    /// The value as it would be written in the file, for messages.
+    public var description: String {
+        switch self {
+        case .object: return "an object"
+        case .array: return "an array"
+        case .string(let s): return "\"\(s)\""
+        case .integer(let i): return "\(i)"
+        case .number(let d): return "\(d)"
+        case .bool(let b): return "\(b)"
+        case .null: return "null"
+        }
+    }
+}
+
+/// Any string key.
+struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
