@@ -9,7 +9,7 @@ CONFIG ?= config/ringmaster.json
 BENCH ?= ../shared/bench
 ROUNDS ?= 3
 
-.PHONY: deps build release run test bench bench-smoke clean
+.PHONY: deps build release run test bench bench-smoke device-kit clean
 
 deps:
 	@missing=""; \
@@ -43,6 +43,16 @@ bench: release
 bench-smoke: release
 	$(BENCH)/peers.sh install
 	$(BENCH)/compare.sh --rounds 1 --duration 3 --scenarios keepalive,pipeline -- .build/release/ringmaster --config $(CONFIG) --port {PORT}
+
+# A kit for a multi-core machine without packages: static ringmaster (liburing and libnuma
+# shipped beside it), the static loadgen, and the scaling script (bench/README.md).
+device-kit: deps
+	swift build -c release --static-swift-stdlib --scratch-path .build-static
+	mkdir -p .build-device/lib
+	cp .build-static/release/ringmaster .build-device/ringmaster && strip .build-device/ringmaster
+	cc -O2 -static -pthread -o .build-device/loadgen bench/loadgen.c
+	cp /lib/x86_64-linux-gnu/liburing.so.2 /lib/x86_64-linux-gnu/libnuma.so.1 .build-device/lib/
+	cp bench/device-scaling.sh .build-device/scaling.sh
 
 clean:
 	rm -rf .build
