@@ -8,8 +8,9 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 CONFIG ?= config/ringmaster.json
 BENCH ?= ../shared/bench
 ROUNDS ?= 3
+FUZZ_SECONDS ?= 30
 
-.PHONY: deps build release run test bench bench-smoke device-kit clean
+.PHONY: deps build release run test fuzz bench bench-smoke device-kit clean
 
 deps:
 	@missing=""; \
@@ -35,6 +36,11 @@ test: deps
 	swift build --build-tests
 	swift test --skip-build
 	swift build -c release
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# Fuzz the HTTP parser longer than the test suite does (docs/fuzzing.md).
+fuzz:
+	scripts/fuzz.sh 600
 
 bench: release
 	$(BENCH)/peers.sh install

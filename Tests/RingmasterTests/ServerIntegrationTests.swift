@@ -119,6 +119,16 @@ let getRoot = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
         #expect(try client.readResponse().status == 200)
     }
 
+    @Test func zeroContentLengthIsAnsweredAtOnce() throws {
+        let server = try TestServer()
+        let client = try server.client()
+        try client.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n" + getRoot)
+        #expect(try client.readResponse().status == 405)
+        #expect(try client.readResponse().status == 200)
+        try client.send("GET /healthz HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n")
+        #expect(try client.readResponse().bodyText == "ok\n")
+    }
+
     @Test func expectContinueGetsInterimResponse() throws {
         let server = try TestServer()
         let client = try server.client()

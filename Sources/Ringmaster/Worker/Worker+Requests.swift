@@ -69,11 +69,13 @@ extension Worker {
         if !head.keepAlive || draining { pending |= PendingResponse.close }
         connection.pointee.pendingRoute = answer
         connection.pointee.pendingFlags = pending
-        if head.framing == .none {
+        let body = BodyDecoder(framing: head.framing)
+        if body.isComplete {
+            // No body, or Content-Length: 0: nothing to wait for.
             answerPending(slot: slot)
             return
         }
-        connection.pointee.body = BodyDecoder(framing: head.framing)
+        connection.pointee.body = body
         if head.expectContinue && head.version == .http11 {
             // RFC 9110 §10.1.1: tell the client to send the body it is holding back.
             appendOutput(slot: slot, Worker.continueResponse)
