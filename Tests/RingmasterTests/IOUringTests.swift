@@ -153,3 +153,23 @@ import Testing
         #expect(slab.pointer(1) - slab.pointer(0) == 4096)
     }
 }
+
+@Suite struct ResponseTableTests {
+    @Test func routesOfDifferentSizesKeepTheirOwnBytes() {
+        let big = [UInt8](repeating: UInt8(ascii: "x"), count: 60_000)
+        var table = ResponseTable(routes: [
+            StaticRoute(path: "/", body: big), StaticRoute(path: "/small", body: Array("ok\n".utf8)),
+        ], serverName: "ringmaster")
+        table.refresh(date: HTTPDate(unixSeconds: 784111777))
+        let small = String(decoding: table.response(route: 1, close: true, headOnly: false), as: UTF8.self)
+        #expect(small.hasPrefix("HTTP/1.1 200 OK\r\n"))
+        #expect(small.contains("Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"))
+        #expect(small.contains("Connection: close\r\n"))
+        #expect(small.hasSuffix("\r\n\r\nok\n"))
+        let large = table.response(route: 0, close: false, headOnly: false)
+        #expect(large.suffix(60_000).allSatisfy { $0 == UInt8(ascii: "x") })
+        #expect(table.response(route: 0, close: false, headOnly: true).count == large.count - 60_000)
+        #expect(table.match(target: UnsafeRawBufferPointer(start: ("/small?x=1" as StaticString).utf8Start, count: 10)) == .route(1))
+        #expect(table.match(target: UnsafeRawBufferPointer(start: ("/smal" as StaticString).utf8Start, count: 5)) == .notFound)
+    }
+}

@@ -23,7 +23,7 @@ public enum ConfigurationLoader {
         let reader = Reader(source: source)
         var c = ServerConfiguration()
         try reader.checkKeys(root, prefix: "", allowed: ["listen", "workers", "cpus", "numa", "steering", "pin_workers", "server_name", "plaintext_body",
-                                                          "ring", "buffers", "max_connections", "limits", "shutdown_timeout_ms"])
+                                                          "ring", "buffers", "max_connections", "limits", "timeouts", "shutdown_timeout_ms"])
         if let listen = try reader.object(root, "listen") {
             try reader.checkKeys(listen, prefix: "listen.", allowed: ["host", "port", "backlog"])
             if let host = try reader.string(listen, "listen.host") { c.host = host }
@@ -81,6 +81,13 @@ public enum ConfigurationLoader {
             if let v = try reader.integer(limits, "limits.header_bytes", 256...65536) { c.limits.maxHeaderBytes = v }
             if let v = try reader.integer(limits, "limits.header_count", 1...1024) { c.limits.maxHeaderCount = v }
             if let v = try reader.integer(limits, "limits.body_bytes", 0...(1 << 40)) { c.limits.maxBodyBytes = UInt64(v) }
+        }
+        if let timeouts = try reader.object(root, "timeouts") {
+            try reader.checkKeys(timeouts, prefix: "timeouts.", allowed: ["idle_s", "header_s", "body_s", "write_s"])
+            if let v = try reader.integer(timeouts, "timeouts.idle_s", 1...253) { c.timeouts.idle = UInt8(v) }
+            if let v = try reader.integer(timeouts, "timeouts.header_s", 1...253) { c.timeouts.header = UInt8(v) }
+            if let v = try reader.integer(timeouts, "timeouts.body_s", 1...253) { c.timeouts.body = UInt8(v) }
+            if let v = try reader.integer(timeouts, "timeouts.write_s", 1...253) { c.timeouts.write = UInt8(v) }
         }
         if let t = try reader.integer(root, "shutdown_timeout_ms", 0...3_600_000) { c.shutdownTimeoutMilliseconds = t }
         return c

@@ -45,6 +45,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var maxConnections = 16384
     public var limits = HTTPLimits(maxRequestLine: 8192, maxHeaderBytes: 8192, maxHeaderCount: 64, maxBodyBytes: 1 << 20)
     public var shutdownTimeoutMilliseconds = 10_000
+    /// Per-state connection timeouts, in seconds.
+    public var timeouts = ConnectionTimeouts()
 
     public init() {}
 
@@ -59,23 +61,15 @@ public struct ServerConfiguration: Sendable, Equatable {
         ]
     }
 
-    /// The settings of worker `index` accepting on `listenerFD`.
-    public func workerConfiguration(index: Int, listenerFD: Int32, cpu: Int?, numaNode: Int32?) -> WorkerConfiguration {
-        var c = WorkerConfiguration(index: index, listenerFD: listenerFD)
-        c.cpu = cpu
-        c.numaNode = numaNode
-        c.ringEntries = ringEntries
-        c.cqFactor = cqFactor
-        c.bufferCount = bufferCount
-        c.bufferSize = bufferSize
-        c.hugePages = hugePages
-        c.maxConnections = maxConnections
-        c.limits = limits
-        c.routes = routes
-        c.serverName = serverName
-        c.shutdownTimeoutMilliseconds = shutdownTimeoutMilliseconds
-        // The carry chunk must hold a whole head plus one receive buffer.
-        c.chunkSize = max(16384, limits.maxHeaderBytes + Int(bufferSize))
-        return c
+    /// Size of the per-connection output and carry chunks: a whole head plus one receive
+    /// buffer, and the largest static response, rounded up to 4 KiB.
+    public var chunkSize: Int {
+        let largest = max(16384, limits.maxHeaderBytes + Int(bufferSize), plaintextBody.utf8.count + 1024)
+        return (largest + 4095) / 4096 * 4096
+    }
+
+    /// What a running worker can take on reload.
+    public var hotSettings: HotSettings {
+        HotSettings(limits: limits, timeouts: timeouts, routes: routes, serverName: serverName)
     }
 }

@@ -12,6 +12,8 @@ public enum Operation: UInt8, Sendable {
     case setsockopt
     case wake
     case timeout
+    /// The timing wheel's once-a-second multishot timeout.
+    case tick
 }
 
 /// `user_data` codec, `[slot:32][op:8][buffer:16][generation:8]` (DESIGN.md, "The event loop").

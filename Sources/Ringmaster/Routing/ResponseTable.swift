@@ -34,13 +34,14 @@ public struct ResponseTable: ~Copyable {
     public init(routes: [StaticRoute], serverName: String) {
         routeCount = routes.count
         let serverBytes = Array(serverName.utf8)
+        // Every route gets two response slots of the longest response's size.
         var longest = 0
         var size = serverBytes.count
         for route in routes {
-            let response = 200 + serverBytes.count + route.contentType.utf8.count + route.body.count
-            longest = max(longest, response)
-            size += route.path.utf8.count + route.contentType.utf8.count + route.body.count + 2 * response
+            longest = max(longest, 200 + serverBytes.count + route.contentType.utf8.count + route.body.count)
+            size += route.path.utf8.count + route.contentType.utf8.count + route.body.count
         }
+        size += routes.count * 2 * longest
         maxResponseLength = longest
         block = .allocate(byteCount: max(size, 64), alignment: 64)
         layouts = .allocate(capacity: max(routes.count, 1))

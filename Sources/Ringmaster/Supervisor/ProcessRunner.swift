@@ -27,6 +27,9 @@ public enum ProcessRunner {
         // sources (signalfd-based in Dispatch on Linux) see these signals (STYLE.md fact 5).
         _ = curing_block_shutdown_signals()
         let server = Server(configuration: configuration, logger: logger)
+        // Handlers are registered (sigaction installed) before any worker starts and before
+        // READY=1, so a SIGTERM at any moment after startup begins is handled, never fatal.
+        signalSources = installSignalSources(server: server, logger: logger)
         do { try server.start() } catch let error as ConfigurationError {
             logger.critical("configuration error: \(error)")
             Glibc.exit(ExitCode.configurationError)
@@ -37,7 +40,6 @@ public enum ProcessRunner {
         logger.info("listening on \(configuration.host):\(server.port) with \(server.workers.count) worker(s), steering \(configuration.steering.rawValue)")
         // Every worker accepts now: tell systemd (Type=notify) we are ready.
         SystemdNotifier.notify("READY=1\nMAINPID=\(getpid())")
-        signalSources = installSignalSources(server: server, logger: logger)
         DispatchQueue.global().async {
             let result = server.wait()
             switch result {
@@ -55,12 +57,18 @@ public enum ProcessRunner {
         dispatchMain()
     }
 
+    /// The serial queue every signal handler runs on.
+    static let signalQueue = DispatchQueue(label: "ringmaster.signals")
+
     /// SIGTERM/SIGINT: first drains, second forces. SIGQUIT forces. SIGHUP is logged.
+    /// Returns once every source is registered with the kernel.
     static func installSignalSources(server: Server, logger: Logger) -> [DispatchSourceSignal] {
-        var stopRequests = 0
+        nonisolated(unsafe) var stopRequests = 0
         var sources: [DispatchSourceSignal] = []
+        let registered = DispatchSemaphore(value: 0)
         for signalNumber in [SIGTERM, SIGINT, SIGQUIT, SIGHUP] {
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: signalQueue)
+            source.setRegistrationHandler { registered.signal() }
             source.setEventHandler {
                 switch signalNumber {
                 case SIGHUP:
@@ -84,6 +92,7 @@ public enum ProcessRunner {
             source.resume()
             sources.append(source)
         }
+        for _ in sources { registered.wait() }
         return sources
     }
 }

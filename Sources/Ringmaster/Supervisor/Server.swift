@@ -3,12 +3,17 @@
 import CURing
 import Glibc
 import Logging
+import Synchronization
 
 /// A running Ringmaster server.
 public final class Server: @unchecked Sendable {
     public let configuration: ServerConfiguration
     let logger: Logger
-    public private(set) var workers: [WorkerThread] = []
+    /// Started workers and the shutdown already requested, shared with signal handlers that
+    /// may run while `start` is still adding workers.
+    private let state = Mutex<(workers: [WorkerThread], requested: ShutdownPhase?)>(([], nil))
+    /// The workers started so far.
+    public var workers: [WorkerThread] { state.withLock { $0.workers } }
     /// The bound port (resolves port 0).
     public private(set) var port = 0
 
@@ -59,7 +64,11 @@ public final class Server: @unchecked Sendable {
                 wait()
                 throw error
             }
-            workers.append(worker)
+            state.withLock { state in
+                state.workers.append(worker)
+                // A signal that arrived during startup applies to late workers too.
+                if let phase = state.requested { worker.control.request(phase) }
+            }
             logger.info("\(worker.summary)")
             if configuration.hugePages == .auto && !worker.usesHugePages {
                 logger.notice("worker \(i): no huge pages available (reserve some with vm.nr_hugepages): receive buffers use normal pages")
@@ -69,7 +78,11 @@ public final class Server: @unchecked Sendable {
 
     /// Starts a graceful drain (or a forced close) on every worker at once.
     public func stop(force: Bool = false) {
-        for worker in workers { worker.control.request(force ? .forced : .draining) }
+        let phase: ShutdownPhase = force ? .forced : .draining
+        state.withLock { state in
+            if (state.requested?.rawValue ?? 0) < phase.rawValue { state.requested = phase }
+            for worker in state.workers { worker.control.request(phase) }
+        }
     }
 
     /// Joins every worker; returns the worst exit: forced over timed out over drained.

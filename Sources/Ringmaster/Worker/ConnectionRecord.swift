@@ -29,11 +29,12 @@ public struct ConnectionRecord {
     public var requests: UInt32
     /// The request body being consumed (Content-Length or chunked), 16 bytes.
     public var body: BodyDecoder
-    /// Idle timing-wheel position (used by the timeout sweep).
-    public var wheelSlot: UInt16
-    var reserved0: UInt16
-    var reserved1: UInt32
-    var reserved2: UInt64
+    /// Which timeout the connection's deadline (in the worker's `TimingWheel`) stands for.
+    public var timer: TimerKind
+    var reserved0: UInt8
+    var reserved1: UInt16
+    var reserved2: UInt32
+    var reserved3: UInt64
 
     /// A closed, empty record with generation `generation`.
     public init(generation: UInt8) {
@@ -49,10 +50,11 @@ public struct ConnectionRecord {
         carryLength = 0
         requests = 0
         body = BodyDecoder()
-        wheelSlot = 0
+        timer = .none
         reserved0 = 0
         reserved1 = 0
         reserved2 = 0
+        reserved3 = 0
     }
 }
 
@@ -82,4 +84,17 @@ public enum PendingResponse {
     public static let headOnly: UInt8 = 1 << 1
     /// It closes the connection.
     public static let close: UInt8 = 1 << 2
+}
+
+/// The timeout a connection is under, chosen from its state after each event.
+public enum TimerKind: UInt8, Sendable {
+    case none
+    /// Between requests on a keep-alive connection.
+    case idle
+    /// From the first byte of a request head to its end (slowloris).
+    case header
+    /// Between reads of a request body.
+    case body
+    /// Between progress of a send (a client that stops reading).
+    case write
 }

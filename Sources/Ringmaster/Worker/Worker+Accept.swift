@@ -41,6 +41,7 @@ extension Worker {
         sqe.pointee.flags |= CURING_IOSQE_FIXED_FILE | CURING_IOSQE_CQE_SKIP_SUCCESS
         sqe.pointee.user_data = UserData(slot: slot, operation: .setsockopt, generation: connection.pointee.generation).rawValue
         armRecv(slot: slot)
+        updateTimer(slot: slot)
     }
 
     /// Keeps a read armed on the worker's eventfd, so the supervisor's write wakes the loop.
@@ -51,6 +52,7 @@ extension Worker {
     }
 
     mutating func handleWake(result: Int32) {
+        if let settings = control.takeReload() { apply(settings) }
         switch control.phase {
         case .running: armWake()
         case .draining:

@@ -120,6 +120,7 @@ extension Worker {
             compactOutput(slot: slot)
         }
         flushOutput(slot: slot)
+        updateTimer(slot: slot)
     }
 
     /// No output, no partial request: safe to close during a drain.

@@ -45,11 +45,9 @@ extension Worker {
             closeConnection(slot: slot)
             return
         }
-        let flagsNow = connection.pointee.flags
-        if connection.pointee.generation == data.generation, flagsNow & ConnectionFlags.open != 0,
-           flagsNow & (ConnectionFlags.receiving | ConnectionFlags.closeAfterSend) == 0 {
-            armRecv(slot: slot)
-        }
+        guard connection.pointee.generation == data.generation, connection.pointee.flags & ConnectionFlags.open != 0 else { return }
+        if connection.pointee.flags & (ConnectionFlags.receiving | ConnectionFlags.closeAfterSend) == 0 { armRecv(slot: slot) }
+        updateTimer(slot: slot)
     }
 
     /// The peer sent FIN: finish sending what is queued, then close.

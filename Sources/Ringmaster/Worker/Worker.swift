@@ -25,12 +25,15 @@ public struct Worker: ~Copyable {
     var responses: ResponseTable
     let statistics: WorkerStatistics
     let control: WorkerControl
-    let limits: HTTPLimits
+    var limits: HTTPLimits
+    var timeouts: ConnectionTimeouts
+    var wheel: TimingWheel
     /// Scratch for the parser's header fields, reused for every request.
-    let headerFields: UnsafeMutableBufferPointer<HTTPHeaderField>
+    var headerFields: UnsafeMutableBufferPointer<HTTPHeaderField>
     let listenerFD: Int32
-    /// The 8 bytes the eventfd read lands in, and the drain deadline's timespec: memory the
-    /// kernel reads or writes after submission, so it lives as long as the worker.
+    /// The 8 bytes the eventfd read lands in (offset 0), the drain deadline's timespec (16)
+    /// and the tick's timespec (32): memory the kernel reads or writes after submission, so
+    /// it lives as long as the worker.
     let scratch: UnsafeMutableRawPointer
     /// Connections parked by ENOBUFS, re-armed when buffers come back.
     let starved: UnsafeMutablePointer<UInt32>
@@ -65,6 +68,8 @@ public struct Worker: ~Copyable {
         self.statistics = statistics
         self.control = control
         limits = c.limits
+        timeouts = c.timeouts
+        wheel = TimingWheel(capacity: tableSize)
         listenerFD = c.listenerFD
         shutdownTimeoutMilliseconds = c.shutdownTimeoutMilliseconds
         responses = ResponseTable(routes: c.routes, serverName: c.serverName)
@@ -93,6 +98,7 @@ public struct Worker: ~Copyable {
     public mutating func run() -> WorkerExit {
         armAccept()
         armWake()
+        armTick()
         while exit == nil {
             ring.submitAndWait()
             refreshDate()
@@ -128,6 +134,7 @@ public struct Worker: ~Copyable {
         case .accept?: handleAccept(result: result, flags: flags)
         case .wake?: handleWake(result: result)
         case .timeout?: handleDrainDeadline()
+        case .tick?: handleTick(flags: flags)
         case .close?, .cancel?, .setsockopt?: handleAuxiliaryFailure(data, result: result)
         case nil: assertionFailure("CQE with unknown user_data \(data.rawValue)")
         }

@@ -24,6 +24,7 @@ public struct WorkerConfiguration: Sendable {
     /// Size of the per-connection output and carry-over chunks.
     public var chunkSize: Int = 16384
     public var limits = HTTPLimits(maxRequestLine: 8192, maxHeaderBytes: 8192, maxHeaderCount: 64, maxBodyBytes: 1 << 20)
+    public var timeouts = ConnectionTimeouts()
     public var routes: [StaticRoute] = []
     public var serverName = "ringmaster"
     /// Longest graceful drain before connections are cut, in milliseconds.

@@ -17,6 +17,7 @@ public enum ShutdownPhase: UInt8, Sendable {
 /// Supervisor-to-worker channel of one worker.
 public final class WorkerControl: Sendable {
     private let phaseValue = Atomic<UInt8>(ShutdownPhase.running.rawValue)
+    private let pendingReload = Mutex<HotSettings?>(nil)
     /// eventfd(2) the worker reads through its ring.
     public let eventFD: Int32
 
@@ -29,6 +30,21 @@ public final class WorkerControl: Sendable {
     deinit { close(eventFD) }
 
     public var phase: ShutdownPhase { ShutdownPhase(rawValue: phaseValue.load(ordering: .acquiring)) ?? .running }
+
+    /// Hands the worker new settings and wakes it; it applies them between events.
+    public func reload(_ settings: HotSettings) {
+        pendingReload.withLock { $0 = settings }
+        var one: UInt64 = 1
+        _ = write(eventFD, &one, 8)
+    }
+
+    /// The settings waiting to be applied, if any (worker thread, on wake).
+    func takeReload() -> HotSettings? {
+        pendingReload.withLock { value in
+            defer { value = nil }
+            return value
+        }
+    }
 
     /// Moves to `phase` (never backwards) and wakes the worker.
     public func request(_ phase: ShutdownPhase) {

@@ -7,6 +7,7 @@ import Synchronization
 public enum WorkerCounter: Int, CaseIterable, Sendable {
     case accepted, active, closed, requests, bytesIn, bytesOut
     case parseErrors, peerErrors, bufferStarvations, acceptErrors, protocolOverflows
+    case idleTimeouts, headerTimeouts, bodyTimeouts, writeTimeouts
 }
 
 /// Counters of one worker. A final class so the supervisor and tests can hold it.

@@ -26,8 +26,9 @@ final class TestClient {
     let fd: Int32
     private var pending: [UInt8] = []
 
-    init(port: Int, timeoutSeconds: Int = 10) throws {
+    init(port: Int, timeoutSeconds: Int = 10, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, 4) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian
@@ -68,6 +69,20 @@ final class TestClient {
         if n < 0 { throw errno == EAGAIN ? TestClientError.timeout : TestClientError.closed }
         if n == 0 { throw TestClientError.closed }
         pending += chunk[0..<n]
+    }
+
+    /// Reads and discards until the server closes (EOF or reset); returns the bytes read, or
+    /// nil when the connection is still open after the receive timeout.
+    func drainUntilClosed() -> Int? {
+        var total = pending.count
+        pending.removeAll()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, 65536, 0) }
+            if n > 0 { total += n; continue }
+            if n == 0 || errno == ECONNRESET { return total }
+            return nil
+        }
     }
 
     /// True when the server closed the connection (EOF) with nothing more to read.

@@ -1,0 +1,24 @@
+// From the process configuration to each worker's settings (the supervisor's job, so the
+// Config layer stays free of worker details).
+
+extension ServerConfiguration {
+    /// The settings of worker `index` accepting on `listenerFD`.
+    public func workerConfiguration(index: Int, listenerFD: Int32, cpu: Int?, numaNode: Int32?) -> WorkerConfiguration {
+        var c = WorkerConfiguration(index: index, listenerFD: listenerFD)
+        c.cpu = cpu
+        c.numaNode = numaNode
+        c.ringEntries = ringEntries
+        c.cqFactor = cqFactor
+        c.bufferCount = bufferCount
+        c.bufferSize = bufferSize
+        c.hugePages = hugePages
+        c.maxConnections = maxConnections
+        c.limits = limits
+        c.timeouts = timeouts
+        c.routes = routes
+        c.serverName = serverName
+        c.shutdownTimeoutMilliseconds = shutdownTimeoutMilliseconds
+        c.chunkSize = chunkSize
+        return c
+    }
+}

@@ -1,0 +1,18 @@
+// The settings a running worker can take without dropping a connection (SIGHUP reload):
+// limits, timeouts, routes and the Server header.
+import RingmasterHTTP
+
+/// Settings applied to a running worker on reload.
+public struct HotSettings: Sendable, Equatable {
+    public var limits: HTTPLimits
+    public var timeouts: ConnectionTimeouts
+    public var routes: [StaticRoute]
+    public var serverName: String
+
+    public init(limits: HTTPLimits, timeouts: ConnectionTimeouts, routes: [StaticRoute], serverName: String) {
+        self.limits = limits
+        self.timeouts = timeouts
+        self.routes = routes
+        self.serverName = serverName
+    }
+}
