@@ -23,7 +23,7 @@ public enum ConfigurationLoader {
         let reader = Reader(source: source)
         var c = ServerConfiguration()
         try reader.checkKeys(root, prefix: "", allowed: ["listen", "workers", "cpus", "numa", "steering", "pin_workers", "server_name", "plaintext_body",
-                                                          "ring", "buffers", "max_connections", "limits", "timeouts", "shutdown_timeout_ms"])
+                                                          "ring", "buffers", "max_connections", "limits", "timeouts", "tcp", "shutdown_timeout_ms"])
         if let listen = try reader.object(root, "listen") {
             try reader.checkKeys(listen, prefix: "listen.", allowed: ["host", "port", "backlog"])
             if let host = try reader.string(listen, "listen.host") { c.host = host }
@@ -66,7 +66,8 @@ public enum ConfigurationLoader {
             if let factor = try reader.integer(ring, "ring.cq_factor", 1...16) { c.cqFactor = UInt32(factor) }
         }
         if let buffers = try reader.object(root, "buffers") {
-            try reader.checkKeys(buffers, prefix: "buffers.", allowed: ["count", "size", "huge_pages"])
+            try reader.checkKeys(buffers, prefix: "buffers.", allowed: ["count", "size", "huge_pages", "max_groups"])
+            if let groups = try reader.integer(buffers, "buffers.max_groups", 1...16) { c.bufferGroupsMax = groups }
             if let count = try reader.powerOfTwo(buffers, "buffers.count", 1...32768) { c.bufferCount = UInt32(count) }
             if let size = try reader.integer(buffers, "buffers.size", 512...1_048_576) { c.bufferSize = UInt32(size) }
             if let huge = try reader.string(buffers, "buffers.huge_pages") {
@@ -88,6 +89,13 @@ public enum ConfigurationLoader {
             if let v = try reader.integer(timeouts, "timeouts.header_s", 1...253) { c.timeouts.header = UInt8(v) }
             if let v = try reader.integer(timeouts, "timeouts.body_s", 1...253) { c.timeouts.body = UInt8(v) }
             if let v = try reader.integer(timeouts, "timeouts.write_s", 1...253) { c.timeouts.write = UInt8(v) }
+        }
+        if let tcp = try reader.object(root, "tcp") {
+            try reader.checkKeys(tcp, prefix: "tcp.", allowed: ["nodelay", "quickack", "busy_poll_us", "prefer_busy_poll"])
+            if let v = try reader.bool(tcp, "tcp.nodelay") { c.tcpNoDelay = v }
+            if let v = try reader.bool(tcp, "tcp.quickack") { c.tcpQuickAck = v }
+            if let v = try reader.integer(tcp, "tcp.busy_poll_us", 0...1_000_000) { c.napiBusyPollMicroseconds = UInt32(v) }
+            if let v = try reader.bool(tcp, "tcp.prefer_busy_poll") { c.napiPreferBusyPoll = v }
         }
         if let t = try reader.integer(root, "shutdown_timeout_ms", 0...3_600_000) { c.shutdownTimeoutMilliseconds = t }
         return c

@@ -47,6 +47,15 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var shutdownTimeoutMilliseconds = 10_000
     /// Per-state connection timeouts, in seconds.
     public var timeouts = ConnectionTimeouts()
+    /// TCP_NODELAY on accepted connections.
+    public var tcpNoDelay = true
+    /// TCP_QUICKACK on accepted connections (audit item 4).
+    public var tcpQuickAck = false
+    /// NAPI busy polling through IORING_REGISTER_NAPI, in microseconds; 0 = off (audit item 6).
+    public var napiBusyPollMicroseconds: UInt32 = 0
+    public var napiPreferBusyPoll = false
+    /// Provided-buffer groups a worker may add when receives run dry (ENOBUFS); 1 = never grow.
+    public var bufferGroupsMax = 4
 
     public init() {}
 
