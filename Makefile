@@ -10,7 +10,7 @@ BENCH ?= ../shared/bench
 ROUNDS ?= 3
 FUZZ_SECONDS ?= 30
 
-.PHONY: deps build release run test fuzz bench bench-smoke device-kit clean
+.PHONY: deps build release run test fuzz deploy-check bench bench-smoke device-kit clean
 
 deps:
 	@missing=""; \
@@ -37,6 +37,13 @@ test: deps
 	swift test --skip-build
 	swift build -c release
 	scripts/fuzz.sh $(FUZZ_SECONDS)
+	$(MAKE) deploy-check
+
+# deploy/: systemd-analyze verify on the unit, the Kubernetes manifests parsed and checked.
+deploy-check:
+	@command -v systemd-analyze >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd; }
+	@python3 -c 'import yaml' 2>/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-yaml; }
+	python3 Tests/DeployTests/check_deploy.py
 
 # Fuzz the HTTP parser longer than the test suite does (docs/fuzzing.md).
 fuzz:

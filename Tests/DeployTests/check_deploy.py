@@ -1,0 +1,531 @@
+#!/usr/bin/env python3
+"""Checks the deployment files in deploy/ against each other and against the server's config.
+
+Run from anywhere: python3 Tests/DeployTests/check_deploy.py
+Needs Python 3.11 and PyYAML; `systemd-analyze` (Debian package `systemd`) for the unit check.
+When systemd-analyze is missing the unit check is skipped with a message, unless CI is set
+(CI=true, as CI systems export), in which case it fails.
+Prints one line per check and finally exactly `N passed, M failed`; exits 1 if any failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+try:
+    import yaml
+except ImportError:  # reported as a failure of every YAML check, not a crash
+    yaml = None
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+K8S = DEPLOY / "kubernetes"
+UNIT = DEPLOY / "systemd" / "ringmaster.service"
+SECCOMP = K8S / "seccomp" / "ringmaster.json"
+DOCKERFILE = DEPLOY / "Dockerfile"
+DOCKERIGNORE = DEPLOY / "Dockerfile.dockerignore"
+IMAGE_CONFIG = DEPLOY / "docker" / "ringmaster.json"
+REFERENCE_CONFIG = ROOT / "config" / "ringmaster.json"
+
+IO_URING = ("io_uring_setup", "io_uring_enter", "io_uring_register")
+CONFIG_PATH = "/etc/ringmaster/ringmaster.json"
+HEALTH_PATH, HEALTH_PORT = "/healthz", 8080
+
+# Keys whose documented values may have another JSON type than the reference file's value.
+ALTERNATIVE_TYPES = {"workers": {"auto"}}
+
+CHECKS: list = []
+SKIPPED: list[str] = []
+
+
+class Skip(Exception):
+    pass
+
+
+def check(name):
+    def register(function):
+        CHECKS.append((name, function))
+        return function
+    return register
+
+
+def ci_enabled() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_manifests() -> list[tuple[Path, dict]]:
+    if yaml is None:
+        raise AssertionError("PyYAML is not installed (apt-get install python3-yaml, or pip install pyyaml)")
+    docs = []
+    files = sorted(p for p in K8S.rglob("*") if p.suffix in (".yaml", ".yml"))
+    assert files, f"no YAML files under {K8S}"
+    for path in files:
+        with path.open() as f:
+            for doc in yaml.safe_load_all(f):
+                if doc is not None:
+                    docs.append((path, doc))
+    return docs
+
+
+def by_kind(kind: str) -> list[dict]:
+    found = [doc for _, doc in load_manifests() if doc.get("kind") == kind]
+    assert found, f"no {kind} in {K8S}"
+    return found
+
+
+def one(kind: str) -> dict:
+    found = by_kind(kind)
+    assert len(found) == 1, f"expected one {kind}, found {len(found)}"
+    return found[0]
+
+
+def configmap_json() -> dict:
+    cm = one("ConfigMap")
+    text = (cm.get("data") or {}).get("ringmaster.json")
+    assert text is not None, "ConfigMap has no data key ringmaster.json"
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise AssertionError(f"ConfigMap ringmaster.json is not valid JSON: {e}")
+
+
+def reference_config() -> dict:
+    return json.loads(REFERENCE_CONFIG.read_text())
+
+
+def pod_spec() -> dict:
+    return one("Deployment")["spec"]["template"]["spec"]
+
+
+def containers(spec: dict) -> list[dict]:
+    return list(spec.get("containers") or []) + list(spec.get("initContainers") or [])
+
+
+def parse_unit(path: Path) -> dict[str, dict[str, list[str]]]:
+    """A systemd unit as {section: {key: [values in order]}}; comments and continuations handled."""
+    sections: dict[str, dict[str, list[str]]] = {}
+    current = None
+    pending = ""
+    for raw in path.read_text().splitlines():
+        line = pending + raw.strip()
+        pending = ""
+        if line.endswith("\\"):
+            pending = line[:-1] + " "
+            continue
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1], {})
+            continue
+        assert current is not None, f"{path}: assignment outside a section: {line}"
+        key, sep, value = line.partition("=")
+        assert sep, f"{path}: not an assignment: {line}"
+        current.setdefault(key.strip(), []).append(value.strip())
+    return sections
+
+
+def service_value(unit, key: str) -> str:
+    values = unit.get("Service", {}).get(key)
+    assert values, f"[Service] has no {key}="
+    return values[-1]
+
+
+def seconds(value: str) -> Fraction:
+    """systemd time span ("15s", "15", "1min 30s", "1500ms") in seconds."""
+    units = {"": 1, "s": 1, "sec": 1, "second": 1, "seconds": 1, "ms": Fraction(1, 1000), "msec": Fraction(1, 1000),
+             "min": 60, "m": 60, "minute": 60, "minutes": 60, "h": 3600, "hr": 3600, "hour": 3600, "hours": 3600}
+    total = Fraction(0)
+    parts = re.findall(r"(\d+(?:\.\d+)?)\s*([a-z]*)", value.strip())
+    assert parts and re.fullmatch(r"(\s*\d+(?:\.\d+)?\s*[a-z]*)+\s*", value), f"cannot parse time span {value!r}"
+    for number, unit in parts:
+        assert unit in units, f"unknown time unit {unit!r} in {value!r}"
+        total += Fraction(number) * units[unit]
+    return total
+
+
+def rlimit(value: str) -> float:
+    """systemd resource limit (soft[:hard]; "infinity"; K/M/G/T suffixes, base 1024) -> soft value."""
+    soft = value.split(":")[0].strip()
+    if soft == "infinity":
+        return float("inf")
+    m = re.fullmatch(r"(\d+)([KMGTPE]?)", soft)
+    assert m, f"cannot parse limit {value!r}"
+    return int(m.group(1)) * 1024 ** " KMGTPE".index(m.group(2) or " ")
+
+
+def quantity(value) -> Fraction:
+    """Kubernetes resource quantity ("4", 4, "500m", "1Gi", "1e3") as an exact number."""
+    text = str(value).strip()
+    m = re.fullmatch(r"([+-]?\d+(?:\.\d+)?)(?:(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)|[eE]([+-]?\d+))?", text)
+    assert m, f"cannot parse quantity {value!r}"
+    number = Fraction(m.group(1))
+    suffix, exponent = m.group(2), m.group(3)
+    if exponent:
+        return number * Fraction(10) ** int(exponent)
+    factors = {None: 1, "m": Fraction(1, 1000), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15,
+               "E": 10**18, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+    return number * factors[suffix]
+
+
+def prestop_sleep_seconds(container: dict) -> int:
+    """Seconds a preStop hook sleeps (exec sleep N or the sleep action), 0 when none."""
+    pre = ((container.get("lifecycle") or {}).get("preStop")) or {}
+    if "sleep" in pre:
+        return int(pre["sleep"]["seconds"])
+    command = (pre.get("exec") or {}).get("command") or []
+    if command and os.path.basename(command[0]) == "sleep" and len(command) == 2:
+        return int(command[1])
+    return 0
+
+
+def compare_schema(value, reference, path: str, problems: list[str]):
+    if isinstance(reference, dict):
+        if not isinstance(value, dict):
+            problems.append(f"{path}: must be an object like in config/ringmaster.json")
+            return
+        for key, sub in value.items():
+            name = f"{path}.{key}" if path else key
+            if key not in reference:
+                problems.append(f"{name}: not a key of config/ringmaster.json (the loader rejects unknown keys)")
+            else:
+                compare_schema(sub, reference[key], name, problems)
+        return
+    if isinstance(value, str) and value in ALTERNATIVE_TYPES.get(path, ()):
+        return
+    kinds = (bool,) if isinstance(reference, bool) else (int, float) if isinstance(reference, (int, float)) else (type(reference),)
+    if isinstance(value, bool) != isinstance(reference, bool) or not isinstance(value, kinds):
+        problems.append(f"{path}: {value!r} has another type than the reference value {reference!r}")
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    text = DOCKERFILE.read_text()
+    text = re.sub(r"\\\n", " ", text)  # line continuations
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        word, _, rest = line.partition(" ")
+        out.append((word.upper(), rest.strip()))
+    return out
+
+
+# ---------------------------------------------------------------- Kubernetes
+
+
+@check("kubernetes: every YAML document parses and names apiVersion, kind, metadata.name")
+def _():
+    docs = load_manifests()
+    for path, doc in docs:
+        assert isinstance(doc, dict), f"{path.name}: a document is not a mapping"
+        for key in ("apiVersion", "kind"):
+            assert doc.get(key), f"{path.name}: a document has no {key}"
+        assert (doc.get("metadata") or {}).get("name"), f"{path.name}: {doc['kind']} has no metadata.name"
+
+
+@check("kubernetes: kinds are ConfigMap, Deployment, Service, HorizontalPodAutoscaler")
+def _():
+    kinds = sorted(doc["kind"] for _, doc in load_manifests())
+    assert kinds == sorted(["ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler"]), f"kinds: {kinds}"
+
+
+@check("configmap: ringmaster.json listens on 0.0.0.0:8080 with workers auto and a drain timeout")
+def _():
+    config = configmap_json()
+    listen = config.get("listen") or {}
+    assert listen.get("host") == "0.0.0.0", f"listen.host is {listen.get('host')!r}"
+    assert listen.get("port") == HEALTH_PORT, f"listen.port is {listen.get('port')!r}"
+    assert config.get("workers") == "auto", f"workers is {config.get('workers')!r}"
+    timeout = config.get("shutdown_timeout_ms")
+    assert isinstance(timeout, int) and not isinstance(timeout, bool), "shutdown_timeout_ms must be an integer"
+
+
+@check("configmap: ringmaster.json keys and types are those of config/ringmaster.json")
+def _():
+    problems: list[str] = []
+    compare_schema(configmap_json(), reference_config(), "", problems)
+    assert not problems, "; ".join(problems)
+
+
+@check("docker: deploy/docker/ringmaster.json keys and types are those of config/ringmaster.json")
+def _():
+    problems: list[str] = []
+    config = json.loads(IMAGE_CONFIG.read_text())
+    compare_schema(config, reference_config(), "", problems)
+    assert not problems, "; ".join(problems)
+    assert (config.get("listen") or {}).get("host") == "0.0.0.0", "the image must listen on 0.0.0.0"
+
+
+@check("deployment: Guaranteed QoS (integral CPU, requests == limits for CPU and memory)")
+def _():
+    spec = pod_spec()
+    for c in containers(spec):
+        resources = c.get("resources") or {}
+        requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
+        for name in ("cpu", "memory"):
+            assert name in limits, f"container {c['name']}: no {name} limit"
+            assert name in requests, f"container {c['name']}: no {name} request (set it equal to the limit)"
+            assert quantity(requests[name]) == quantity(limits[name]), \
+                f"container {c['name']}: {name} request {requests[name]} != limit {limits[name]}"
+        cpu = quantity(limits["cpu"])
+        assert cpu.denominator == 1 and cpu >= 1, \
+            f"container {c['name']}: CPU {limits['cpu']} is not a whole number (no exclusive CPUs)"
+        for name in set(requests) | set(limits):
+            if name.startswith("hugepages-"):
+                assert quantity(requests.get(name, -1)) == quantity(limits.get(name, -2)), \
+                    f"container {c['name']}: {name} requests != limits"
+
+
+@check("deployment: readiness and liveness probes GET /healthz on port 8080")
+def _():
+    spec = pod_spec()
+    main = spec["containers"][0]
+    ports = {p.get("name"): p["containerPort"] for p in main.get("ports") or []}
+    assert HEALTH_PORT in ports.values(), f"container port {HEALTH_PORT} is not declared"
+    for probe in ("readinessProbe", "livenessProbe"):
+        get = (main.get(probe) or {}).get("httpGet")
+        assert get, f"{probe} is not an httpGet probe"
+        port = ports.get(get.get("port"), get.get("port"))
+        assert get.get("path") == HEALTH_PATH and port == HEALTH_PORT, \
+            f"{probe} is GET {get.get('path')} on port {get.get('port')}"
+
+
+@check("deployment: terminationGracePeriodSeconds > preStop sleep + shutdown_timeout_ms")
+def _():
+    spec = pod_spec()
+    grace = spec.get("terminationGracePeriodSeconds", 30)
+    drain = Fraction(configmap_json().get("shutdown_timeout_ms", 10000), 1000)
+    pre = max((prestop_sleep_seconds(c) for c in spec["containers"]), default=0)
+    assert grace > pre + drain, f"terminationGracePeriodSeconds {grace} <= preStop {pre} s + drain {float(drain)} s"
+
+
+@check("deployment: the ConfigMap is mounted so that the server reads /etc/ringmaster/ringmaster.json")
+def _():
+    spec = pod_spec()
+    name = one("ConfigMap")["metadata"]["name"]
+    volumes = [v["name"] for v in spec.get("volumes") or [] if (v.get("configMap") or {}).get("name") == name]
+    assert volumes, f"no volume from ConfigMap {name}"
+    mounts = [m for m in spec["containers"][0].get("volumeMounts") or [] if m["name"] in volumes]
+    assert any(m["mountPath"] == os.path.dirname(CONFIG_PATH) and "subPath" not in m for m in mounts), \
+        f"ConfigMap {name} is not mounted at {os.path.dirname(CONFIG_PATH)}"
+    argv = (spec["containers"][0].get("command") or []) + (spec["containers"][0].get("args") or [])
+    assert "--config" not in argv or CONFIG_PATH in argv, f"the container overrides --config: {argv}"
+
+
+@check("deployment: Localhost seccomp profile, non-root, no privilege escalation, capabilities dropped")
+def _():
+    spec = pod_spec()
+    pod_sc = spec.get("securityContext") or {}
+    for c in spec["containers"]:
+        sc = c.get("securityContext") or {}
+        profile = sc.get("seccompProfile") or pod_sc.get("seccompProfile") or {}
+        assert profile.get("type") == "Localhost", f"container {c['name']}: seccompProfile is {profile or 'unset'}"
+        local = profile.get("localhostProfile", "")
+        assert Path(local).name == SECCOMP.name and (K8S / "seccomp" / Path(local).name).is_file(), \
+            f"localhostProfile {local!r} does not name {SECCOMP.relative_to(ROOT)}"
+        assert sc.get("runAsNonRoot", pod_sc.get("runAsNonRoot")) is True, f"container {c['name']}: runAsNonRoot is not true"
+        assert sc.get("allowPrivilegeEscalation") is False, f"container {c['name']}: allowPrivilegeEscalation is not false"
+        caps = sc.get("capabilities") or {}
+        assert "ALL" in (caps.get("drop") or []), f"container {c['name']}: capabilities.drop lacks ALL"
+        assert set(caps.get("add") or []) <= {"NET_BIND_SERVICE"}, f"container {c['name']}: adds {caps.get('add')}"
+        uid = sc.get("runAsUser", pod_sc.get("runAsUser"))
+        users = [rest for word, rest in dockerfile_instructions() if word == "USER"]
+        if uid is not None and users:
+            assert users[-1].split(":")[0] == str(uid), f"runAsUser {uid} != Dockerfile USER {users[-1]}"
+
+
+@check("seccomp: profile denies by default and allows io_uring, NUMA and affinity calls")
+def _():
+    profile = json.loads(SECCOMP.read_text())
+    assert profile.get("defaultAction") == "SCMP_ACT_ERRNO", f"defaultAction is {profile.get('defaultAction')}"
+    arches = set(profile.get("architectures") or [])
+    assert {"SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64"} <= arches, f"architectures: {sorted(arches)}"
+    allowed, conditional, denied = set(), set(), set()
+    for rule in profile.get("syscalls") or []:
+        names = set(rule.get("names") or [])
+        if rule.get("action") == "SCMP_ACT_ALLOW":
+            (conditional if rule.get("args") or rule.get("includes") or rule.get("excludes") else allowed).update(names)
+        else:
+            denied.update(names)
+    needed = set(IO_URING) | {"mbind", "set_mempolicy", "get_mempolicy", "sched_setaffinity", "sched_getaffinity",
+                              "socket", "bind", "listen", "setsockopt", "prlimit64", "rt_sigprocmask", "sendto",
+                              "mmap", "munmap", "madvise", "futex", "exit_group"}
+    missing = needed - allowed
+    assert not missing, f"not allowed unconditionally: {sorted(missing)}"
+    assert not (denied & needed), f"denied by a rule: {sorted(denied & needed)}"
+    assert "clone" in allowed | conditional, "clone (thread creation) is not allowed"
+
+
+@check("service: selects the Deployment's pods and targets container port 8080")
+def _():
+    svc, dep = one("Service"), one("Deployment")
+    labels = dep["spec"]["template"]["metadata"]["labels"]
+    selector = svc["spec"]["selector"]
+    assert selector and all(labels.get(k) == v for k, v in selector.items()), f"selector {selector} misses pod labels {labels}"
+    assert dep["spec"]["selector"]["matchLabels"].items() <= labels.items(), "Deployment selector does not match its pods"
+    ports = {p.get("name"): p["containerPort"] for p in dep["spec"]["template"]["spec"]["containers"][0].get("ports") or []}
+    targets = [ports.get(p.get("targetPort"), p.get("targetPort", p.get("port"))) for p in svc["spec"]["ports"]]
+    assert HEALTH_PORT in targets, f"Service targets {targets}"
+
+
+@check("hpa: autoscaling/v2 on CPU utilisation of the Deployment")
+def _():
+    hpa, dep = one("HorizontalPodAutoscaler"), one("Deployment")
+    assert hpa["apiVersion"] == "autoscaling/v2", hpa["apiVersion"]
+    ref = hpa["spec"]["scaleTargetRef"]
+    assert ref["kind"] == "Deployment" and ref["name"] == dep["metadata"]["name"], f"scaleTargetRef {ref}"
+    assert 1 <= hpa["spec"].get("minReplicas", 1) <= hpa["spec"]["maxReplicas"], "minReplicas > maxReplicas"
+    cpu = [m for m in hpa["spec"].get("metrics") or []
+           if m.get("type") == "Resource" and m["resource"]["name"] == "cpu" and m["resource"]["target"]["type"] == "Utilization"]
+    assert cpu, "no Resource cpu Utilization metric"
+    assert 0 < cpu[0]["resource"]["target"]["averageUtilization"] <= 100
+
+
+# ---------------------------------------------------------------- systemd
+
+
+@check("systemd: systemd-analyze verify accepts the unit (ExecStart binary replaced by a stub)")
+def _():
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        if ci_enabled():
+            raise AssertionError("systemd-analyze not found and CI is set: apt-get install systemd")
+        raise Skip("systemd-analyze not found (apt-get install systemd); CI is not set, so skipping")
+    with tempfile.TemporaryDirectory() as tmp:
+        # The unit is copied verbatim except for the program path in ExecStart=: verify checks
+        # that the program exists and is executable, and the server is not installed here.
+        # A stub script at a temporary path stands in for /usr/local/bin/ringmaster; every
+        # other line (options, limits, sandboxing, syscall filter) is checked as written.
+        stub = Path(tmp) / "ringmaster"
+        stub.write_text("#!/bin/sh\nexit 0\n")
+        stub.chmod(0o755)
+        text = UNIT.read_text()
+        rewritten, count = re.subn(r"(?m)^ExecStart=(\S*/)?ringmaster(?=\s|$)", f"ExecStart={stub}", text)
+        assert count == 1, "expected exactly one ExecStart= line running ringmaster"
+        unit = Path(tmp) / UNIT.name
+        unit.write_text(rewritten)
+        result = subprocess.run([analyze, "verify", "--man=no", str(unit)], capture_output=True, text=True, timeout=120)
+        output = (result.stdout + result.stderr).strip()
+        # verify exits 0 on some problems (unknown keys, bad values: "..., ignoring"), so any
+        # line that names this unit counts as a failure too.
+        ours = [line for line in output.splitlines() if UNIT.name in line or str(unit) in line]
+        assert result.returncode == 0 and not ours, f"systemd-analyze verify (rc {result.returncode}): {output}"
+
+
+@check("systemd: Type=notify, NotifyAccess=main, ExecReload sends SIGHUP, KillSignal=SIGTERM")
+def _():
+    unit = parse_unit(UNIT)
+    assert service_value(unit, "Type") == "notify"
+    assert service_value(unit, "NotifyAccess") == "main"
+    reload = service_value(unit, "ExecReload")
+    assert re.fullmatch(r"\S*kill -(HUP|SIGHUP|s HUP|s SIGHUP) \$MAINPID", reload), f"ExecReload={reload}"
+    assert service_value(unit, "KillSignal") in ("SIGTERM", "TERM", "15")
+    start = shlex.split(service_value(unit, "ExecStart"))
+    assert start[0].endswith("/ringmaster") and start[1:3] == ["--config", CONFIG_PATH], f"ExecStart={start}"
+
+
+@check("systemd: TimeoutStopSec > shutdown_timeout_ms")
+def _():
+    unit = parse_unit(UNIT)
+    stop = seconds(service_value(unit, "TimeoutStopSec"))
+    drain = Fraction(max(reference_config().get("shutdown_timeout_ms", 10000),
+                         configmap_json().get("shutdown_timeout_ms", 10000)), 1000)
+    assert stop > drain, f"TimeoutStopSec {float(stop)} s <= drain timeout {float(drain)} s"
+
+
+@check("systemd: LimitNOFILE covers max_connections and LimitMEMLOCK is raised")
+def _():
+    unit = parse_unit(UNIT)
+    nofile = rlimit(service_value(unit, "LimitNOFILE"))
+    wanted = reference_config().get("max_connections", 16384)
+    assert nofile >= wanted + 64, f"LimitNOFILE {nofile} < max_connections {wanted} + margin"
+    memlock = rlimit(service_value(unit, "LimitMEMLOCK"))
+    assert memlock >= 64 * 1024**2, f"LimitMEMLOCK {memlock} < 64M"
+
+
+@check("systemd: syscall filter names io_uring; sandbox keeps AF_UNIX for sd_notify")
+def _():
+    unit = parse_unit(UNIT)
+    filters = " ".join(unit["Service"].get("SystemCallFilter", [])).split()
+    assert "@system-service" in filters, f"SystemCallFilter: {filters}"
+    assert all(name in filters for name in IO_URING), f"SystemCallFilter lacks {[n for n in IO_URING if n not in filters]}"
+    assert not any(f.startswith("~") for f in filters), "a deny-list SystemCallFilter= would be merged oddly"
+    families = service_value(unit, "RestrictAddressFamilies").split()
+    assert {"AF_INET", "AF_INET6", "AF_UNIX"} <= set(families), f"RestrictAddressFamilies={families}"
+    assert service_value(unit, "AmbientCapabilities") == "CAP_NET_BIND_SERVICE"
+    assert service_value(unit, "CapabilityBoundingSet") == "CAP_NET_BIND_SERVICE"
+
+
+# ---------------------------------------------------------------- Docker
+
+
+@check("docker: Dockerfile stages, ENTRYPOINT, port, stop signal, numeric user, copied files exist")
+def _():
+    instructions = dockerfile_instructions()
+    froms = [rest for word, rest in instructions if word == "FROM"]
+    assert len(froms) >= 2, f"expected a multi-stage build, FROM lines: {froms}"
+    entry = [rest for word, rest in instructions if word == "ENTRYPOINT"]
+    assert entry and json.loads(entry[-1]) == ["/usr/local/bin/ringmaster", "--config", CONFIG_PATH], f"ENTRYPOINT {entry}"
+    assert ("EXPOSE", str(HEALTH_PORT)) in instructions, "EXPOSE 8080 missing"
+    assert ("STOPSIGNAL", "SIGTERM") in instructions, "STOPSIGNAL SIGTERM missing"
+    users = [rest for word, rest in instructions if word == "USER"]
+    assert users and re.fullmatch(r"[1-9]\d*(:\d+)?", users[-1]), f"USER must be numeric and not 0: {users}"
+    build = " ".join(rest for word, rest in instructions if word == "RUN")
+    assert "--static-swift-stdlib" in build and "-c release" in build, "no release build with --static-swift-stdlib"
+    for package in ("liburing-dev", "libnuma-dev", "liburing2", "libnuma1"):
+        assert re.search(rf"\b{re.escape(package)}\b", build), f"{package} is not installed"
+    for word, rest in instructions:
+        if word == "COPY" and "--from" not in rest:
+            sources = rest.split()[:-1]
+            for source in sources:
+                if source != ".":
+                    assert (ROOT / source).exists(), f"COPY source {source} does not exist"
+    ignored = [l.strip() for l in DOCKERIGNORE.read_text().splitlines() if l.strip() and not l.startswith("#")]
+    for needed in ("Package.swift", "Sources", "Tests", "config"):
+        assert needed not in ignored, f"{DOCKERIGNORE.name} excludes {needed}, which the build needs"
+    if "deploy" in ignored:
+        assert "!deploy/docker/ringmaster.json" in ignored, "deploy/docker/ringmaster.json is excluded from the context"
+
+
+# ---------------------------------------------------------------- runner
+
+
+def main() -> int:
+    passed = failed = 0
+    for name, function in CHECKS:
+        try:
+            function()
+        except Skip as why:
+            SKIPPED.append(name)
+            print(f"SKIP  {name}: {why}")
+            continue
+        except AssertionError as e:
+            failed += 1
+            print(f"FAIL  {name}: {e or 'assertion failed'}")
+            continue
+        except Exception as e:  # a crash in a check is a failure of that check, not of the run
+            failed += 1
+            print(f"FAIL  {name}: {type(e).__name__}: {e}")
+            continue
+        passed += 1
+        print(f"ok    {name}")
+    if SKIPPED:
+        print(f"({len(SKIPPED)} skipped)")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
