@@ -110,6 +110,12 @@ public struct Ring: ~Copyable {
 
     /// True when the kernel accepted IORING_SETUP_NO_SQARRAY.
     public var usesNoSQArray: Bool { setupFlags & IORING_SETUP_NO_SQARRAY != 0 }
+    /// True when the kernel holds completions that did not fit in the CQ
+    /// (IORING_SQ_CQ_OVERFLOW). With IORING_FEAT_NODROP they are kept and flushed into the
+    /// CQ by the next io_uring_enter with GETEVENTS, once the drained CQ has room.
+    @inline(__always)
+    public var completionsOverflowed: Bool { KernelAtomics.loadAcquire(sqFlags) & UInt32(IORING_SQ_CQ_OVERFLOW) != 0 }
+
     /// True when io_uring_enter uses the registered ring index.
     public var usesRegisteredRingFD: Bool { enterFlags != 0 }
 

@@ -11,15 +11,40 @@ extension Worker {
         sqe.pointee.user_data = UserData(slot: 0, operation: .accept).rawValue
     }
 
+    /// The slot value that marks the accept-retry timer among `.timeout` completions.
+    static let acceptRetryTimer: UInt32 = 1
+
     mutating func handleAccept(result: Int32, flags: UInt32) {
         if result >= 0 {
+            acceptFailures = 0
             openConnection(slot: UInt32(result))
-        } else if result != -ECANCELED && !draining {
-            // ENFILE: the fixed-file table is full; the kernel has already closed the new
-            // connection. Counted; the next connection is tried normally.
+        } else if result == -ENFILE {
+            // The fixed-file table (max_connections) is full: the kernel has already closed
+            // the new connection cleanly. Counted; the next connection is tried normally.
             statistics.add(.acceptErrors)
+        } else if result != -ECANCELED && !draining {
+            // Anything else (ENOMEM, EMFILE, ENOBUFS...) could repeat at once: retry after a
+            // bounded backoff instead of spinning.
+            statistics.add(.acceptErrors)
+            if flags & CURING_CQE_F_MORE == 0 {
+                armAcceptRetry()
+                return
+            }
         }
         if flags & CURING_CQE_F_MORE == 0 && !draining { armAccept() }
+    }
+
+    /// Re-arms accept after 10 ms, doubling per consecutive failure up to 1 s.
+    mutating func armAcceptRetry() {
+        acceptFailures += 1
+        statistics.add(.acceptBackoffs)
+        let milliseconds = min(10 << min(acceptFailures - 1, 7), 1000)
+        let spec = (scratch + 48).assumingMemoryBound(to: __kernel_timespec.self)
+        spec.pointee.tv_sec = Int64(milliseconds / 1000)
+        spec.pointee.tv_nsec = Int64(milliseconds % 1000) * 1_000_000
+        let sqe = ring.nextSQE()
+        io_uring_prep_timeout(sqe, spec, 0, 0)
+        sqe.pointee.user_data = UserData(slot: Worker.acceptRetryTimer, operation: .timeout).rawValue
     }
 
     /// Starts a connection in `slot`: fresh record (keeping the generation), TCP_NODELAY,
@@ -35,13 +60,19 @@ extension Worker {
         if Int(slot) >= table.highWater { table.highWater = Int(slot) + 1 }
         statistics.add(.accepted)
         statistics.add(.active)
-        // TCP_NODELAY without a system call; no CQE unless it fails (audit item 3).
-        let sqe = ring.nextSQE()
-        curing_prep_setsockopt(sqe, Int32(slot), Int32(IPPROTO_TCP), TCP_NODELAY, SocketOptions.one, 4)
-        sqe.pointee.flags |= CURING_IOSQE_FIXED_FILE | CURING_IOSQE_CQE_SKIP_SUCCESS
-        sqe.pointee.user_data = UserData(slot: slot, operation: .setsockopt, generation: connection.pointee.generation).rawValue
+        // Socket options without a system call; no CQE unless they fail (audit items 3, 4).
+        if noDelay { prepareSocketOption(slot: slot, TCP_NODELAY) }
+        if quickAck { prepareSocketOption(slot: slot, TCP_QUICKACK) }
         armRecv(slot: slot)
         updateTimer(slot: slot)
+    }
+
+    /// An IPPROTO_TCP option set to 1 through IORING_OP_URING_CMD (SOCKET_URING_OP_SETSOCKOPT).
+    mutating func prepareSocketOption(slot: UInt32, _ option: Int32) {
+        let sqe = ring.nextSQE()
+        curing_prep_setsockopt(sqe, Int32(slot), Int32(IPPROTO_TCP), option, SocketOptions.one, 4)
+        sqe.pointee.flags |= CURING_IOSQE_FIXED_FILE | CURING_IOSQE_CQE_SKIP_SUCCESS
+        sqe.pointee.user_data = UserData(slot: slot, operation: .setsockopt, generation: table[slot].pointee.generation).rawValue
     }
 
     /// Keeps a read armed on the worker's eventfd, so the supervisor's write wakes the loop.

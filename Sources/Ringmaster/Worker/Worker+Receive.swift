@@ -4,14 +4,16 @@ import CURing
 import Glibc
 
 extension Worker {
-    /// Multishot recv with buffer select from group 0 (Linux 6.0).
+    /// Multishot recv with buffer select from the pool's current group (Linux 6.0). The group
+    /// rides in user_data, so even a stale completion returns its buffer to the right ring.
     mutating func armRecv(slot: UInt32) {
         let connection = table[slot]
+        let group = buffers.currentGroup
         let sqe = ring.nextSQE()
         io_uring_prep_recv_multishot(sqe, Int32(slot), nil, 0, 0)
         sqe.pointee.flags |= CURING_IOSQE_FIXED_FILE | CURING_IOSQE_BUFFER_SELECT
-        curing_sqe_set_buf_group(sqe, buffers.groupID)
-        sqe.pointee.user_data = UserData(slot: slot, operation: .recv, generation: connection.pointee.generation).rawValue
+        curing_sqe_set_buf_group(sqe, group)
+        sqe.pointee.user_data = UserData(slot: slot, operation: .recv, buffer: group, generation: connection.pointee.generation).rawValue
         connection.pointee.flags |= ConnectionFlags.receiving
     }
 
@@ -22,17 +24,17 @@ extension Worker {
         let bufferID = UInt16(truncatingIfNeeded: flags >> CURING_CQE_BUFFER_SHIFT)
         guard connection.pointee.generation == data.generation, connection.pointee.flags & ConnectionFlags.open != 0 else {
             // A completion for a previous occupant of the slot: drop it, keep its buffer.
-            if hasBuffer { buffers.recycle(bufferID) }
+            if hasBuffer { buffers.recycle(group: data.buffer, id: bufferID) }
             return
         }
         if flags & CURING_CQE_F_MORE == 0 { connection.pointee.flags &= ~ConnectionFlags.receiving }
         if result > 0 {
             statistics.add(.bytesIn, UInt64(result))
-            receive(slot: slot, bytes: UnsafeRawBufferPointer(start: buffers.buffer(bufferID), count: Int(result)))
+            receive(slot: slot, bytes: UnsafeRawBufferPointer(start: buffers.buffer(group: data.buffer, id: bufferID), count: Int(result)))
             // Parsed: the buffer goes back at once, never held until the send completes.
-            buffers.recycle(bufferID)
+            buffers.recycle(group: data.buffer, id: bufferID)
         } else {
-            if hasBuffer { buffers.recycle(bufferID) }
+            if hasBuffer { buffers.recycle(group: data.buffer, id: bufferID) }
             if result == 0 {
                 handlePeerShutdown(slot: slot)
                 return
@@ -62,22 +64,32 @@ extension Worker {
     }
 
     /// ENOBUFS ended the multishot recv: park the connection until buffers are recycled
-    /// instead of re-arming into the same empty ring (audit item 7: never spin).
+    /// instead of re-arming into the same empty ring (audit item 7: never spin), and grow the
+    /// pool by a group when it may.
     mutating func park(slot: UInt32) {
         let connection = table[slot]
         guard connection.pointee.flags & ConnectionFlags.starved == 0 else { return }
         connection.pointee.flags |= ConnectionFlags.starved
-        starved[starvedCount] = slot
+        starved[(starvedHead + starvedCount) % table.capacity] = slot
         starvedCount += 1
         statistics.add(.bufferStarvations)
+        if buffers.groupCount < buffers.maxGroups, (try? buffers.grow(ring: ring)) == true {
+            statistics.add(.bufferGroupsAdded)
+            // A fresh group: every parked connection can be re-armed on it now.
+            rearmStarved(budget: Int(buffers.count))
+        }
     }
 
-    /// Called after the buffer-ring tail moved: re-arm every parked connection still open.
-    mutating func rearmStarved() {
-        let count = starvedCount
-        starvedCount = 0
-        for i in 0..<count {
-            let slot = starved[i]
+    /// Re-arms parked connections, oldest first, about one per buffer that came back (each
+    /// needs at least one), so a burst is served in turn instead of all re-arming into a
+    /// ring that can satisfy only a few.
+    mutating func rearmStarved(budget: Int) {
+        var remaining = min(budget, starvedCount)
+        while remaining > 0 {
+            let slot = starved[starvedHead]
+            starvedHead = (starvedHead + 1) % table.capacity
+            starvedCount -= 1
+            remaining -= 1
             let connection = table[slot]
             guard connection.pointee.flags & ConnectionFlags.starved != 0 else { continue }
             connection.pointee.flags &= ~ConnectionFlags.starved

@@ -34,6 +34,18 @@ extension Worker {
     }
 }
 
+extension Worker {
+    /// Registers NAPI busy polling when configured (IORING_REGISTER_NAPI, Linux 6.9). Off by
+    /// default; a kernel without it (EINVAL) or a device without NAPI keeps interrupt-driven
+    /// completions, and the summary line says which.
+    static func registerNAPI(ring: borrowing Ring, microseconds: UInt32, prefer: Bool) -> String {
+        guard microseconds > 0 else { return "off" }
+        let r = curing_register_napi(ring.fd, microseconds, prefer ? 1 : 0)
+        if r == 0 { return "\(microseconds)us\(prefer ? "+prefer" : "")" }
+        return "unavailable(\(Errno.describe(-r)); IORING_REGISTER_NAPI needs Linux 6.9)"
+    }
+}
+
 /// Option values the kernel reads at submit time; they live for the process.
 enum SocketOptions {
     nonisolated(unsafe) static let one: UnsafeMutablePointer<Int32> = {

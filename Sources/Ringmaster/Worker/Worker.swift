@@ -19,7 +19,7 @@ public enum WorkerExit: Sendable, Equatable {
 public struct Worker: ~Copyable {
     let index: Int
     var ring: Ring
-    var buffers: ProvidedBufferRing
+    var buffers: BufferPool
     var table: ConnectionTable
     var slab: ChunkSlab
     var responses: ResponseTable
@@ -27,6 +27,11 @@ public struct Worker: ~Copyable {
     let control: WorkerControl
     var limits: HTTPLimits
     var timeouts: ConnectionTimeouts
+    /// Socket options set on every accepted connection through URING_CMD.
+    let noDelay: Bool
+    let quickAck: Bool
+    /// Consecutive accept failures, for the retry backoff.
+    var acceptFailures = 0
     var wheel: TimingWheel
     /// Scratch for the parser's header fields, reused for every request.
     var headerFields: UnsafeMutableBufferPointer<HTTPHeaderField>
@@ -35,8 +40,9 @@ public struct Worker: ~Copyable {
     /// and the tick's timespec (32): memory the kernel reads or writes after submission, so
     /// it lives as long as the worker.
     let scratch: UnsafeMutableRawPointer
-    /// Connections parked by ENOBUFS, re-armed when buffers come back.
+    /// Connections parked by ENOBUFS, a FIFO re-armed as buffers come back.
     let starved: UnsafeMutablePointer<UInt32>
+    var starvedHead = 0
     var starvedCount = 0
     var date: HTTPDate
     var draining = false
@@ -51,15 +57,15 @@ public struct Worker: ~Copyable {
         var ring = try Ring(entries: c.ringEntries, cqFactor: c.cqFactor)
         try ring.probeRequiredOperations()
         let tableSize = try Worker.registerFixedFiles(ring: ring, wanted: c.maxConnections)
-        let buffers = try ProvidedBufferRing(count: c.bufferCount, bufferSize: c.bufferSize, groupID: 0,
-                                             hugePages: c.hugePages, node: c.numaNode)
-        try buffers.register(with: ring)
+        let buffers = try BufferPool(count: c.bufferCount, bufferSize: c.bufferSize, hugePages: c.hugePages,
+                                     node: c.numaNode, maxGroups: c.bufferGroupsMax, ring: ring)
         let table = try ConnectionTable(capacity: tableSize, node: c.numaNode)
         let slab = try ChunkSlab(chunkSize: c.chunkSize, capacity: UInt32(min(2 * tableSize + 64, Int(UInt16.max) - 1)), node: c.numaNode)
         try Worker.checkSocketCommands(ring: &ring, listenerFD: c.listenerFD)
+        let napi = Worker.registerNAPI(ring: ring, microseconds: c.napiBusyPollMicroseconds, prefer: c.napiPreferBusyPoll)
         summary = "worker \(c.index): cpu=\(c.cpu.map(String.init) ?? "any") node=\(c.numaNode.map { String($0) } ?? "none") "
             + "ring=\(ring.sqEntries)/\(ring.cqEntries) no_sqarray=\(ring.usesNoSQArray) registered_ring_fd=\(ring.usesRegisteredRingFD) "
-            + "fixed_files=\(tableSize) buffers=\(c.bufferCount)x\(c.bufferSize) huge_pages=\(buffers.usesHugePages)"
+            + "fixed_files=\(tableSize) buffers=\(c.bufferCount)x\(c.bufferSize) huge_pages=\(buffers.usesHugePages) napi=\(napi)"
         self.ring = ring
         self.buffers = buffers
         self.table = table
@@ -69,6 +75,8 @@ public struct Worker: ~Copyable {
         self.control = control
         limits = c.limits
         timeouts = c.timeouts
+        quickAck = c.tcpQuickAck
+        noDelay = c.tcpNoDelay
         wheel = TimingWheel(capacity: tableSize)
         listenerFD = c.listenerFD
         shutdownTimeoutMilliseconds = c.shutdownTimeoutMilliseconds
@@ -118,7 +126,11 @@ public struct Worker: ~Copyable {
                 index = next
             }
             ring.consumeCompletions(upTo: tail)
-            if buffers.publish() && starvedCount > 0 { rearmStarved() }
+            // Completions the CQ could not take wait in the kernel (NODROP); the next enter
+            // flushes them now that the batch made room. Counted, never lost.
+            if ring.completionsOverflowed { statistics.add(.completionOverflows) }
+            let returned = buffers.publish()
+            if starvedCount > 0 { rearmStarved(budget: returned) }
         }
         // Hand the last closes to the kernel; the ring's teardown finishes the rest.
         ring.flushSubmissions()
@@ -133,7 +145,7 @@ public struct Worker: ~Copyable {
         case .send?: handleSend(data, result: result)
         case .accept?: handleAccept(result: result, flags: flags)
         case .wake?: handleWake(result: result)
-        case .timeout?: handleDrainDeadline()
+        case .timeout?: data.slot == Worker.acceptRetryTimer ? armAccept() : handleDrainDeadline()
         case .tick?: handleTick(flags: flags)
         case .close?, .cancel?, .setsockopt?: handleAuxiliaryFailure(data, result: result)
         case nil: assertionFailure("CQE with unknown user_data \(data.rawValue)")

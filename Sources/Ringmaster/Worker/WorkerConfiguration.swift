@@ -25,6 +25,11 @@ public struct WorkerConfiguration: Sendable {
     public var chunkSize: Int = 16384
     public var limits = HTTPLimits(maxRequestLine: 8192, maxHeaderBytes: 8192, maxHeaderCount: 64, maxBodyBytes: 1 << 20)
     public var timeouts = ConnectionTimeouts()
+    public var tcpNoDelay = true
+    public var tcpQuickAck = false
+    public var napiBusyPollMicroseconds: UInt32 = 0
+    public var napiPreferBusyPoll = false
+    public var bufferGroupsMax = 4
     public var routes: [StaticRoute] = []
     public var serverName = "ringmaster"
     /// Longest graceful drain before connections are cut, in milliseconds.

@@ -8,6 +8,7 @@ public enum WorkerCounter: Int, CaseIterable, Sendable {
     case accepted, active, closed, requests, bytesIn, bytesOut
     case parseErrors, peerErrors, bufferStarvations, acceptErrors, protocolOverflows
     case idleTimeouts, headerTimeouts, bodyTimeouts, writeTimeouts
+    case completionOverflows, acceptBackoffs, bufferGroupsAdded
 }
 
 /// Counters of one worker. A final class so the supervisor and tests can hold it.
