@@ -31,10 +31,11 @@ run: release
 	.build/release/ringmaster --config $(CONFIG)
 
 # Debug build for the tests (the allocation test counts real allocations there), plus a
-# release build so optimised-only breakage is caught too.
+# release build so optimised-only breakage is caught too. Suites run one at a time: several
+# tests measure the whole process (threads left behind, worker CPU time, RSS).
 test: deps
 	swift build --build-tests
-	swift test --skip-build
+	swift test --skip-build --no-parallel
 	swift build -c release
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 	$(MAKE) deploy-check

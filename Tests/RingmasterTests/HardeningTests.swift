@@ -14,11 +14,11 @@ func threadCPUSeconds(_ tid: Int32) -> Double {
     return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
-/// Opens `count` connections, sends one request on each at once, reads every response.
-func burst(port: Int, count: Int) throws -> Int {
+/// Opens `count` connections, sends `request` on each at once, reads every response.
+func burst(port: Int, count: Int, request: String = getRoot) throws -> Int {
     var clients: [TestClient] = []
     for _ in 0..<count { clients.append(try TestClient(port: port)) }
-    for c in clients { try c.send(getRoot) }
+    for c in clients { try c.send(request) }
     var ok = 0
     for c in clients where (try? c.readResponse().status) == 200 { ok += 1 }
     return ok
@@ -28,12 +28,15 @@ func burst(port: Int, count: Int) throws -> Int {
     @Test func eightBuffersServeFiveHundredConnectionsWithoutSpinning() throws {
         var c = TestServer.configuration()
         c.bufferCount = 8
+        c.bufferSize = 1024
         c.bufferGroupsMax = 1
         let server = try TestServer(c)
         let tid = server.server.workers[0].threadID
         let cpuBefore = threadCPUSeconds(tid)
         let start = monotonicSeconds()
-        #expect(try burst(port: server.port, count: 500) == 500)
+        // Each request spans three 1 KiB buffers, so 500 of them cannot fit in 8.
+        let padded = "GET / HTTP/1.1\r\nHost: a\r\nX-Pad: \(String(repeating: "p", count: 2500))\r\n\r\n"
+        #expect(try burst(port: server.port, count: 500, request: padded) == 500)
         let wall = monotonicSeconds() - start
         let cpu = threadCPUSeconds(tid) - cpuBefore
         #expect(server.server.total(.bufferStarvations) > 0, "the burst must actually starve the ring")
@@ -50,12 +53,14 @@ func burst(port: Int, count: Int) throws -> Int {
     @Test func bufferPoolGrowsUnderStarvation() throws {
         var c = TestServer.configuration()
         c.bufferCount = 8
+        c.bufferSize = 1024
         c.bufferGroupsMax = 3
         let server = try TestServer(c)
-        #expect(try burst(port: server.port, count: 300) == 300)
+        let padded = "GET / HTTP/1.1\r\nHost: a\r\nX-Pad: \(String(repeating: "p", count: 2500))\r\n\r\n"
+        #expect(try burst(port: server.port, count: 300, request: padded) == 300)
         #expect(server.server.total(.bufferGroupsAdded) == 2)
         // The grown pool keeps serving, including through stale-completion recycling.
-        #expect(try burst(port: server.port, count: 300) == 300)
+        #expect(try burst(port: server.port, count: 300, request: padded) == 300)
     }
 
     @Test func tinyCompletionQueueOverflowsWithoutLosingACompletion() throws {

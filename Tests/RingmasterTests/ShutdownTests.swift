@@ -55,7 +55,11 @@ final class NotifySocket {
             Thread {
                 defer { finished.leave() }
                 var full = 0, partial = 0, truncated = 0
-                guard let client = try? TestClient(port: port, timeoutSeconds: 5) else { started.signal(); return }
+                guard let client = try? TestClient(port: port, timeoutSeconds: 5) else {
+                    outcomes.update { $0.append("connect-failed") }
+                    started.signal()
+                    return
+                }
                 started.signal()
                 // Bounded: at most 20,000 batches or until the server closes.
                 for _ in 0..<20_000 {
@@ -71,7 +75,7 @@ final class NotifySocket {
                     if got == 4 { full += 1 } else if got > 0 { partial += 1 }
                     if got < 4 { break }
                 }
-                outcomes.set(outcomes.get() + ["\(full) \(partial) \(truncated)"])
+                outcomes.update { $0.append("\(full) \(partial) \(truncated)") }
             }.start()
         }
         for _ in 0..<8 { started.wait() }

@@ -157,4 +157,6 @@ final class LockedBox<T>: @unchecked Sendable {
     init(_ value: T) { self.value = value }
     func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
     func get() -> T { lock.lock(); defer { lock.unlock() }; return value }
+    /// Read-modify-write under the lock (get-then-set would lose concurrent updates).
+    func update(_ body: (inout T) -> Void) { lock.lock(); body(&value); lock.unlock() }
 }
