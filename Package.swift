@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 // Ringmaster: an io_uring HTTP/1.1 server. The manifest is declarative: no side effects.
 import PackageDescription
 
@@ -12,6 +12,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // Layering of flags, environment and file values. No traits: the default "JSON" trait
+        // pulls in full Foundation (JSONSerialization, ICU data) and loses the distinction
+        // between 1, 1.0 and true; our strict JSON reader feeds an in-memory provider instead.
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: []),
     ],
     targets: [
         // C shim over Debian's liburing 2.3 and libnuma: constants and inline helpers only, no policy.
@@ -26,7 +30,16 @@ let package = Package(
             dependencies: [
                 "CURing", "RingmasterHTTP",
                 .product(name: "Logging", package: "swift-log"),
+                "RingmasterLayers",
             ]
+        ),
+        // swift-configuration's layering, behind an API of plain types: its SystemPackage
+        // dependency includes <linux/io_uring.h>, which clang cannot merge with liburing's copy
+        // in a module that also imports CURing.
+        .target(
+            name: "RingmasterLayers",
+            dependencies: [.product(name: "Configuration", package: "swift-configuration")],
+            swiftSettings: [.unsafeFlags(["-enable-library-evolution"])]
         ),
         .executableTarget(
             name: "ringmaster",

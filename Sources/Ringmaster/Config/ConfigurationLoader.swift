@@ -1,165 +1,119 @@
-// Reads a JSON configuration file into `ServerConfiguration`, strictly: every key is known,
-// every value is checked against its range, and an error names the key, the bad value, the
-// allowed values and the file. JSON because it needs no dependency and every tool reads it.
+// Loads the configuration from its layers with swift-configuration (through `LayeredLookup`):
+// flags > environment > file, with the defaults of `ServerConfiguration` underneath. The
+// lookup says which layer answers each key and under which name, so every value carries its
+// source. Validation is ours and strict: every value is checked against its key's range and an
+// error names the key, the bad value, the allowed values and the source. Nothing is applied
+// until everything is valid, so a server never starts (or reloads) half-configured.
 import Glibc
+import RingmasterLayers
 
-/// Loads and validates configuration files.
+/// Loads and validates configurations.
 public enum ConfigurationLoader {
-    /// Parses the file at `path`.
+    /// Loads the file at `path` alone (no environment, no flags).
     public static func load(path: String) throws(ConfigurationError) -> ServerConfiguration {
-        guard let bytes = readFile(path) else {
-            throw ConfigurationError(key: "", "cannot read configuration file \(path): \(String(cString: strerror(errno)))")
-        }
-        return try parse(bytes, source: path)
+        try load(ConfigurationSources(filePath: path)).configuration
     }
 
-    /// Parses JSON `bytes`; `source` names them in errors.
+    /// Parses JSON `bytes` alone; `source` names them in errors.
     public static func parse(_ bytes: [UInt8], source: String) throws(ConfigurationError) -> ServerConfiguration {
-        let document: JSONValue
-        do { document = try JSONValue.parse(bytes) } catch {
-            throw ConfigurationError(key: "", "\(source): not valid JSON: \(error)")
-        }
-        guard case .object(let root) = document else { throw ConfigurationError(key: "", "\(source): the top level must be a JSON object") }
-        let reader = Reader(source: source)
+        try resolve(file: ConfigurationFile.parse(bytes, path: source), sources: ConfigurationSources(filePath: source)).configuration
+    }
+
+    /// Loads from every layer of `sources`.
+    public static func load(_ sources: ConfigurationSources) throws(ConfigurationError) -> LoadedConfiguration {
+        var file: ConfigurationFile?
+        if let path = sources.filePath { file = try ConfigurationFile.read(path: path) }
+        return try resolve(file: file, sources: sources)
+    }
+
+    /// The provider layers, in precedence order.
+    enum Layer: Int { case flags = 0, environment = 1, file = 2 }
+
+    /// Resolves every key from the layers and validates it.
+    static func resolve(file: ConfigurationFile?, sources: ConfigurationSources) throws(ConfigurationError) -> LoadedConfiguration {
+        let keys = ConfigurationKey.all
+        try checkNames(sources, keys: keys)
+        var flags: [String: String] = [:]
+        for override in sources.overrides { flags[override.key] = override.value }
+        let lookup = LayeredLookup(flags: flags, environment: sources.environment, prefix: "ringmaster",
+                                   fileKeys: Set(file?.values.keys.filter { $0 != "routes" } ?? []))
         var c = ServerConfiguration()
-        try reader.checkKeys(root, prefix: "", allowed: ["listen", "workers", "cpus", "numa", "steering", "pin_workers", "server_name", "plaintext_body",
-                                                          "ring", "buffers", "max_connections", "limits", "timeouts", "tcp", "shutdown_timeout_ms"])
-        if let listen = try reader.object(root, "listen") {
-            try reader.checkKeys(listen, prefix: "listen.", allowed: ["host", "port", "backlog"])
-            if let host = try reader.string(listen, "listen.host") { c.host = host }
-            if let port = try reader.integer(listen, "listen.port", 0...65535) { c.port = port }
-            if let backlog = try reader.integer(listen, "listen.backlog", 1...65535) { c.backlog = backlog }
+        var entrySources: [ValueSource] = []
+        for key in keys where key.name != "routes" {
+            var raw: RawValue?
+            var source = ValueSource.defaultValue
+            switch lookup.answer(for: key.name) {
+            case nil: break
+            case let answer? where answer.layer == .flags:
+                raw = .text(answer.text ?? "")
+                source = .flag(sources.overrides.last { $0.key == key.name }?.flag ?? "--set \(key.name)")
+            case let answer? where answer.layer == .environment:
+                raw = .text(answer.text ?? "")
+                source = .environment(name: answer.name)
+            case .some:
+                if let file, let value = file.values[key.name] {
+                    raw = .json(value)
+                    source = .file(path: file.path, key: key.name, line: file.line(of: key.name))
+                }
+            }
+            if let raw, !key.apply(raw, &c) {
+                throw ConfigurationError(key: key.name, "\(source): invalid value \(raw.display) for \(key.name): allowed: \(key.allowed)")
+            }
+            entrySources.append(source)
         }
-        if let workers = root["workers"] {
-            if case .string("auto") = workers {
-                c.workers = nil
-            } else {
-                c.workers = try reader.integer(root, "workers", 1...4096, allowedText: "\"auto\" or an integer from 1 to 4096")
+        var routesSource = ValueSource.defaultValue
+        if let file, let routes = file.values["routes"] {
+            let source = ValueSource.file(path: file.path, key: "routes", line: file.line(of: "routes"))
+            c.configuredRoutes = try RouteParser.parse(routes) { key, value, allowed in
+                ConfigurationError(key: key, "\(source): invalid value \(value) for \(key): allowed: \(allowed)")
+            }
+            routesSource = source
+        }
+        entrySources.append(routesSource)
+        let entries = zip(keys, entrySources).map { key, source in LoadedConfiguration.Entry(key: key.name, value: key.render(c), source: source) }
+        var loaded = LoadedConfiguration(configuration: c, entries: entries, sources: sources, account: nil)
+        try checkCombinations(&loaded)
+        return loaded
+    }
+
+    /// Flags and environment variables must name known keys: a typo is an error, as in the file.
+    static func checkNames(_ sources: ConfigurationSources, keys: [ConfigurationKey]) throws(ConfigurationError) {
+        let names = keys.map(\.name)
+        let variables = keys.filter { $0.name != "routes" }.map(\.environmentName)
+        for name in sources.environment.keys.sorted() where !variables.contains(name) && !ConfigurationSources.nonConfigurationVariables.contains(name) {
+            let hint = name == "RINGMASTER_ROUTES" ? ": routes can only be set in the configuration file"
+                : "\(ConfigurationFile.suggestion(for: name, among: variables)): known variables: RINGMASTER_ and a key in upper case with _ for ., e.g. RINGMASTER_LISTEN_PORT"
+            throw ConfigurationError(key: name, "env \(name): unknown configuration variable\(hint)")
+        }
+        for override in sources.overrides {
+            guard names.contains(override.key) else {
+                throw ConfigurationError(key: override.key, "flag \(override.flag): unknown key \(override.key)\(ConfigurationFile.suggestion(for: override.key, among: names)): allowed keys: \(names.joined(separator: ", "))")
+            }
+            if override.key == "routes" {
+                throw ConfigurationError(key: "routes", "flag \(override.flag): routes can only be set in the configuration file")
             }
         }
-        if let pin = try reader.bool(root, "pin_workers") { c.pinWorkers = pin }
-        if let list = try reader.string(root, "cpus") {
-            guard let cpus = CPUList.parse(list) else { throw reader.invalid("cpus", "\"\(list)\"", allowed: "a CPU list such as \"0-3,8\"") }
-            c.cpus = cpus
+    }
+
+    /// Rules across keys, checked with the sources of the keys involved.
+    static func checkCombinations(_ loaded: inout LoadedConfiguration) throws(ConfigurationError) {
+        let c = loaded.configuration
+        if c.steering == .cpu && !c.pinWorkers {
+            throw ConfigurationError(key: "steering", "\(loaded.source(of: "steering")!): steering \"cpu\" needs pinned workers: pin_workers is false (\(loaded.source(of: "pin_workers")!))")
         }
-        if let numa = try reader.string(root, "numa") {
-            guard let policy = NumaPolicy(rawValue: numa) else { throw reader.invalid("numa", "\"\(numa)\"", allowed: "\"auto\" or \"off\"") }
-            c.numa = policy
-        }
-        if let steering = try reader.string(root, "steering") {
-            guard let value = Steering(rawValue: steering) else { throw reader.invalid("steering", "\"\(steering)\"", allowed: "\"none\" or \"cpu\"") }
-            c.steering = value
-        }
-        if let name = try reader.string(root, "server_name") {
-            guard !name.isEmpty, name.utf8.count <= 64, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-                throw reader.invalid("server_name", name, allowed: "1 to 64 visible ASCII characters without spaces")
+        var account: Account?
+        if let user = c.user {
+            guard let ids = Account.user(named: user) else {
+                throw ConfigurationError(key: "user", "\(loaded.source(of: "user")!): invalid value \"\(user)\" for user: allowed: a user name from the password database (no such user)")
             }
-            c.serverName = name
+            account = Account(uid: ids.uid, gid: ids.gid, userName: user, groupName: Account.groupName(of: ids.gid))
         }
-        if let body = try reader.string(root, "plaintext_body") {
-            guard body.utf8.count <= 65536 else { throw reader.invalid("plaintext_body", "\(body.utf8.count) bytes", allowed: "at most 65536 bytes") }
-            c.plaintextBody = body
-        }
-        if let ring = try reader.object(root, "ring") {
-            try reader.checkKeys(ring, prefix: "ring.", allowed: ["sq_entries", "cq_factor"])
-            if let entries = try reader.powerOfTwo(ring, "ring.sq_entries", 8...32768) { c.ringEntries = UInt32(entries) }
-            if let factor = try reader.integer(ring, "ring.cq_factor", 1...16) { c.cqFactor = UInt32(factor) }
-        }
-        if let buffers = try reader.object(root, "buffers") {
-            try reader.checkKeys(buffers, prefix: "buffers.", allowed: ["count", "size", "huge_pages", "max_groups"])
-            if let groups = try reader.integer(buffers, "buffers.max_groups", 1...16) { c.bufferGroupsMax = groups }
-            if let count = try reader.powerOfTwo(buffers, "buffers.count", 1...32768) { c.bufferCount = UInt32(count) }
-            if let size = try reader.integer(buffers, "buffers.size", 512...1_048_576) { c.bufferSize = UInt32(size) }
-            if let huge = try reader.string(buffers, "buffers.huge_pages") {
-                guard let policy = HugePagePolicy(rawValue: huge) else { throw reader.invalid("buffers.huge_pages", "\"\(huge)\"", allowed: "\"auto\", \"on\" or \"off\"") }
-                c.hugePages = policy
+        if let group = c.group {
+            guard let gid = Account.group(named: group) else {
+                throw ConfigurationError(key: "group", "\(loaded.source(of: "group")!): invalid value \"\(group)\" for group: allowed: a group name from the group database (no such group)")
             }
+            account = Account(uid: account?.uid ?? getuid(), gid: gid, userName: account?.userName, groupName: group)
         }
-        if let max = try reader.integer(root, "max_connections", 16...1_048_576) { c.maxConnections = max }
-        if let limits = try reader.object(root, "limits") {
-            try reader.checkKeys(limits, prefix: "limits.", allowed: ["request_line", "header_bytes", "header_count", "body_bytes"])
-            if let v = try reader.integer(limits, "limits.request_line", 64...65536) { c.limits.maxRequestLine = v }
-            if let v = try reader.integer(limits, "limits.header_bytes", 256...65536) { c.limits.maxHeaderBytes = v }
-            if let v = try reader.integer(limits, "limits.header_count", 1...1024) { c.limits.maxHeaderCount = v }
-            if let v = try reader.integer(limits, "limits.body_bytes", 0...(1 << 40)) { c.limits.maxBodyBytes = UInt64(v) }
-        }
-        if let timeouts = try reader.object(root, "timeouts") {
-            try reader.checkKeys(timeouts, prefix: "timeouts.", allowed: ["idle_s", "header_s", "body_s", "write_s"])
-            if let v = try reader.integer(timeouts, "timeouts.idle_s", 1...253) { c.timeouts.idle = UInt8(v) }
-            if let v = try reader.integer(timeouts, "timeouts.header_s", 1...253) { c.timeouts.header = UInt8(v) }
-            if let v = try reader.integer(timeouts, "timeouts.body_s", 1...253) { c.timeouts.body = UInt8(v) }
-            if let v = try reader.integer(timeouts, "timeouts.write_s", 1...253) { c.timeouts.write = UInt8(v) }
-        }
-        if let tcp = try reader.object(root, "tcp") {
-            try reader.checkKeys(tcp, prefix: "tcp.", allowed: ["nodelay", "quickack", "busy_poll_us", "prefer_busy_poll"])
-            if let v = try reader.bool(tcp, "tcp.nodelay") { c.tcpNoDelay = v }
-            if let v = try reader.bool(tcp, "tcp.quickack") { c.tcpQuickAck = v }
-            if let v = try reader.integer(tcp, "tcp.busy_poll_us", 0...1_000_000) { c.napiBusyPollMicroseconds = UInt32(v) }
-            if let v = try reader.bool(tcp, "tcp.prefer_busy_poll") { c.napiPreferBusyPoll = v }
-        }
-        if let t = try reader.integer(root, "shutdown_timeout_ms", 0...3_600_000) { c.shutdownTimeoutMilliseconds = t }
-        return c
-    }
-
-    /// The whole file, or nil (errno set) when it cannot be read.
-    static func readFile(_ path: String) -> [UInt8]? {
-        guard let file = fopen(path, "rb") else { return nil }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, file)
-            bytes += chunk[0..<n]
-            if n < chunk.count { return ferror(file) == 0 ? bytes : nil }
-        }
-    }
-}
-
-/// Typed access to JSON values with precise errors.
-struct Reader {
-    let source: String
-
-    func invalid(_ key: String, _ value: Any, allowed: String) -> ConfigurationError {
-        ConfigurationError(key: key, "\(source): invalid value \(value) for \(key): allowed: \(allowed)")
-    }
-
-    func checkKeys(_ object: [String: JSONValue], prefix: String, allowed: [String]) throws(ConfigurationError) {
-        for key in object.keys.sorted() where !allowed.contains(key) {
-            throw ConfigurationError(key: prefix + key, "\(source): unknown key \(prefix + key): allowed keys here: \(allowed.map { prefix + $0 }.joined(separator: ", "))")
-        }
-    }
-
-    private func last(_ key: String) -> String { String(key.split(separator: ".").last ?? Substring(key)) }
-
-    func object(_ parent: [String: JSONValue], _ key: String) throws(ConfigurationError) -> [String: JSONValue]? {
-        guard let value = parent[last(key)] else { return nil }
-        guard case .object(let object) = value else { throw invalid(key, value.description, allowed: "an object") }
-        return object
-    }
-
-    func string(_ parent: [String: JSONValue], _ key: String) throws(ConfigurationError) -> String? {
-        guard let value = parent[last(key)] else { return nil }
-        guard case .string(let text) = value else { throw invalid(key, value.description, allowed: "a string") }
-        return text
-    }
-
-    func bool(_ parent: [String: JSONValue], _ key: String) throws(ConfigurationError) -> Bool? {
-        guard let value = parent[last(key)] else { return nil }
-        guard case .bool(let flag) = value else { throw invalid(key, value.description, allowed: "true or false") }
-        return flag
-    }
-
-    func integer(_ parent: [String: JSONValue], _ key: String, _ range: ClosedRange<Int>, allowedText: String? = nil) throws(ConfigurationError) -> Int? {
-        guard let value = parent[last(key)] else { return nil }
-        let allowed = allowedText ?? "an integer from \(range.lowerBound) to \(range.upperBound)"
-        guard case .integer(let int) = value, range.contains(int) else { throw invalid(key, value.description, allowed: allowed) }
-        return int
-    }
-
-    func powerOfTwo(_ parent: [String: JSONValue], _ key: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
-        let allowed = "a power of two from \(range.lowerBound) to \(range.upperBound)"
-        guard let value = try integer(parent, key, range, allowedText: allowed) else { return nil }
-        guard value & (value - 1) == 0 else { throw invalid(key, value, allowed: allowed) }
-        return value
+        loaded.account = account
     }
 }

@@ -1,5 +1,6 @@
 // The typed configuration of a server: what the supervisor and each worker are built from.
 // Loaded and validated by `ConfigurationLoader`; defaults here are the documented defaults.
+import Logging
 import RingmasterHTTP
 
 /// `numa` values.
@@ -56,24 +57,40 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var napiPreferBusyPoll = false
     /// Provided-buffer groups a worker may add when receives run dry (ENOBUFS); 1 = never grow.
     public var bufferGroupsMax = 4
+    /// Least severe level logged (`logging.level`).
+    public var logLevel: Logger.Level = .info
+    /// Text or JSON lines (`logging.format`).
+    public var logFormat: LogFormat = .text
+    /// Account to switch to after the listeners are bound; nil keeps the starting user.
+    public var user: String? = nil
+    /// Group to switch to; nil means the user's primary group.
+    public var group: String? = nil
+    /// The `routes` key; nil serves the built-in routes.
+    public var configuredRoutes: [RouteConfiguration]? = nil
 
     public init() {}
 
     /// The built-in routes of the core engine: `/` and `/plaintext` with the configured body,
     /// `/healthz` with "ok".
-    public var routes: [StaticRoute] {
-        let body = Array(plaintextBody.utf8)
-        return [
-            StaticRoute(path: "/", body: body),
-            StaticRoute(path: "/plaintext", body: body),
-            StaticRoute(path: "/healthz", body: Array("ok\n".utf8)),
+    public var builtInRoutes: [RouteConfiguration] {
+        [
+            RouteConfiguration(path: "/", body: plaintextBody),
+            RouteConfiguration(path: "/plaintext", body: plaintextBody),
+            RouteConfiguration(path: "/healthz", body: "ok\n"),
         ]
+    }
+
+    /// What the workers serve: the configured routes when `routes` is set (they replace the
+    /// built-ins), else the built-ins.
+    public var routes: [StaticRoute] {
+        (configuredRoutes ?? builtInRoutes).map(\.staticRoute)
     }
 
     /// Size of the per-connection output and carry chunks: a whole head plus one receive
     /// buffer, and the largest static response, rounded up to 4 KiB.
     public var chunkSize: Int {
-        let largest = max(16384, limits.maxHeaderBytes + Int(bufferSize), plaintextBody.utf8.count + 1024)
+        let largestBody = (configuredRoutes ?? builtInRoutes).map { $0.body.utf8.count }.max() ?? 0
+        let largest = max(16384, limits.maxHeaderBytes + Int(bufferSize), largestBody + 1024)
         return (largest + 4095) / 4096 * 4096
     }
 

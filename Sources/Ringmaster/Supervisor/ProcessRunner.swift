@@ -1,6 +1,7 @@
 // Running the server as the process: signals are blocked before any worker exists, then
-// Dispatch signal sources on the main queue drive the shutdown while the main thread parks
-// in dispatchMain() (DESIGN.md, "Threads" and "Shutdown").
+// Dispatch signal sources on a serial queue drive the shutdown and SIGHUP reloads while the
+// main thread parks in dispatchMain() (DESIGN.md, "Threads" and "Shutdown"). After the
+// listeners are bound and every worker accepts, privileges are dropped to the configured user.
 import CURing
 import Dispatch
 import Glibc
@@ -22,19 +23,35 @@ public enum ProcessRunner {
     /// Kept alive for the life of the process; touched only on the main thread.
     nonisolated(unsafe) static var signalSources: [DispatchSourceSignal] = []
 
+    /// Runs `configuration` with no reload sources (SIGHUP reloads the same values).
     public static func run(configuration: ServerConfiguration, logger: Logger) -> Never {
+        let entries = ConfigurationKey.all.map { LoadedConfiguration.Entry(key: $0.name, value: $0.render(configuration), source: .defaultValue) }
+        run(LoadedConfiguration(configuration: configuration, entries: entries, sources: ConfigurationSources(), account: nil), logger: logger)
+    }
+
+    /// Runs a loaded configuration; SIGHUP reloads from its sources.
+    public static func run(_ loaded: LoadedConfiguration, logger: Logger) -> Never {
+        let configuration = loaded.configuration
         // Before any thread exists, so every worker inherits the mask and only the signal
         // sources (signalfd-based in Dispatch on Linux) see these signals (STYLE.md fact 5).
         _ = curing_block_shutdown_signals()
         let server = Server(configuration: configuration, logger: logger)
+        let reload = ConfigurationReload(current: loaded, server: server, logger: logger)
         // Handlers are registered (sigaction installed) before any worker starts and before
         // READY=1, so a SIGTERM at any moment after startup begins is handled, never fatal.
-        signalSources = installSignalSources(server: server, logger: logger)
+        signalSources = installSignalSources(server: server, reload: reload, logger: logger)
+        logger.info("\(loaded.summary)")
         do { try server.start() } catch let error as ConfigurationError {
             logger.critical("configuration error: \(error)")
             Glibc.exit(ExitCode.configurationError)
         } catch {
             logger.critical("\(error)")
+            Glibc.exit(ExitCode.startupFailure)
+        }
+        // The listeners are bound and every worker accepts on them: root is no longer needed.
+        guard PrivilegeDrop.run(account: loaded.account, logger: logger) else {
+            server.stop(force: true)
+            server.wait()
             Glibc.exit(ExitCode.startupFailure)
         }
         logger.info("listening on \(configuration.host):\(server.port) with \(server.workers.count) worker(s), steering \(configuration.steering.rawValue)")
@@ -60,9 +77,9 @@ public enum ProcessRunner {
     /// The serial queue every signal handler runs on.
     static let signalQueue = DispatchQueue(label: "ringmaster.signals")
 
-    /// SIGTERM/SIGINT: first drains, second forces. SIGQUIT forces. SIGHUP is logged.
+    /// SIGTERM/SIGINT: first drains, second forces. SIGQUIT forces. SIGHUP reloads.
     /// Returns once every source is registered with the kernel.
-    static func installSignalSources(server: Server, logger: Logger) -> [DispatchSourceSignal] {
+    static func installSignalSources(server: Server, reload: ConfigurationReload, logger: Logger) -> [DispatchSourceSignal] {
         nonisolated(unsafe) var stopRequests = 0
         var sources: [DispatchSourceSignal] = []
         let registered = DispatchSemaphore(value: 0)
@@ -72,7 +89,7 @@ public enum ProcessRunner {
             source.setEventHandler {
                 switch signalNumber {
                 case SIGHUP:
-                    logger.notice("SIGHUP received: configuration reload is not supported yet; ignoring")
+                    reload.handle()
                 case SIGQUIT:
                     logger.warning("SIGQUIT: closing every connection now")
                     SystemdNotifier.notify("STOPPING=1")

@@ -1,0 +1,63 @@
+// SIGHUP: load the configuration again from the same sources (the file re-read, the
+// environment captured at start, the original flags) and validate it. A change of hot keys
+// only is handed to every worker, which applies it between events without dropping a
+// connection; anything else is logged by name and the running configuration stays.
+import Logging
+
+/// What a reload would change.
+public struct ReloadPlan: Sendable, Equatable {
+    /// Every key whose value differs.
+    public var changed: [String]
+    /// The changed keys a running server cannot take.
+    public var needsRestart: [String]
+
+    /// Compares `new` with the running `old`.
+    public init(old: LoadedConfiguration, new: LoadedConfiguration) {
+        changed = new.changedKeys(from: old)
+        var restart = changed.filter { ConfigurationKey.named($0)?.hot != true }
+        // A worker's carry and output chunks were sized at start from the head limit and the
+        // largest body; bigger ones than that need new chunks, so a restart.
+        if new.configuration.chunkSize > old.configuration.chunkSize {
+            restart += changed.filter { ["limits.header_bytes", "plaintext_body", "routes"].contains($0) }
+        }
+        needsRestart = ConfigurationKey.all.map(\.name).filter(restart.contains)
+    }
+}
+
+/// The running configuration and its SIGHUP handler (used on the signal queue only).
+final class ConfigurationReload: @unchecked Sendable {
+    private(set) var current: LoadedConfiguration
+    private let server: Server
+    private let logger: Logger
+
+    init(current: LoadedConfiguration, server: Server, logger: Logger) {
+        self.current = current
+        self.server = server
+        self.logger = logger
+    }
+
+    /// Reloads, applies or refuses, and logs which.
+    func handle() {
+        let new: LoadedConfiguration
+        do {
+            new = try ConfigurationLoader.load(current.sources)
+        } catch {
+            logger.error("SIGHUP: configuration error: \(error.description); keeping the running configuration", metadata: ["key": "\(error.key)"])
+            return
+        }
+        let plan = ReloadPlan(old: current, new: new)
+        if plan.changed.isEmpty {
+            logger.notice("SIGHUP: configuration unchanged")
+            return
+        }
+        if !plan.needsRestart.isEmpty {
+            logger.warning("SIGHUP: restart needed to change \(plan.needsRestart.joined(separator: ", ")); keeping the running configuration (changed: \(plan.changed.joined(separator: ", ")))")
+            return
+        }
+        let settings = new.configuration.hotSettings
+        server.workers.forEach { $0.control.reload(settings) }
+        LogOutput.shared.update(level: new.configuration.logLevel, format: new.configuration.logFormat)
+        current = new
+        logger.notice("SIGHUP: applied \(plan.changed.map { "\($0) = \((new.value(of: $0) ?? "?").prefix(80))" }.joined(separator: ", "))")
+    }
+}

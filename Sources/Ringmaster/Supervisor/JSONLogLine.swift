@@ -1,0 +1,66 @@
+// One log line as one JSON object on stderr (time, level, label, message, metadata, source),
+// written with a single write(2) so lines from several threads never interleave. Formatted by
+// hand: the library does not link Foundation.
+import Glibc
+import Logging
+
+/// Formats and writes JSON log lines.
+enum JSONLogLine {
+    /// Writes `event` with the handler's `metadata` (the event's own metadata wins).
+    static func write(label: String, event: LogEvent, metadata: Logger.Metadata) {
+        var merged = metadata
+        if let own = event.metadata { merged.merge(own) { $1 } }
+        var line = "{\"time\":\"\(timestamp())\",\"level\":\"\(event.level.rawValue)\",\"label\":\(quote(label)),\"message\":\(quote(event.message.description))"
+        if !merged.isEmpty { line += ",\"metadata\":" + render(.dictionary(merged)) }
+        line += ",\"source\":\(quote(event.source))}\n"
+        var bytes = Array(line.utf8)
+        _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+
+    /// UTC time as ISO 8601 with milliseconds: "2025-01-31T12:00:00.123Z".
+    static func timestamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var seconds = now.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ n: Int32, _ width: Int) -> String {
+            let s = String(n)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(now.tv_nsec / 1_000_000), 3))Z"
+    }
+
+    /// A metadata value as JSON.
+    static func render(_ value: Logger.MetadataValue) -> String {
+        switch value {
+        case .string(let s): return quote(s)
+        case .stringConvertible(let c): return quote(c.description)
+        case .array(let items): return "[" + items.map(render).joined(separator: ",") + "]"
+        case .dictionary(let d): return "{" + d.keys.sorted().map { quote($0) + ":" + render(d[$0]!) }.joined(separator: ",") + "}"
+        }
+    }
+
+    /// A JSON string literal (RFC 8259 escapes).
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
