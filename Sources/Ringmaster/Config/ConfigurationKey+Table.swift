@@ -20,8 +20,9 @@ extension ConfigurationKey {
                                  return true
                              },
                              render: { $0.workers.map { "\($0)" } ?? "\"auto\"" }),
-            ConfigurationKey(name: "cpus", allowed: "a CPU list such as \"0-3,8\"", hot: false,
+            ConfigurationKey(name: "cpus", allowed: "a CPU list such as \"0-3,8\", or null for every allowed CPU", hot: false,
                              apply: { raw, c in
+                                 if case .json(.null) = raw { c.cpus = nil; return true }
                                  guard let text = raw.string, let cpus = CPUList.parse(text) else { return false }
                                  c.cpus = cpus
                                  return true

@@ -70,11 +70,12 @@ public struct ConfigurationKey {
                          render: { quoted($0[keyPath: path]) })
     }
 
-    /// Optional string keys (unset until configured).
+    /// Optional string keys (unset until configured; `null` in the file unsets).
     static func optionalText(_ name: String, allowed: String, hot: Bool, valid: @escaping (String) -> Bool,
                              _ path: WritableKeyPath<ServerConfiguration, String?>) -> ConfigurationKey {
-        ConfigurationKey(name: name, allowed: allowed, hot: hot,
+        ConfigurationKey(name: name, allowed: allowed + " or null", hot: hot,
                          apply: { raw, c in
+                             if case .json(.null) = raw { c[keyPath: path] = nil; return true }
                              guard let v = raw.string, valid(v) else { return false }
                              c[keyPath: path] = v
                              return true

@@ -64,7 +64,7 @@ public enum ConfigurationLoader {
         var routesSource = ValueSource.defaultValue
         if let file, let routes = file.values["routes"] {
             let source = ValueSource.file(path: file.path, key: "routes", line: file.line(of: "routes"))
-            c.configuredRoutes = try RouteParser.parse(routes) { key, value, allowed in
+            c.configuredRoutes = try RouteParser.parse(routes, source: source.description) { key, value, allowed in
                 ConfigurationError(key: key, "\(source): invalid value \(value) for \(key): allowed: \(allowed)")
             }
             routesSource = source

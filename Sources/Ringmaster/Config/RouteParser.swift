@@ -9,8 +9,9 @@ enum RouteParser {
     /// Methods a static route can serve today (the response table answers GET and HEAD).
     static let methods = ["GET", "HEAD"]
 
-    /// Parses `value`; `invalid(key, value, allowed)` builds the error for a field.
-    static func parse(_ value: JSONValue, invalid: (String, String, String) -> ConfigurationError) throws(ConfigurationError) -> [RouteConfiguration] {
+    /// Parses `value`; `invalid(key, value, allowed)` builds the error for a field, `source`
+    /// names the file in other errors.
+    static func parse(_ value: JSONValue, source: String, invalid: (String, String, String) -> ConfigurationError) throws(ConfigurationError) -> [RouteConfiguration] {
         guard case .array(let entries) = value else { throw invalid("routes", value.description, allowed) }
         var routes: [RouteConfiguration] = []
         for (i, entry) in entries.enumerated() {
@@ -18,7 +19,7 @@ enum RouteParser {
             guard case .object(let fields) = entry else { throw invalid(prefix, entry.description, "an object") }
             let known = ["path", "methods", "kind", "status", "content_type", "body"]
             for key in fields.keys.sorted() where !known.contains(key) {
-                throw ConfigurationError(key: "\(prefix).\(key)", "unknown key \(prefix).\(key): allowed keys here: \(known.joined(separator: ", "))")
+                throw ConfigurationError(key: "\(prefix).\(key)", "\(source): unknown key \(prefix).\(key): allowed keys here: \(known.joined(separator: ", "))")
             }
             guard case .string(let path)? = fields["path"], path.first == "/", path.utf8.count <= 1024,
                   path.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
