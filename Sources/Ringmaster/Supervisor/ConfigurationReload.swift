@@ -11,13 +11,14 @@ public struct ReloadPlan: Sendable, Equatable {
     /// The changed keys a running server cannot take.
     public var needsRestart: [String]
 
-    /// Compares `new` with the running `old`.
-    public init(old: LoadedConfiguration, new: LoadedConfiguration) {
+    /// Compares `new` with the running `old`; `chunkSize` is what the workers were started
+    /// with (by default `old`'s).
+    public init(old: LoadedConfiguration, new: LoadedConfiguration, chunkSize: Int? = nil) {
         changed = new.changedKeys(from: old)
         var restart = changed.filter { ConfigurationKey.named($0)?.hot != true }
         // A worker's carry and output chunks were sized at start from the head limit and the
         // largest body; bigger ones than that need new chunks, so a restart.
-        if new.configuration.chunkSize > old.configuration.chunkSize {
+        if new.configuration.chunkSize > chunkSize ?? old.configuration.chunkSize {
             restart += changed.filter { ["limits.header_bytes", "plaintext_body", "routes"].contains($0) }
         }
         needsRestart = ConfigurationKey.all.map(\.name).filter(restart.contains)
@@ -27,11 +28,14 @@ public struct ReloadPlan: Sendable, Equatable {
 /// The running configuration and its SIGHUP handler (used on the signal queue only).
 final class ConfigurationReload: @unchecked Sendable {
     private(set) var current: LoadedConfiguration
+    /// The chunk size the workers were built with; hot reloads never change it.
+    private let startChunkSize: Int
     private let server: Server
     private let logger: Logger
 
     init(current: LoadedConfiguration, server: Server, logger: Logger) {
         self.current = current
+        self.startChunkSize = current.configuration.chunkSize
         self.server = server
         self.logger = logger
     }
@@ -45,7 +49,7 @@ final class ConfigurationReload: @unchecked Sendable {
             logger.error("SIGHUP: configuration error: \(error.description); keeping the running configuration", metadata: ["key": "\(error.key)"])
             return
         }
-        let plan = ReloadPlan(old: current, new: new)
+        let plan = ReloadPlan(old: current, new: new, chunkSize: startChunkSize)
         if plan.changed.isEmpty {
             logger.notice("SIGHUP: configuration unchanged")
             return

@@ -23,7 +23,8 @@ public enum ProcessRunner {
     /// Kept alive for the life of the process; touched only on the main thread.
     nonisolated(unsafe) static var signalSources: [DispatchSourceSignal] = []
 
-    /// Runs `configuration` with no reload sources (SIGHUP reloads the same values).
+    /// Runs `configuration` as given, with no sources to reload from: SIGHUP then compares
+    /// against the defaults, so embedders that want reload should use `run(_:logger:)`.
     public static func run(configuration: ServerConfiguration, logger: Logger) -> Never {
         let entries = ConfigurationKey.all.map { LoadedConfiguration.Entry(key: $0.name, value: $0.render(configuration), source: .defaultValue) }
         run(LoadedConfiguration(configuration: configuration, entries: entries, sources: ConfigurationSources(), account: nil), logger: logger)
