@@ -55,3 +55,20 @@ import Testing
 
 import CURing
 func curingThreadID() -> Int32 { curing_gettid() }
+
+@Suite struct GeneratedHeaderAllocationTests {
+    @Test func allowHeaderAllocatesNothing() {
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: 128, alignment: 8)
+        defer { scratch.deallocate() }
+        _ = Worker.writeAllowHeader([.get, .head], into: scratch)
+        malloc_counter_trace(Int32(getenv("RINGMASTER_TRACE_ALLOCATIONS").map { atoi($0) } ?? 0))
+        var total = 0
+        let methods = MethodSet.read.union(.post)   // built outside: an array literal allocates
+        malloc_counter_track(Int32(curingThreadID()))
+        for _ in 0..<100 { total += Worker.writeAllowHeader(methods, into: scratch).count }
+        let count = malloc_counter_count()
+        malloc_counter_track(-1)
+        #expect(total == 100 * "Allow: GET, HEAD, POST\r\n".utf8.count)
+        #expect(count == 0)
+    }
+}

@@ -24,6 +24,9 @@ func burst(port: Int, count: Int, request: String = getRoot) throws -> Int {
     return ok
 }
 
+/// A request of about 2.5 KiB: three receive buffers of 1 KiB each.
+let paddedRequest = "GET / HTTP/1.1\r\nHost: a\r\nX-Pad: \(String(repeating: "p", count: 2500))\r\n\r\n"
+
 @Suite(.serialized) struct HardeningTests {
     @Test func eightBuffersServeFiveHundredConnectionsWithoutSpinning() throws {
         var c = TestServer.configuration()
@@ -35,8 +38,7 @@ func burst(port: Int, count: Int, request: String = getRoot) throws -> Int {
         let cpuBefore = threadCPUSeconds(tid)
         let start = monotonicSeconds()
         // Each request spans three 1 KiB buffers, so 500 of them cannot fit in 8.
-        let padded = "GET / HTTP/1.1\r\nHost: a\r\nX-Pad: \(String(repeating: "p", count: 2500))\r\n\r\n"
-        #expect(try burst(port: server.port, count: 500, request: padded) == 500)
+        #expect(try burst(port: server.port, count: 500, request: paddedRequest) == 500)
         let wall = monotonicSeconds() - start
         let cpu = threadCPUSeconds(tid) - cpuBefore
         #expect(server.server.total(.bufferStarvations) > 0, "the burst must actually starve the ring")
@@ -56,11 +58,10 @@ func burst(port: Int, count: Int, request: String = getRoot) throws -> Int {
         c.bufferSize = 1024
         c.bufferGroupsMax = 3
         let server = try TestServer(c)
-        let padded = "GET / HTTP/1.1\r\nHost: a\r\nX-Pad: \(String(repeating: "p", count: 2500))\r\n\r\n"
-        #expect(try burst(port: server.port, count: 300, request: padded) == 300)
+        #expect(try burst(port: server.port, count: 300, request: paddedRequest) == 300)
         #expect(server.server.total(.bufferGroupsAdded) == 2)
         // The grown pool keeps serving, including through stale-completion recycling.
-        #expect(try burst(port: server.port, count: 300, request: padded) == 300)
+        #expect(try burst(port: server.port, count: 300, request: paddedRequest) == 300)
     }
 
     @Test func tinyCompletionQueueOverflowsWithoutLosingACompletion() throws {

@@ -169,7 +169,51 @@ import Testing
         let large = table.response(route: 0, close: false, headOnly: false)
         #expect(large.suffix(60_000).allSatisfy { $0 == UInt8(ascii: "x") })
         #expect(table.response(route: 0, close: false, headOnly: true).count == large.count - 60_000)
-        #expect(table.match(target: UnsafeRawBufferPointer(start: ("/small?x=1" as StaticString).utf8Start, count: 10)) == .route(1))
-        #expect(table.match(target: UnsafeRawBufferPointer(start: ("/smal" as StaticString).utf8Start, count: 5)) == .notFound)
+        #expect(table.match(target: UnsafeRawBufferPointer(start: ("/small?x=1" as StaticString).utf8Start, count: 10), method: .get) == .route(1))
+        #expect(table.match(target: UnsafeRawBufferPointer(start: ("/smal" as StaticString).utf8Start, count: 5), method: .get) == .notFound)
+    }
+}
+
+@Suite struct RouterTests {
+    func target(_ text: StaticString) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount) }
+
+    static func makeTable() -> ResponseTable { ResponseTable(routes: [
+        StaticRoute(path: "/api", match: .prefix, methods: [.get, .post], body: Array("api\n".utf8)),
+        StaticRoute(path: "/api/users", match: .prefix, methods: .read, body: Array("users\n".utf8)),
+        StaticRoute(path: "/api/users/me", methods: [.put], body: Array("me\n".utf8)),
+        StaticRoute(path: "/", body: Array("root\n".utf8)),
+        StaticRoute.redirect("/old", to: "/new", status: .movedPermanently),
+        StaticRoute(path: "/metrics", kind: .metrics),
+    ], serverName: "ringmaster") }
+
+    @Test func exactBeatsPrefixAndLongestPrefixWins() {
+        let table = RouterTests.makeTable()
+        #expect(table.match(target: target("/api/users/me"), method: .put) == .route(2))
+        #expect(table.match(target: target("/api/users/42"), method: .get) == .route(1))
+        #expect(table.match(target: target("/api/orders?x"), method: .post) == .route(0))
+        #expect(table.match(target: target("/"), method: .head) == .route(3), "HEAD is served wherever GET is")
+        #expect(table.match(target: target("/nope"), method: .get) == .notFound)
+        #expect(table.kind(of: 5) == .metrics)
+    }
+
+    @Test func wrongMethodGives405WithEveryMethodThePathAccepts() {
+        let table = RouterTests.makeTable()
+        #expect(table.match(target: target("/api/users/me"), method: .get) == .methodNotAllowed([.put]))
+        #expect(table.match(target: target("/api/users/9"), method: .delete) == .methodNotAllowed(.read))
+        #expect(table.match(target: target("/api/x"), method: .delete) == .methodNotAllowed([.get, .head, .post]))
+    }
+
+    @Test func allowHeaderListsMethodsInOrder() {
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: 128, alignment: 8)
+        defer { scratch.deallocate() }
+        let line = Worker.writeAllowHeader([.post, .get, .head, .patch], into: scratch)
+        #expect(String(decoding: line, as: UTF8.self) == "Allow: GET, HEAD, POST, PATCH\r\n")
+    }
+
+    @Test func redirectCarriesLocation() {
+        let table = RouterTests.makeTable()
+        let text = String(decoding: table.response(route: 4, close: false, headOnly: true), as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 301 Moved Permanently\r\n"))
+        #expect(text.contains("\r\nLocation: /new\r\n"))
     }
 }

@@ -5,17 +5,23 @@
 import RingmasterHTTP
 import Glibc
 
-/// What a request target matched.
+/// What a request matched.
 public enum RouteMatch: Equatable, Sendable {
     case route(Int)
+    /// A route takes the path but not the method: 405 with `Allow` listing these.
+    case methodNotAllowed(MethodSet)
     case notFound
 }
 
 /// Where one route's pieces sit in the table's block.
 struct RouteLayout {
     var status: HTTPStatus
+    var match: PathMatch
+    var methods: MethodSet
+    var kind: RouteKind
     var path: (offset: Int, length: Int)
     var contentType: (offset: Int, length: Int)
+    var extraHeaders: (offset: Int, length: Int)
     var body: (offset: Int, length: Int)
     /// Index 0: keep-alive response; 1: `Connection: close` response.
     var responseOffset: (Int, Int)
@@ -38,8 +44,8 @@ public struct ResponseTable: ~Copyable {
         var longest = 0
         var size = serverBytes.count
         for route in routes {
-            longest = max(longest, 200 + serverBytes.count + route.contentType.utf8.count + route.body.count)
-            size += route.path.utf8.count + route.contentType.utf8.count + route.body.count
+            longest = max(longest, 200 + serverBytes.count + route.contentType.utf8.count + route.extraHeaders.utf8.count + route.body.count)
+            size += route.path.utf8.count + route.contentType.utf8.count + route.extraHeaders.utf8.count + route.body.count
         }
         size += routes.count * 2 * longest
         maxResponseLength = longest
@@ -50,10 +56,12 @@ public struct ResponseTable: ~Copyable {
         for (i, route) in routes.enumerated() {
             let path = ResponseTable.put(Array(route.path.utf8), into: block, at: &offset)
             let type = ResponseTable.put(Array(route.contentType.utf8), into: block, at: &offset)
+            let extra = ResponseTable.put(Array(route.extraHeaders.utf8), into: block, at: &offset)
             let body = ResponseTable.put(route.body, into: block, at: &offset)
             let first = offset
             offset += 2 * longest
-            layouts[i] = RouteLayout(status: route.status, path: path, contentType: type, body: body,
+            layouts[i] = RouteLayout(status: route.status, match: route.match, methods: route.methods, kind: route.kind,
+                                     path: path, contentType: type, extraHeaders: extra, body: body,
                                      responseOffset: (first, first + longest), headLength: (0, 0))
         }
         server = serverPiece
@@ -88,7 +96,7 @@ public struct ResponseTable: ~Copyable {
                 guard let head = ResponseWriter.writeHead(status: layout.status, server: bytes(server), date: date,
                                                           contentType: bytes(layout.contentType),
                                                           contentLength: UInt64(layout.body.length), close: close,
-                                                          extraHeaders: UnsafeRawBufferPointer(start: nil, count: 0), into: out),
+                                                          extraHeaders: bytes(layout.extraHeaders), into: out),
                       head + layout.body.length <= maxResponseLength else {
                     preconditionFailure("response table budget too small")
                 }
@@ -99,18 +107,47 @@ public struct ResponseTable: ~Copyable {
         }
     }
 
-    /// Exact match of the target's path (the part before `?`) against the route paths.
+    /// Routes the request: exact routes first, then the longest prefix route. A path some
+    /// route takes, but not with this method, gives `methodNotAllowed` with every method the
+    /// path's routes accept. Compares bytes only: no allocation.
     @inline(__always)
-    public func match(target: UnsafeRawBufferPointer) -> RouteMatch {
+    public func match(target: UnsafeRawBufferPointer, method: HTTPMethod) -> RouteMatch {
         guard let base = target.baseAddress else { return .notFound }
         var pathLength = 0
         while pathLength < target.count && target[pathLength] != UInt8(ascii: "?") { pathLength &+= 1 }
+        var allowed = MethodSet()
+        var best = -1
+        var bestLength = -1
         for i in 0..<routeCount {
-            let path = layouts[i].path
-            if path.length == pathLength, memcmp(block + path.offset, base, pathLength) == 0 { return .route(i) }
+            let layout = layouts[i]
+            let length = layout.path.length
+            let hit: Bool
+            switch layout.match {
+            case .exact: hit = length == pathLength && memcmp(block + layout.path.offset, base, length) == 0
+            case .prefix: hit = length <= pathLength && memcmp(block + layout.path.offset, base, length) == 0
+            }
+            guard hit else { continue }
+            // An exact route outranks any prefix route; among prefixes the longest wins.
+            let rank = layout.match == .exact ? Int.max : length
+            guard rank >= bestLength else { continue }
+            if rank > bestLength { allowed = MethodSet(); best = -1; bestLength = rank }
+            allowed.formUnion(layout.methods)
+            if best < 0 && layout.methods.contains(method) { best = i }
         }
-        return .notFound
+        if best >= 0 { return .route(best) }
+        return bestLength >= 0 ? .methodNotAllowed(allowed) : .notFound
     }
+
+    /// The status code an answer carries: a route's own, 404 or 405 (for counting).
+    @inline(__always)
+    public func status(of answer: UInt8) -> UInt16 {
+        if Int(answer) < routeCount { return layouts[Int(answer)].kind == .metrics ? 200 : layouts[Int(answer)].status.rawValue }
+        return answer == 254 ? 405 : 404
+    }
+
+    /// What answers route `route`.
+    @inline(__always)
+    public func kind(of route: Int) -> RouteKind { layouts[route].kind }
 
     /// The current response bytes for `route`; `headOnly` gives the head alone (HEAD).
     @inline(__always)

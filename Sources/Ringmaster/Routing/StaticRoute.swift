@@ -1,18 +1,92 @@
-// A route answered with a fixed body: the built-in `/`, `/plaintext` and `/healthz` of the
-// core engine, and the shape the router of the serving issue extends.
+// A route of the router: which requests it takes (path, exact or prefix, methods) and what
+// answers them (a pre-built body, or metrics generated per request). Built once per worker
+// into a `ResponseTable`; looked up without allocation.
 import RingmasterHTTP
 
-/// An exact-path route with a static body, answered to GET and HEAD.
+/// How a route's path matches a request path.
+public enum PathMatch: Sendable, Equatable {
+    /// The request path equals the route path.
+    case exact
+    /// The request path starts with the route path (the longest such route wins).
+    case prefix
+}
+
+/// What answers a route.
+public enum RouteKind: Sendable, Equatable {
+    /// The fixed status, headers and body (static bodies, health checks, redirects).
+    case body
+    /// The Prometheus text exposition of every worker's counters.
+    case metrics
+}
+
+/// Request methods a route accepts, one bit per `HTTPMethod`.
+public struct MethodSet: OptionSet, Sendable, Hashable {
+    public var rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    public init(_ method: HTTPMethod) { rawValue = 1 << UInt16(method.rawValue) }
+
+    public static let get = MethodSet(.get)
+    public static let head = MethodSet(.head)
+    public static let post = MethodSet(.post)
+    public static let put = MethodSet(.put)
+    public static let delete = MethodSet(.delete)
+    public static let options = MethodSet(.options)
+    public static let patch = MethodSet(.patch)
+    /// GET and HEAD: what a read-only route serves.
+    public static let read: MethodSet = [.get, .head]
+
+    @inline(__always)
+    public func contains(_ method: HTTPMethod) -> Bool { rawValue & (1 << UInt16(method.rawValue)) != 0 }
+
+    /// Parses "GET", "post", ... ; nil for an unknown name.
+    public static func named(_ name: String) -> MethodSet? {
+        switch name.uppercased() {
+        case "GET": return .get
+        case "HEAD": return .head
+        case "POST": return .post
+        case "PUT": return .put
+        case "DELETE": return .delete
+        case "OPTIONS": return .options
+        case "PATCH": return .patch
+        default: return nil
+        }
+    }
+
+    /// The names for an `Allow` header, in a fixed order ("GET, HEAD, POST").
+    public var allowList: String {
+        let names: [(MethodSet, String)] = [(.get, "GET"), (.head, "HEAD"), (.post, "POST"), (.put, "PUT"),
+                                            (.delete, "DELETE"), (.options, "OPTIONS"), (.patch, "PATCH")]
+        return names.filter { contains($0.0) }.map(\.1).joined(separator: ", ")
+    }
+}
+
+/// A route: the request it takes and its answer.
 public struct StaticRoute: Sendable, Equatable {
     public var path: String
+    public var match: PathMatch
+    /// Methods served; HEAD is served wherever GET is.
+    public var methods: MethodSet
+    public var kind: RouteKind
     public var status: HTTPStatus
     public var contentType: String
+    /// Extra header lines, each "Name: value\r\n" (e.g. Location for a redirect).
+    public var extraHeaders: String
     public var body: [UInt8]
 
-    public init(path: String, status: HTTPStatus = .ok, contentType: String = "text/plain", body: [UInt8]) {
+    public init(path: String, match: PathMatch = .exact, methods: MethodSet = .read, kind: RouteKind = .body,
+                status: HTTPStatus = .ok, contentType: String = "text/plain", extraHeaders: String = "", body: [UInt8] = []) {
         self.path = path
+        self.match = match
+        self.methods = methods.contains(.get) ? methods.union(.head) : methods
+        self.kind = kind
         self.status = status
         self.contentType = contentType
+        self.extraHeaders = extraHeaders
         self.body = body
+    }
+
+    /// A redirect to `location` with `status` (301, 302, 307 or 308).
+    public static func redirect(_ path: String, to location: String, status: HTTPStatus = .found) -> StaticRoute {
+        StaticRoute(path: path, status: status, extraHeaders: "Location: \(location)\r\n", body: Array("\(location)\n".utf8))
     }
 }

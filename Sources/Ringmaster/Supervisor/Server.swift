@@ -51,12 +51,16 @@ public final class Server: @unchecked Sendable {
         }
         port = boundPort
         let numa = configuration.numa == .auto
+        // Created up front so every worker can read all of them for /metrics.
+        let statistics = listeners.map { _ in WorkerStatistics() }
         for (i, fd) in listeners.enumerated() {
             let cpu = cpus[i]
             let node = numa ? cpu.flatMap { NumaTopology.node(ofCPU: $0) } : nil
             let worker: WorkerThread
             do {
-                worker = try WorkerThread(configuration: configuration.workerConfiguration(index: i, listenerFD: fd, cpu: cpu, numaNode: node))
+                var settings = configuration.workerConfiguration(index: i, listenerFD: fd, cpu: cpu, numaNode: node)
+                settings.allStatistics = statistics
+                worker = try WorkerThread(configuration: settings, statistics: statistics[i])
                 try worker.start()
             } catch {
                 listeners[(i + 1)...].forEach { close($0) }

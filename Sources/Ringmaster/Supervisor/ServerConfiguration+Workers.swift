@@ -15,6 +15,11 @@ extension ServerConfiguration {
         c.maxConnections = maxConnections
         c.limits = limits
         c.timeouts = timeouts
+        c.tcpNoDelay = tcpNoDelay
+        c.tcpQuickAck = tcpQuickAck
+        c.napiBusyPollMicroseconds = napiBusyPollMicroseconds
+        c.napiPreferBusyPoll = napiPreferBusyPoll
+        c.bufferGroupsMax = bufferGroupsMax
         c.routes = routes
         c.serverName = serverName
         c.shutdownTimeoutMilliseconds = shutdownTimeoutMilliseconds

@@ -8,7 +8,7 @@ import Dispatch
 /// Handle on a running worker thread.
 public final class WorkerThread: @unchecked Sendable {
     public let configuration: WorkerConfiguration
-    public let statistics = WorkerStatistics()
+    public let statistics: WorkerStatistics
     public let control: WorkerControl
     private var thread = pthread_t()
     private let startup = StartupLatch()
@@ -22,8 +22,9 @@ public final class WorkerThread: @unchecked Sendable {
     /// Where the worker's connection shard starts (for NUMA placement checks).
     public private(set) var shardAddress: UnsafeRawPointer?
 
-    init(configuration: WorkerConfiguration) throws(SetupError) {
+    init(configuration: WorkerConfiguration, statistics: WorkerStatistics) throws(SetupError) {
         self.configuration = configuration
+        self.statistics = statistics
         control = try WorkerControl()
     }
 

@@ -32,7 +32,8 @@ public struct ConnectionRecord {
     /// Which timeout the connection's deadline (in the worker's `TimingWheel`) stands for.
     public var timer: TimerKind
     var reserved0: UInt8
-    var reserved1: UInt16
+    /// For a pending 405: the methods the path accepts (`MethodSet` bits), for `Allow`.
+    public var allowedMethods: UInt16
     var reserved2: UInt32
     var reserved3: UInt64
 
@@ -52,7 +53,7 @@ public struct ConnectionRecord {
         body = BodyDecoder()
         timer = .none
         reserved0 = 0
-        reserved1 = 0
+        allowedMethods = 0
         reserved2 = 0
         reserved3 = 0
     }

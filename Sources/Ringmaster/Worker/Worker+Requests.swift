@@ -8,6 +8,8 @@ import RingmasterHTTP
 enum Answer {
     static let notFound: UInt8 = 255
     static let methodNotAllowed: UInt8 = 254
+    /// Route indices stay below this (the table holds at most 250 routes).
+    static let maxRoutes = 250
 }
 
 extension Worker {
@@ -57,17 +59,16 @@ extension Worker {
     /// Chooses the answer; sends it now, or once the request body has been consumed.
     mutating func handleRequest(slot: UInt32, head: RequestHead, in buffer: UnsafeRawBufferPointer) {
         let connection = table[slot]
-        var answer: UInt8
-        switch responses.match(target: head.target(in: buffer)) {
-        case .route(let route): answer = UInt8(truncatingIfNeeded: route)
-        case .notFound: answer = Answer.notFound
+        switch responses.match(target: head.target(in: buffer), method: head.method) {
+        case .route(let route): connection.pointee.pendingRoute = UInt8(truncatingIfNeeded: route)
+        case .methodNotAllowed(let allowed):
+            connection.pointee.pendingRoute = Answer.methodNotAllowed
+            connection.pointee.allowedMethods = allowed.rawValue
+        case .notFound: connection.pointee.pendingRoute = Answer.notFound
         }
-        let readOnly = head.method == .get || head.method == .head
-        if answer != Answer.notFound && !readOnly { answer = Answer.methodNotAllowed }
         var pending = PendingResponse.owed
         if head.method == .head { pending |= PendingResponse.headOnly }
         if !head.keepAlive || draining { pending |= PendingResponse.close }
-        connection.pointee.pendingRoute = answer
         connection.pointee.pendingFlags = pending
         let body = BodyDecoder(framing: head.framing)
         if body.isComplete {
@@ -90,37 +91,71 @@ extension Worker {
         connection.pointee.pendingFlags = 0
         let close = pending & PendingResponse.close != 0
         let headOnly = pending & PendingResponse.headOnly != 0
+        statistics.recordStatus(responses.status(of: connection.pointee.pendingRoute))
         switch connection.pointee.pendingRoute {
         case Answer.notFound:
-            appendGenerated(slot: slot, status: .notFound, body: Worker.notFoundBody, extraHeaders: Worker.noHeaders, close: close, headOnly: headOnly)
+            appendGenerated(slot: slot, status: .notFound, body: Worker.notFoundBody, extraHeaders: Worker.bytes(""), close: close, headOnly: headOnly)
         case Answer.methodNotAllowed:
-            appendGenerated(slot: slot, status: .methodNotAllowed, body: Worker.methodNotAllowedBody, extraHeaders: Worker.allowHeader, close: close, headOnly: headOnly)
+            let allow = Worker.writeAllowHeader(MethodSet(rawValue: connection.pointee.allowedMethods), into: allowScratch)
+            appendGenerated(slot: slot, status: .methodNotAllowed, body: Worker.methodNotAllowedBody, extraHeaders: allow, close: close, headOnly: headOnly)
+        case let route where responses.kind(of: Int(route)) == .metrics:
+            appendMetrics(slot: slot, close: close, headOnly: headOnly)
         case let route:
             appendOutput(slot: slot, responses.response(route: Int(route), close: close, headOnly: headOnly))
         }
         if close { connection.pointee.flags |= ConnectionFlags.closeAfterSend }
     }
 
-    /// A response written now (404, 405): head through ResponseWriter, then the body.
-    mutating func appendGenerated(slot: UInt32, status: HTTPStatus, body: StaticString, extraHeaders: StaticString, close: Bool, headOnly: Bool) {
-        guard let out = reserveOutput(slot: slot, count: 512) else { return }
-        let extra = UnsafeRawBufferPointer(start: extraHeaders.utf8Start, count: extraHeaders.utf8CodeUnitCount)
+    /// A response written now (404, 405, metrics): head through ResponseWriter, then the body.
+    mutating func appendGenerated(slot: UInt32, status: HTTPStatus, body: UnsafeRawBufferPointer, extraHeaders: UnsafeRawBufferPointer,
+                                  contentType: UnsafeRawBufferPointer = Worker.textPlain, close: Bool, headOnly: Bool) {
+        let headRoom = 512 + extraHeaders.count
+        guard let out = reserveOutput(slot: slot, count: headRoom + body.count) else { return }
         guard let headLength = ResponseWriter.writeHead(status: status, server: responses.serverName, date: date,
-                                                        contentType: Worker.textPlain, contentLength: UInt64(body.utf8CodeUnitCount),
-                                                        close: close, extraHeaders: extra,
-                                                        into: UnsafeMutableRawBufferPointer(start: out, count: 512)) else { return }
+                                                        contentType: contentType, contentLength: UInt64(body.count),
+                                                        close: close, extraHeaders: extraHeaders,
+                                                        into: UnsafeMutableRawBufferPointer(start: out, count: headRoom)) else { return }
         var length = headLength
-        if !headOnly {
-            (out + headLength).copyMemory(from: body.utf8Start, byteCount: body.utf8CodeUnitCount)
-            length += body.utf8CodeUnitCount
+        if !headOnly && body.count > 0 {
+            (out + headLength).copyMemory(from: body.baseAddress!, byteCount: body.count)
+            length += body.count
         }
         commitOutput(slot: slot, count: length)
+    }
+
+    /// "Allow: GET, HEAD\r\n" for `methods`, written into `scratch` (RFC 9110 §10.2.1).
+    /// Allocation-free: a loop over method numbers into a `TextBuffer`.
+    static func writeAllowHeader(_ methods: MethodSet, into scratch: UnsafeMutableRawPointer) -> UnsafeRawBufferPointer {
+        var text = TextBuffer(base: scratch, capacity: 128)
+        text.put("Allow: ")
+        var first = true
+        // A plain counter: iterating a ClosedRange<UInt8> goes through an unspecialised
+        // IndexingIterator in debug builds, which allocates (the allocation test found it).
+        var raw: UInt8 = 0
+        while raw <= 6 {
+            defer { raw += 1 }
+            guard let method = HTTPMethod(rawValue: raw), methods.contains(method) else { continue }
+            if !first { text.put(", ") }
+            first = false
+            switch method {
+            case .get: text.put("GET")
+            case .head: text.put("HEAD")
+            case .post: text.put("POST")
+            case .put: text.put("PUT")
+            case .delete: text.put("DELETE")
+            case .options: text.put("OPTIONS")
+            default: text.put("PATCH")
+            }
+        }
+        text.put("\r\n")
+        return text.bytes
     }
 
     /// Answers a malformed or over-limit request with `status` and closes after sending it.
     mutating func respondError(slot: UInt32, status: HTTPStatus) {
         let connection = table[slot]
         statistics.add(.parseErrors)
+        statistics.recordStatus(status.rawValue)
         connection.pointee.pendingFlags = 0
         connection.pointee.body = BodyDecoder()
         releaseCarry(slot: slot)
@@ -140,8 +175,6 @@ extension Worker {
     static func bytes(_ text: StaticString) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
     }
-    static let notFoundBody: StaticString = "Not Found\n"
-    static let methodNotAllowedBody: StaticString = "Method Not Allowed\n"
-    static let allowHeader: StaticString = "Allow: GET, HEAD\r\n"
-    static let noHeaders: StaticString = ""
+    static var notFoundBody: UnsafeRawBufferPointer { bytes("Not Found\n") }
+    static var methodNotAllowedBody: UnsafeRawBufferPointer { bytes("Method Not Allowed\n") }
 }

@@ -24,6 +24,11 @@ public struct Worker: ~Copyable {
     var slab: ChunkSlab
     var responses: ResponseTable
     let statistics: WorkerStatistics
+    /// Every worker's statistics (this one's included), read by /metrics without locks.
+    let allStatistics: [WorkerStatistics]
+    /// Scratch for generated headers (Allow) and the metrics body.
+    let allowScratch: UnsafeMutableRawPointer
+    let metricsScratch: UnsafeMutableRawPointer
     let control: WorkerControl
     var limits: HTTPLimits
     var timeouts: ConnectionTimeouts
@@ -72,6 +77,9 @@ public struct Worker: ~Copyable {
         self.slab = slab
         index = c.index
         self.statistics = statistics
+        allStatistics = c.allStatistics.isEmpty ? [statistics] : c.allStatistics
+        allowScratch = .allocate(byteCount: 128, alignment: 64)
+        metricsScratch = .allocate(byteCount: Worker.metricsCapacity, alignment: 64)
         self.control = control
         limits = c.limits
         timeouts = c.timeouts
@@ -93,6 +101,8 @@ public struct Worker: ~Copyable {
     deinit {
         headerFields.deallocate()
         scratch.deallocate()
+        allowScratch.deallocate()
+        metricsScratch.deallocate()
         starved.deallocate()
         close(listenerFD)
     }
@@ -126,6 +136,8 @@ public struct Worker: ~Copyable {
                 index = next
             }
             ring.consumeCompletions(upTo: tail)
+            // Safe: free-running CQ indices.
+            statistics.recordBatch(tail &- head)
             // Completions the CQ could not take wait in the kernel (NODROP); the next enter
             // flushes them now that the batch made room. Counted, never lost.
             if ring.completionsOverflowed { statistics.add(.completionOverflows) }

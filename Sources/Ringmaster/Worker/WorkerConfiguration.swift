@@ -31,6 +31,8 @@ public struct WorkerConfiguration: Sendable {
     public var napiPreferBusyPoll = false
     public var bufferGroupsMax = 4
     public var routes: [StaticRoute] = []
+    /// Every worker's statistics, for /metrics (set by the supervisor).
+    public var allStatistics: [WorkerStatistics] = []
     public var serverName = "ringmaster"
     /// Longest graceful drain before connections are cut, in milliseconds.
     public var shutdownTimeoutMilliseconds: Int = 10_000

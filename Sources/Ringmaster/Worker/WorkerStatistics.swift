@@ -9,6 +9,11 @@ public enum WorkerCounter: Int, CaseIterable, Sendable {
     case parseErrors, peerErrors, bufferStarvations, acceptErrors, protocolOverflows
     case idleTimeouts, headerTimeouts, bodyTimeouts, writeTimeouts
     case completionOverflows, acceptBackoffs, bufferGroupsAdded
+    /// Responses by status class.
+    case responses1xx, responses2xx, responses3xx, responses4xx, responses5xx
+    /// CQEs per loop iteration: buckets <= 1, 2, 4, ... 256, then more; sum and count.
+    case batch1, batch2, batch4, batch8, batch16, batch32, batch64, batch128, batch256, batchMore
+    case batchSum, batchCount
 }
 
 /// Counters of one worker. A final class so the supervisor and tests can hold it.
@@ -42,6 +47,23 @@ public final class WorkerStatistics: @unchecked Sendable {
         let c = cell(counter)
         // Safe: only used for `active`, which is incremented first.
         c.pointee.store(c.pointee.load(ordering: .relaxed) &- amount, ordering: .relaxed)
+    }
+
+    /// Counts one loop iteration that handled `completions` CQEs (the batch histogram).
+    @inline(__always)
+    public func recordBatch(_ completions: UInt32) {
+        // Bucket k holds batches of at most 2^k: the bit length of (n - 1).
+        let bucket = completions <= 1 ? 0 : min(32 - (completions - 1).leadingZeroBitCount, 9)
+        add(WorkerCounter(rawValue: WorkerCounter.batch1.rawValue + bucket)!)
+        add(.batchSum, UInt64(completions))
+        add(.batchCount)
+    }
+
+    /// Counts a response by its status class.
+    @inline(__always)
+    public func recordStatus(_ code: UInt16) {
+        let index = min(max(Int(code / 100), 1), 5) - 1
+        add(WorkerCounter(rawValue: WorkerCounter.responses1xx.rawValue + index)!)
     }
 
     /// Reads a counter from any thread.
