@@ -108,7 +108,7 @@ func temporaryConfigFile(_ text: String, name: String = "c.json") throws -> Stri
         #expect(c.routes[1].status.rawValue == 201)
         #expect(c.routes[1].contentType == "text/html")
         #expect(c.chunkSize >= 41000)
-        #expect(ServerConfiguration().routes.map(\.path) == ["/", "/plaintext", "/healthz"])
+        #expect(ServerConfiguration().routes.map(\.path) == ["/", "/plaintext", "/healthz", "/metrics"])
     }
 
     @Test func reloadPlanSeparatesHotAndRestartKeys() throws {

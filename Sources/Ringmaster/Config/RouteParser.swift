@@ -5,19 +5,23 @@
 /// Reads the `routes` array of the configuration file.
 enum RouteParser {
     /// The allowed value of `routes`, for messages.
-    static let allowed = "a list of {path, methods, kind: \"static\", status, content_type, body} objects (file only)"
-    /// Methods a static route can serve today (the response table answers GET and HEAD).
-    static let methods = ["GET", "HEAD"]
+    static let allowed = "a list of {path, match, methods, kind, status, content_type, body, location} objects (file only)"
+    /// Methods a route can name.
+    static let methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]
+    /// Route kinds: a fixed answer, the metrics exposition, or a redirect.
+    static let kinds = ["static", "metrics", "redirect"]
 
     /// Parses `value`; `invalid(key, value, allowed)` builds the error for a field, `source`
     /// names the file in other errors.
     static func parse(_ value: JSONValue, source: String, invalid: (String, String, String) -> ConfigurationError) throws(ConfigurationError) -> [RouteConfiguration] {
         guard case .array(let entries) = value else { throw invalid("routes", value.description, allowed) }
+        // Route numbers travel in one byte of the connection record.
+        guard entries.count <= 250 else { throw invalid("routes", "\(entries.count) routes", "at most 250 routes") }
         var routes: [RouteConfiguration] = []
         for (i, entry) in entries.enumerated() {
             let prefix = "routes[\(i)]"
             guard case .object(let fields) = entry else { throw invalid(prefix, entry.description, "an object") }
-            let known = ["path", "methods", "kind", "status", "content_type", "body"]
+            let known = ["path", "match", "methods", "kind", "status", "content_type", "body", "location"]
             for key in fields.keys.sorted() where !known.contains(key) {
                 throw ConfigurationError(key: "\(prefix).\(key)", "\(source): unknown key \(prefix).\(key): allowed keys here: \(known.joined(separator: ", "))")
             }
@@ -28,21 +32,43 @@ enum RouteParser {
             guard !routes.contains(where: { $0.path == path }) else { throw invalid("\(prefix).path", "\"\(path)\"", "a path no earlier route uses") }
             var route = RouteConfiguration(path: path, body: "")
             if let kind = fields["kind"] {
-                guard case .string("static") = kind else { throw invalid("\(prefix).kind", kind.description, "\"static\"") }
+                guard case .string(let name) = kind, kinds.contains(name) else {
+                    throw invalid("\(prefix).kind", kind.description, "\"static\", \"metrics\" or \"redirect\"")
+                }
+                route.kind = name
+            }
+            if let match = fields["match"] {
+                guard case .string(let name) = match, name == "exact" || name == "prefix" else {
+                    throw invalid("\(prefix).match", match.description, "\"exact\" or \"prefix\"")
+                }
+                route.match = name
+            }
+            if route.kind == "redirect" {
+                guard case .string(let location)? = fields["location"], !location.isEmpty, location.utf8.count <= 1024,
+                      location.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+                    throw invalid("\(prefix).location", fields["location"]?.description ?? "nothing", "a URL or path (visible ASCII, at most 1024 bytes) for a redirect")
+                }
+                route.location = location
+                route.status = 302
+            } else if let location = fields["location"] {
+                throw invalid("\(prefix).location", location.description, "nothing: only redirect routes take a location")
             }
             if let list = fields["methods"] {
-                guard case .array(let items) = list, !items.isEmpty else { throw invalid("\(prefix).methods", list.description, "a non-empty list of \"GET\" and \"HEAD\"") }
+                guard case .array(let items) = list, !items.isEmpty else { throw invalid("\(prefix).methods", list.description, "a non-empty list of GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH") }
                 var names: [String] = []
                 for item in items {
                     guard case .string(let name) = item, methods.contains(name) else {
-                        throw invalid("\(prefix).methods", item.description, "\"GET\" or \"HEAD\" (static routes)")
+                        throw invalid("\(prefix).methods", item.description, "one of GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH")
                     }
                     if !names.contains(name) { names.append(name) }
                 }
                 route.methods = names
             }
             if let status = fields["status"] {
-                guard case .integer(let code) = status, (200...599).contains(code) else { throw invalid("\(prefix).status", status.description, "an integer from 200 to 599") }
+                let range = route.kind == "redirect" ? 300...399 : 200...599
+                guard case .integer(let code) = status, range.contains(code) else {
+                    throw invalid("\(prefix).status", status.description, "an integer from \(range.lowerBound) to \(range.upperBound)")
+                }
                 route.status = code
             }
             if let type = fields["content_type"] {

@@ -71,12 +71,13 @@ public struct ServerConfiguration: Sendable, Equatable {
     public init() {}
 
     /// The built-in routes of the core engine: `/` and `/plaintext` with the configured body,
-    /// `/healthz` with "ok".
+    /// `/healthz` with "ok", `/metrics` with every worker's counters.
     public var builtInRoutes: [RouteConfiguration] {
         [
             RouteConfiguration(path: "/", body: plaintextBody),
             RouteConfiguration(path: "/plaintext", body: plaintextBody),
             RouteConfiguration(path: "/healthz", body: "ok\n"),
+            RouteConfiguration(path: "/metrics", kind: "metrics", body: ""),
         ]
     }
 

@@ -123,32 +123,40 @@ extension Worker {
         commitOutput(slot: slot, count: length)
     }
 
-    /// "Allow: GET, HEAD\r\n" for `methods`, written into `scratch` (RFC 9110 §10.2.1).
-    /// Allocation-free: a loop over method numbers into a `TextBuffer`.
+    /// "Allow: GET, HEAD\r\n" for `methods`, written into `scratch` (128 bytes; RFC 9110
+    /// §10.2.1). A plain counter loop: iterating a ClosedRange<UInt8> goes through an
+    /// unspecialised IndexingIterator in debug builds, which allocates (the allocation test
+    /// found it).
     static func writeAllowHeader(_ methods: MethodSet, into scratch: UnsafeMutableRawPointer) -> UnsafeRawBufferPointer {
-        var text = TextBuffer(base: scratch, capacity: 128)
-        text.put("Allow: ")
+        var length = 0
+        Worker.append("Allow: ", to: scratch, at: &length)
         var first = true
-        // A plain counter: iterating a ClosedRange<UInt8> goes through an unspecialised
-        // IndexingIterator in debug builds, which allocates (the allocation test found it).
         var raw: UInt8 = 0
         while raw <= 6 {
             defer { raw += 1 }
             guard let method = HTTPMethod(rawValue: raw), methods.contains(method) else { continue }
-            if !first { text.put(", ") }
+            if !first { Worker.append(", ", to: scratch, at: &length) }
             first = false
+            let name: StaticString
             switch method {
-            case .get: text.put("GET")
-            case .head: text.put("HEAD")
-            case .post: text.put("POST")
-            case .put: text.put("PUT")
-            case .delete: text.put("DELETE")
-            case .options: text.put("OPTIONS")
-            default: text.put("PATCH")
+            case .get: name = "GET"
+            case .head: name = "HEAD"
+            case .post: name = "POST"
+            case .put: name = "PUT"
+            case .delete: name = "DELETE"
+            case .options: name = "OPTIONS"
+            default: name = "PATCH"
             }
+            Worker.append(name, to: scratch, at: &length)
         }
-        text.put("\r\n")
-        return text.bytes
+        Worker.append("\r\n", to: scratch, at: &length)
+        return UnsafeRawBufferPointer(start: scratch, count: length)
+    }
+
+    @inline(__always)
+    static func append(_ text: StaticString, to base: UnsafeMutableRawPointer, at length: inout Int) {
+        (base + length).copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
+        length += text.utf8CodeUnitCount
     }
 
     /// Answers a malformed or over-limit request with `status` and closes after sending it.
