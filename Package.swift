@@ -33,13 +33,10 @@ let package = Package(
                 "RingmasterLayers",
             ]
         ),
-        // swift-configuration's layering, behind an API of plain types: its SystemPackage
-        // dependency includes <linux/io_uring.h>, which clang cannot merge with liburing's copy
-        // in a module that also imports CURing.
+        // swift-configuration's layering, behind an API of plain types.
         .target(
             name: "RingmasterLayers",
-            dependencies: [.product(name: "Configuration", package: "swift-configuration")],
-            swiftSettings: [.unsafeFlags(["-enable-library-evolution"])]
+            dependencies: [.product(name: "Configuration", package: "swift-configuration")]
         ),
         .executableTarget(
             name: "ringmaster",

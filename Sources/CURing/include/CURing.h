@@ -34,7 +34,12 @@
 #include <arpa/inet.h>
 
 
-#include <liburing.h>   // also brings <linux/io_uring.h>: they share one include guard (STYLE.md fact 3)
+// The kernel's uapi header first: it and liburing 2.3's copy share one include guard
+// (STYLE.md fact 3), so liburing's copy is skipped and every module that includes
+// <linux/io_uring.h> (swift-system's CSystem does) sees the same definitions, which clang
+// can merge. Debian 12's linux-libc-dev (6.1) has everything liburing 2.3 needs.
+#include <linux/io_uring.h>
+#include <liburing.h>
 #include <numa.h>
 #include <numaif.h>
 
