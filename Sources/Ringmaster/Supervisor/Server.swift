@@ -60,6 +60,7 @@ public final class Server: @unchecked Sendable {
             do {
                 var settings = configuration.workerConfiguration(index: i, listenerFD: fd, cpu: cpu, numaNode: node)
                 settings.allStatistics = statistics
+                settings.logger = logger
                 worker = try WorkerThread(configuration: settings, statistics: statistics[i])
                 try worker.start()
             } catch {

@@ -27,7 +27,7 @@ extension Worker {
             // bounded backoff instead of spinning.
             statistics.add(.acceptErrors)
             if flags & CURING_CQE_F_MORE == 0 {
-                armAcceptRetry()
+                armAcceptRetry(error: -result)
                 return
             }
         }
@@ -35,10 +35,12 @@ extension Worker {
     }
 
     /// Re-arms accept after 10 ms, doubling per consecutive failure up to 1 s.
-    mutating func armAcceptRetry() {
+    mutating func armAcceptRetry(error: Int32) {
         acceptFailures += 1
         statistics.add(.acceptBackoffs)
         let milliseconds = min(10 << min(acceptFailures - 1, 7), 1000)
+        // One line per backoff step, at most one a second once the backoff is at its cap.
+        logger.warning("worker \(index): accept failed with \(Errno.describe(error)); retrying in \(milliseconds) ms")
         let spec = (scratch + 48).assumingMemoryBound(to: __kernel_timespec.self)
         spec.pointee.tv_sec = Int64(milliseconds / 1000)
         spec.pointee.tv_nsec = Int64(milliseconds % 1000) * 1_000_000

@@ -3,6 +3,7 @@
 // own (pinned) thread; shares nothing with other workers but its statistics and control.
 import CURing
 import Glibc
+import Logging
 import RingmasterHTTP
 
 /// Why a worker's loop ended.
@@ -24,6 +25,7 @@ public struct Worker: ~Copyable {
     var slab: ChunkSlab
     var responses: ResponseTable
     let statistics: WorkerStatistics
+    let logger: Logger
     /// Every worker's statistics (this one's included), read by /metrics without locks.
     let allStatistics: [WorkerStatistics]
     /// Scratch for generated headers (Allow) and the metrics body.
@@ -77,6 +79,7 @@ public struct Worker: ~Copyable {
         self.slab = slab
         index = c.index
         self.statistics = statistics
+        logger = c.logger
         allStatistics = c.allStatistics.isEmpty ? [statistics] : c.allStatistics
         allowScratch = .allocate(byteCount: 128, alignment: 64)
         metricsScratch = .allocate(byteCount: Worker.metricsCapacity, alignment: 64)

@@ -1,4 +1,5 @@
 // Everything one worker needs to start, decided by the supervisor before the thread exists.
+import Logging
 import RingmasterHTTP
 
 /// A worker's settings: a plain value handed to the worker thread.
@@ -31,6 +32,8 @@ public struct WorkerConfiguration: Sendable {
     public var napiPreferBusyPoll = false
     public var bufferGroupsMax = 4
     public var routes: [StaticRoute] = []
+    /// For the rare events a worker reports itself (accept failures); never on the hot path.
+    public var logger = Logger(label: "ringmaster")
     /// Every worker's statistics, for /metrics (set by the supervisor).
     public var allStatistics: [WorkerStatistics] = []
     public var serverName = "ringmaster"
