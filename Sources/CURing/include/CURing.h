@@ -195,8 +195,6 @@ static inline int curing_register_napi(int fd, unsigned busy_poll_us, unsigned c
     return r < 0 ? r : 0;
 }
 
-/// A prefetch for read of the cache line at `p` (audit item 2).
-static inline void curing_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
 
 // ---- Threads, CPUs, signals: macros and varargs Swift cannot call ----
 

@@ -24,7 +24,7 @@ public struct ConnectionTable: ~Copyable {
         records + Int(slot)
     }
 
-    /// The record's address, for prefetching and NUMA checks.
+    /// The record's address, for alignment and NUMA checks.
     @inline(__always)
     public func address(of slot: UInt32) -> UnsafeRawPointer { UnsafeRawPointer(records + Int(slot)) }
 }

@@ -127,16 +127,12 @@ public struct Worker: ~Copyable {
             var index = head
             while index != tail {
                 let cqe = ring.cqe(at: index)
-                // Safe: free-running CQ indices.
-                let next = index &+ 1
-                if next != tail {
-                    // Audit item 2: the next CQE's connection record is a random access the
-                    // hardware prefetcher cannot predict; start loading it now.
-                    let slot = UserData(rawValue: ring.cqe(at: next).pointee.user_data).slot
-                    if Int(slot) < table.capacity { curing_prefetch(table.address(of: slot)) }
-                }
+                // No prefetch of the next CQE's connection record (audit item 2): measured
+                // A/B in docs/benchmarks.md, it saved nothing (the records of the benchmark's
+                // connections stay in L1), so it was removed as the audit asks.
                 dispatch(UserData(rawValue: cqe.pointee.user_data), result: cqe.pointee.res, flags: cqe.pointee.flags)
-                index = next
+                // Safe: free-running CQ indices.
+                index &+= 1
             }
             ring.consumeCompletions(upTo: tail)
             // Safe: free-running CQ indices.
