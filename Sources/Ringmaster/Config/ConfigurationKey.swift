@@ -101,25 +101,6 @@ public struct ConfigurationKey {
         return quotedValues.count < 2 ? quotedValues.joined() : quotedValues.dropLast().joined(separator: ", ") + " or " + quotedValues.last!
     }
 
-    /// A string as JSON would write it (quotes and backslashes escaped, control bytes as \u).
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// A string as JSON would write it.
+    static func quoted(_ s: String) -> String { JSONValue.quoted(s) }
 }

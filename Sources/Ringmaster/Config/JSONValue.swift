@@ -53,6 +53,30 @@ public enum JSONValue: Decodable, Equatable, Sendable {
     }
 }
 
+extension JSONValue {
+    /// A JSON string literal (RFC 8259 §7: quote, backslash and control bytes escaped).
+    public static func quoted(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
+
 /// Any string key.
 struct AnyKey: CodingKey {
     var stringValue: String
