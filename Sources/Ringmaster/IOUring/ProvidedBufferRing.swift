@@ -39,7 +39,6 @@ public struct ProvidedBufferRing: ~Copyable {
 
     /// True when the buffers are on huge pages.
     public var usesHugePages: Bool { bufferMemory.usesHugePages }
-    public var ringAddress: UnsafeMutableRawPointer { ringMemory.base }
 
     /// Registers the ring with `ring` (IORING_REGISTER_PBUF_RING).
     public func register(with ring: borrowing Ring) throws(SetupError) {

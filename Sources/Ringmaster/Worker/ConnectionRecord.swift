@@ -17,10 +17,10 @@ public struct ConnectionRecord {
     public var pendingFlags: UInt8
     /// The slab chunk holding outgoing bytes, or `ChunkSlab.none`.
     public var outChunk: UInt32
-    /// Outgoing bytes: [outStart, outLength) are unsent; a send in flight covers
-    /// [outStart, outInFlightEnd).
+    /// Outgoing bytes: [outStart, outLength) are unsent. While a send is in flight (the
+    /// `sending` flag) the chunk is neither compacted nor released.
     public var outStart: UInt32
-    public var outInFlightEnd: UInt32
+    var reserved4: UInt32
     public var outLength: UInt32
     /// The slab chunk carrying unparsed input between receives, or `ChunkSlab.none`.
     public var carryChunk: UInt32
@@ -45,7 +45,7 @@ public struct ConnectionRecord {
         pendingFlags = 0
         outChunk = ChunkSlab.none
         outStart = 0
-        outInFlightEnd = 0
+        reserved4 = 0
         outLength = 0
         carryChunk = ChunkSlab.none
         carryLength = 0

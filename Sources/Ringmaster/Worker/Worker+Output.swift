@@ -78,7 +78,6 @@ extension Worker {
         sqe.pointee.user_data = UserData(slot: slot, operation: .send, buffer: UInt16(truncatingIfNeeded: record.outChunk),
                                          generation: record.generation).rawValue
         connection.pointee.flags |= ConnectionFlags.sending
-        connection.pointee.outInFlightEnd = record.outLength
     }
 
     mutating func handleSend(_ data: UserData, result: Int32) {
