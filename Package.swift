@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         // Layering of flags, environment and file values. No traits: the default "JSON" trait
         // pulls in full Foundation (JSONSerialization, ICU data) and loses the distinction
         // between 1, 1.0 and true; our strict JSON reader feeds an in-memory provider instead.
@@ -30,6 +31,8 @@ let package = Package(
             dependencies: [
                 "CURing", "RingmasterHTTP",
                 .product(name: "Logging", package: "swift-log"),
+                // CoreMetrics only: the bridge needs no Foundation.
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 "RingmasterLayers",
             ]
         ),
@@ -51,7 +54,10 @@ let package = Package(
         .testTarget(name: "RingmasterHTTPTests", dependencies: ["RingmasterHTTP"]),
         .testTarget(
             name: "RingmasterTests",
-            dependencies: ["Ringmaster", "RingmasterHTTP", "CURing", "CMallocCounter"]
+            dependencies: [
+                "Ringmaster", "RingmasterHTTP", "CURing", "CMallocCounter",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
