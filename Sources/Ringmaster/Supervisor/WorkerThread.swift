@@ -59,8 +59,8 @@ public final class WorkerThread: @unchecked Sendable {
     }
 
     private func body() {
+        // Pin first, before anything allocates, so first touch lands on the CPU's node.
         threadID = curing_gettid()
-        _ = curing_name_self("ringmaster-w\(configuration.index)")
         if let cpu = configuration.cpu {
             let r = curing_pin_self(Int32(cpu))
             if r != 0 {
@@ -70,6 +70,7 @@ public final class WorkerThread: @unchecked Sendable {
                 return
             }
         }
+        _ = curing_name_self("ringmaster-w\(configuration.index)")
         var worker: Worker
         do { worker = try Worker(configuration: configuration, statistics: statistics, control: control) } catch {
             setupError = error
