@@ -7,12 +7,15 @@ let package = Package(
     products: [
         .library(name: "Ringmaster", targets: ["Ringmaster"]),
         .library(name: "RingmasterHTTP", targets: ["RingmasterHTTP"]),
+        .library(name: "RingmasterHTTPTypes", targets: ["RingmasterHTTPTypes"]),
         .executable(name: "ringmaster", targets: ["ringmaster"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        // No traits: the default FoundationURL trait would bring Foundation in.
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0", traits: []),
         // Layering of flags, environment and file values. No traits: the default "JSON" trait
         // pulls in full Foundation (JSONSerialization, ICU data) and loses the distinction
         // between 1, 1.0 and true; our strict JSON reader feeds an in-memory provider instead.
@@ -26,6 +29,12 @@ let package = Package(
         ),
         // Pure, I/O-free HTTP/1.1: depends on nothing so the compiler keeps it pure.
         .target(name: "RingmasterHTTP"),
+        // Conversions between RingmasterHTTP and apple/swift-http-types, kept apart so the
+        // HTTP target depends on nothing.
+        .target(
+            name: "RingmasterHTTPTypes",
+            dependencies: ["RingmasterHTTP", .product(name: "HTTPTypes", package: "swift-http-types")]
+        ),
         .target(
             name: "Ringmaster",
             dependencies: [
@@ -55,7 +64,7 @@ let package = Package(
         .testTarget(
             name: "RingmasterTests",
             dependencies: [
-                "Ringmaster", "RingmasterHTTP", "CURing", "CMallocCounter",
+                "Ringmaster", "RingmasterHTTP", "RingmasterHTTPTypes", "CURing", "CMallocCounter",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
