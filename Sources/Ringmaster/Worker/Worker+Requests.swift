@@ -92,15 +92,16 @@ extension Worker {
         let close = pending & PendingResponse.close != 0
         let headOnly = pending & PendingResponse.headOnly != 0
         statistics.recordStatus(responses.status(of: connection.pointee.pendingRoute))
-        switch connection.pointee.pendingRoute {
-        case Answer.notFound:
-            appendGenerated(slot: slot, status: .notFound, body: Worker.notFoundBody, extraHeaders: Worker.bytes(""), close: close, headOnly: headOnly)
-        case Answer.methodNotAllowed:
+        let route = connection.pointee.pendingRoute
+        if route == Answer.methodNotAllowed {
             let allow = Worker.writeAllowHeader(MethodSet(rawValue: connection.pointee.allowedMethods), into: allowScratch)
             appendGenerated(slot: slot, status: .methodNotAllowed, body: Worker.methodNotAllowedBody, extraHeaders: allow, close: close, headOnly: headOnly)
-        case let route where responses.kind(of: Int(route)) == .metrics:
+        } else if Int(route) >= responses.routeCount {
+            // Answer.notFound, or a route that a SIGHUP reload removed while its body was read.
+            appendGenerated(slot: slot, status: .notFound, body: Worker.notFoundBody, extraHeaders: Worker.bytes(""), close: close, headOnly: headOnly)
+        } else if responses.kind(of: Int(route)) == .metrics {
             appendMetrics(slot: slot, close: close, headOnly: headOnly)
-        case let route:
+        } else {
             appendOutput(slot: slot, responses.response(route: Int(route), close: close, headOnly: headOnly))
         }
         if close { connection.pointee.flags |= ConnectionFlags.closeAfterSend }
