@@ -23,41 +23,37 @@ extension Worker {
         return sum
     }
 
+    /// A metric family with one unlabelled sample: `counter` summed over every worker.
+    func single(_ w: inout PrometheusWriter, _ name: StaticString, help: StaticString, _ type: PrometheusWriter.MetricType,
+                _ counter: WorkerCounter) {
+        w.family(name, help: help, type: type)
+        w.sample(name, total(counter))
+    }
+
     /// The exposition: counters summed over workers, one gauge, one histogram.
     func writeMetrics(into w: inout PrometheusWriter) {
-        w.family("ringmaster_connections_accepted_total", help: "Connections accepted.", type: .counter)
-        w.sample("ringmaster_connections_accepted_total", total(.accepted))
-        w.family("ringmaster_connections_closed_total", help: "Connections closed.", type: .counter)
-        w.sample("ringmaster_connections_closed_total", total(.closed))
-        w.family("ringmaster_connections_active", help: "Connections open now.", type: .gauge)
-        w.sample("ringmaster_connections_active", total(.active))
-        w.family("ringmaster_requests_total", help: "Requests parsed.", type: .counter)
-        w.sample("ringmaster_requests_total", total(.requests))
-        w.family("ringmaster_received_bytes_total", help: "Bytes received.", type: .counter)
-        w.sample("ringmaster_received_bytes_total", total(.bytesIn))
-        w.family("ringmaster_sent_bytes_total", help: "Bytes sent.", type: .counter)
-        w.sample("ringmaster_sent_bytes_total", total(.bytesOut))
+        single(&w, "ringmaster_connections_accepted_total", help: "Connections accepted.", .counter, .accepted)
+        single(&w, "ringmaster_connections_closed_total", help: "Connections closed.", .counter, .closed)
+        single(&w, "ringmaster_connections_active", help: "Connections open now.", .gauge, .active)
+        single(&w, "ringmaster_requests_total", help: "Requests parsed.", .counter, .requests)
+        single(&w, "ringmaster_received_bytes_total", help: "Bytes received.", .counter, .bytesIn)
+        single(&w, "ringmaster_sent_bytes_total", help: "Bytes sent.", .counter, .bytesOut)
         w.family("ringmaster_responses_total", help: "Responses by status class.", type: .counter)
         w.sample("ringmaster_responses_total", PrometheusLabel("code", "1xx"), total(.responses1xx))
         w.sample("ringmaster_responses_total", PrometheusLabel("code", "2xx"), total(.responses2xx))
         w.sample("ringmaster_responses_total", PrometheusLabel("code", "3xx"), total(.responses3xx))
         w.sample("ringmaster_responses_total", PrometheusLabel("code", "4xx"), total(.responses4xx))
         w.sample("ringmaster_responses_total", PrometheusLabel("code", "5xx"), total(.responses5xx))
-        w.family("ringmaster_parse_errors_total", help: "Requests rejected as malformed or over a limit.", type: .counter)
-        w.sample("ringmaster_parse_errors_total", total(.parseErrors))
-        w.family("ringmaster_peer_errors_total", help: "Connections ended by a peer error.", type: .counter)
-        w.sample("ringmaster_peer_errors_total", total(.peerErrors))
+        single(&w, "ringmaster_parse_errors_total", help: "Requests rejected as malformed or over a limit.", .counter, .parseErrors)
+        single(&w, "ringmaster_peer_errors_total", help: "Connections ended by a peer error.", .counter, .peerErrors)
         w.family("ringmaster_timeouts_total", help: "Connections cut by a timeout, by kind.", type: .counter)
         w.sample("ringmaster_timeouts_total", PrometheusLabel("kind", "idle"), total(.idleTimeouts))
         w.sample("ringmaster_timeouts_total", PrometheusLabel("kind", "header"), total(.headerTimeouts))
         w.sample("ringmaster_timeouts_total", PrometheusLabel("kind", "body"), total(.bodyTimeouts))
         w.sample("ringmaster_timeouts_total", PrometheusLabel("kind", "write"), total(.writeTimeouts))
-        w.family("ringmaster_buffer_starvations_total", help: "Receives that found no provided buffer (ENOBUFS).", type: .counter)
-        w.sample("ringmaster_buffer_starvations_total", total(.bufferStarvations))
-        w.family("ringmaster_accept_errors_total", help: "Accepts that failed (ENFILE: connection limit).", type: .counter)
-        w.sample("ringmaster_accept_errors_total", total(.acceptErrors))
-        w.family("ringmaster_completion_overflows_total", help: "Loop iterations that found the CQ overflowed.", type: .counter)
-        w.sample("ringmaster_completion_overflows_total", total(.completionOverflows))
+        single(&w, "ringmaster_buffer_starvations_total", help: "Receives that found no provided buffer (ENOBUFS).", .counter, .bufferStarvations)
+        single(&w, "ringmaster_accept_errors_total", help: "Accepts that failed (ENFILE: connection limit).", .counter, .acceptErrors)
+        single(&w, "ringmaster_completion_overflows_total", help: "Loop iterations that found the CQ overflowed.", .counter, .completionOverflows)
         w.family("ringmaster_loop_completions", help: "Completions handled per event-loop iteration.", type: .histogram)
         // Bounds 1, 2, 4 ... 256 and the per-bucket counts, on the stack.
         withUnsafeTemporaryAllocation(of: Int64.self, capacity: 9) { bounds in
