@@ -199,6 +199,23 @@ static inline int curing_register_napi(int fd, unsigned busy_poll_us, unsigned c
 // ---- Threads, CPUs, signals: macros and varargs Swift cannot call ----
 
 /// The calling thread's kernel thread id (gettid(2)).
+// openat2(2) (Linux 5.6), which glibc 2.36 does not wrap. `resolve` takes RESOLVE_* bits:
+// RESOLVE_BENEATH refuses any path, `..` or symlink (absolute or relative) that would leave
+// `dirfd`; RESOLVE_NO_SYMLINKS refuses symlinks altogether; RESOLVE_NO_MAGICLINKS refuses
+// /proc-style links. Returns the descriptor or -errno.
+#include <linux/openat2.h>
+// O_PATH (Linux 2.6.39) is GNU-only in glibc's <fcntl.h>, which this header includes without
+// _GNU_SOURCE (see above); its value is the kernel's uapi one.
+static const int CURING_O_PATH = 010000000;
+static inline int curing_openat2(int dirfd, const char *path, int flags, unsigned long long resolve) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (unsigned long long)flags;
+    how.resolve = resolve;
+    long r = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+    return r < 0 ? -errno : (int)r;
+}
+
 static inline int curing_gettid(void) { return (int)syscall(SYS_gettid); }
 
 /// Pins the calling thread to exactly `cpu` (pthread_setaffinity_np). Returns 0 or an errno.

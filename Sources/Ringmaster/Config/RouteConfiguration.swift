@@ -1,5 +1,5 @@
-// One entry of the `routes` key: the shape the serving issue fills in. Today every route is
-// `kind: "static"` (a fixed body), answered to GET and HEAD by the response table.
+// One entry of the `routes` key: a fixed answer, the metrics exposition, a redirect, a health
+// check, or a directory of files, each turned into the `StaticRoute` the workers serve.
 import RingmasterHTTP
 
 /// A configured route.
@@ -8,7 +8,8 @@ public struct RouteConfiguration: Sendable, Equatable {
     public var path: String
     /// Methods served; static routes serve GET and HEAD only.
     public var methods: [String]
-    /// "static" (a fixed answer), "metrics" (the Prometheus exposition) or "redirect".
+    /// "static" (a fixed answer), "metrics" (the Prometheus exposition), "redirect",
+    /// "health" (the body while running, 503 while draining) or "directory" (files).
     public var kind: String
     /// "exact" or "prefix".
     public var match: String = "exact"
@@ -17,6 +18,8 @@ public struct RouteConfiguration: Sendable, Equatable {
     public var status: Int
     public var contentType: String
     public var body: String
+    /// For directory routes: the root (absolute) and its options.
+    public var directory: DirectoryOptions? = nil
 
     public init(path: String, methods: [String] = ["GET", "HEAD"], kind: String = "static", status: Int = 200,
                 contentType: String = "text/plain", body: String) {
@@ -35,6 +38,12 @@ public struct RouteConfiguration: Sendable, Equatable {
         switch kind {
         case "metrics":
             return StaticRoute(path: path, match: pathMatch, methods: methodSet, kind: .metrics)
+        case "directory":
+            return StaticRoute(path: path, match: .prefix, methods: .read, kind: .directory,
+                               directory: directory ?? DirectoryOptions(root: "/nonexistent"))
+        case "health":
+            return StaticRoute(path: path, match: pathMatch, methods: methodSet, kind: .health, status: .ok,
+                               contentType: contentType, body: Array(body.utf8))
         case "redirect":
             var route = StaticRoute.redirect(path, to: location ?? "/", status: HTTPStatus(rawValue: UInt16(status)))
             route.match = pathMatch
@@ -50,6 +59,10 @@ public struct RouteConfiguration: Sendable, Equatable {
     var summary: String {
         switch kind {
         case "metrics": return "\(methods.joined(separator: ",")) \(path) (\(match)) -> metrics"
+        case "health": return "\(methods.joined(separator: ",")) \(path) (\(match)) -> health"
+        case "directory":
+            let d = directory ?? DirectoryOptions(root: "?")
+            return "GET,HEAD \(path) (prefix) -> files in \(d.root) index=\(d.index) symlinks=\(d.symlinks.rawValue) precompressed=\(d.precompressed)"
         case "redirect": return "\(methods.joined(separator: ",")) \(path) (\(match)) -> \(status) \(location ?? "")"
         default: return "\(methods.joined(separator: ",")) \(path) (\(match)) -> \(status) \(contentType) \(body.utf8.count) bytes"
         }

@@ -5,11 +5,11 @@
 /// Reads the `routes` array of the configuration file.
 enum RouteParser {
     /// The allowed value of `routes`, for messages.
-    static let allowed = "a list of {path, match, methods, kind, status, content_type, body, location} objects (file only)"
+    static let allowed = "a list of {path, match, methods, kind, status, content_type, body, location, root, index, symlinks, precompressed} objects (file only)"
     /// Methods a route can name.
     static let methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]
     /// Route kinds: a fixed answer, the metrics exposition, or a redirect.
-    static let kinds = ["static", "metrics", "redirect"]
+    static let kinds = ["static", "metrics", "redirect", "health", "directory"]
 
     /// Parses `value`; `invalid(key, value, allowed)` builds the error for a field, `source`
     /// names the file in other errors.
@@ -21,7 +21,8 @@ enum RouteParser {
         for (i, entry) in entries.enumerated() {
             let prefix = "routes[\(i)]"
             guard case .object(let fields) = entry else { throw invalid(prefix, entry.description, "an object") }
-            let known = ["path", "match", "methods", "kind", "status", "content_type", "body", "location"]
+            let known = ["path", "match", "methods", "kind", "status", "content_type", "body", "location",
+                         "root", "index", "symlinks", "precompressed"]
             for key in fields.keys.sorted() where !known.contains(key) {
                 throw ConfigurationError(key: "\(prefix).\(key)", "\(source): unknown key \(prefix).\(key): allowed keys here: \(known.joined(separator: ", "))")
             }
@@ -33,7 +34,7 @@ enum RouteParser {
             var route = RouteConfiguration(path: path, body: "")
             if let kind = fields["kind"] {
                 guard case .string(let name) = kind, kinds.contains(name) else {
-                    throw invalid("\(prefix).kind", kind.description, "\"static\", \"metrics\" or \"redirect\"")
+                    throw invalid("\(prefix).kind", kind.description, "\"static\", \"metrics\", \"redirect\", \"health\" or \"directory\"")
                 }
                 route.kind = name
             }
@@ -52,6 +53,12 @@ enum RouteParser {
                 route.status = 302
             } else if let location = fields["location"] {
                 throw invalid("\(prefix).location", location.description, "nothing: only redirect routes take a location")
+            }
+            if route.kind == "directory" {
+                route.directory = try DirectoryRouteParser.parse(fields, prefix: prefix, invalid: invalid)
+                route.match = "prefix"
+            } else if let key = ["root", "index", "symlinks", "precompressed"].first(where: { fields[$0] != nil }) {
+                throw invalid("\(prefix).\(key)", fields[key]!.description, "nothing: only directory routes take \(key)")
             }
             if let list = fields["methods"] {
                 guard case .array(let items) = list, !items.isEmpty else { throw invalid("\(prefix).methods", list.description, "a non-empty list of GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH") }

@@ -55,6 +55,13 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// NAPI busy polling through IORING_REGISTER_NAPI, in microseconds; 0 = off (audit item 6).
     public var napiBusyPollMicroseconds: UInt32 = 0
     public var napiPreferBusyPoll = false
+    /// Per-worker small-file cache size and largest cached file (`files.cache_bytes`,
+    /// `files.cache_file_max`), bodies streamed at once (`files.streams`) and the read size
+    /// of a file stream (`files.read_bytes`).
+    public var fileCacheBytes = 32 << 20
+    public var fileCacheMaxFile = 256 << 10
+    public var maxStreams = 1024
+    public var streamReadBytes = 64 << 10
     /// Provided-buffer groups a worker may add when receives run dry (ENOBUFS); 1 = never grow.
     public var bufferGroupsMax = 4
     /// Least severe level logged (`logging.level`).
@@ -76,7 +83,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         [
             RouteConfiguration(path: "/", body: plaintextBody),
             RouteConfiguration(path: "/plaintext", body: plaintextBody),
-            RouteConfiguration(path: "/healthz", body: "ok\n"),
+            RouteConfiguration(path: "/healthz", kind: "health", body: "ok\n"),
             RouteConfiguration(path: "/metrics", kind: "metrics", body: ""),
         ]
     }

@@ -14,6 +14,10 @@ public enum Operation: UInt8, Sendable {
     case timeout
     /// The timing wheel's once-a-second multishot timeout.
     case tick
+    /// IORING_OP_READ of a streamed file into its stream buffer (buffer field: stream id).
+    case fileRead
+    /// A send of a streamed body (buffer field: stream id).
+    case streamSend
 }
 
 /// `user_data` codec, `[slot:32][op:8][buffer:16][generation:8]` (DESIGN.md, "The event loop").

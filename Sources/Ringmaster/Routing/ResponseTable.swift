@@ -26,6 +26,13 @@ struct RouteLayout {
     /// Index 0: keep-alive response; 1: `Connection: close` response.
     var responseOffset: (Int, Int)
     var headLength: (Int, Int)
+    /// For `.directory` routes: the root's O_PATH descriptor (-1 when it could not be
+    /// opened: every path answers 404), the index file name, the openat2 RESOLVE_* bits and
+    /// whether `.gz` siblings are served.
+    var directoryFD: Int32 = -1
+    var index: (offset: Int, length: Int) = (0, 0)
+    var resolve: UInt64 = 0
+    var precompressed = false
 }
 
 /// Per-worker table of static routes and their current response bytes.
@@ -46,6 +53,7 @@ public struct ResponseTable: ~Copyable {
         for route in routes {
             longest = max(longest, 200 + serverBytes.count + route.contentType.utf8.count + route.extraHeaders.utf8.count + route.body.count)
             size += route.path.utf8.count + route.contentType.utf8.count + route.extraHeaders.utf8.count + route.body.count
+            size += route.directory?.index.utf8.count ?? 0
         }
         size += routes.count * 2 * longest
         maxResponseLength = longest
@@ -63,6 +71,12 @@ public struct ResponseTable: ~Copyable {
             layouts[i] = RouteLayout(status: route.status, match: route.match, methods: route.methods, kind: route.kind,
                                      path: path, contentType: type, extraHeaders: extra, body: body,
                                      responseOffset: (first, first + longest), headLength: (0, 0))
+            if route.kind == .directory, let options = route.directory {
+                layouts[i].index = ResponseTable.put(Array(options.index.utf8), into: block, at: &offset)
+                layouts[i].directoryFD = FileOpener.openRoot(options.root)
+                layouts[i].resolve = FileOpener.resolveFlags(options.symlinks)
+                layouts[i].precompressed = options.precompressed
+            }
         }
         server = serverPiece
         refresh(date: HTTPDate(unixSeconds: 0))
@@ -77,6 +91,7 @@ public struct ResponseTable: ~Copyable {
     }
 
     deinit {
+        for i in 0..<routeCount where layouts[i].directoryFD >= 0 { close(layouts[i].directoryFD) }
         block.deallocate()
         layouts.deallocate()
     }
@@ -141,7 +156,10 @@ public struct ResponseTable: ~Copyable {
     /// The status code an answer carries: a route's own, 404 or 405 (for counting).
     @inline(__always)
     public func status(of answer: UInt8) -> UInt16 {
-        if Int(answer) < routeCount { return layouts[Int(answer)].kind == .metrics ? 200 : layouts[Int(answer)].status.rawValue }
+        if Int(answer) < routeCount {
+            let layout = layouts[Int(answer)]
+            return layout.kind == .metrics || layout.kind == .directory ? 200 : layout.status.rawValue
+        }
         return answer == 254 ? 405 : 404
     }
 
@@ -156,6 +174,24 @@ public struct ResponseTable: ~Copyable {
         let start = close ? layout.responseOffset.1 : layout.responseOffset.0
         let head = close ? layout.headLength.1 : layout.headLength.0
         return UnsafeRawBufferPointer(start: block + start, count: headOnly ? head : head + layout.body.length)
+    }
+
+    /// A route's path bytes.
+    @inline(__always)
+    func path(of route: Int) -> UnsafeRawBufferPointer { bytes(layouts[route].path) }
+
+    /// A directory route's root and options.
+    @inline(__always)
+    func directory(of route: Int) -> (fd: Int32, pathLength: Int, index: UnsafeRawBufferPointer, resolve: UInt64, precompressed: Bool) {
+        let layout = layouts[route]
+        return (layout.directoryFD, layout.path.length, bytes(layout.index), layout.resolve, layout.precompressed)
+    }
+
+    /// The longest index file name of any directory route, for sizing path scratch.
+    public var longestIndexName: Int {
+        var longest = 0
+        for i in 0..<routeCount { longest = max(longest, layouts[i].index.length) }
+        return longest
     }
 
     /// The Server header value, for responses written on the fly.

@@ -1,5 +1,5 @@
 // A route of the router: which requests it takes (path, exact or prefix, methods) and what
-// answers them (a pre-built body, or metrics generated per request). Built once per worker
+// answers them (a pre-built body, metrics generated per request, files, a health check). Built once per worker
 // into a `ResponseTable`; looked up without allocation.
 import RingmasterHTTP
 
@@ -17,6 +17,11 @@ public enum RouteKind: Sendable, Equatable {
     case body
     /// The Prometheus text exposition of every worker's counters.
     case metrics
+    /// Files under a root directory (`StaticRoute.directory` says which and how).
+    case directory
+    /// The fixed body while the server runs, 503 once it drains, so a load balancer's
+    /// readiness check takes the instance out before its listeners close.
+    case health
 }
 
 /// Request methods a route accepts, one bit per `HTTPMethod`.
@@ -72,9 +77,12 @@ public struct StaticRoute: Sendable, Equatable {
     /// Extra header lines, each "Name: value\r\n" (e.g. Location for a redirect).
     public var extraHeaders: String
     public var body: [UInt8]
+    /// For `.directory` routes: the root and how files under it are served.
+    public var directory: DirectoryOptions?
 
     public init(path: String, match: PathMatch = .exact, methods: MethodSet = .read, kind: RouteKind = .body,
-                status: HTTPStatus = .ok, contentType: String = "text/plain", extraHeaders: String = "", body: [UInt8] = []) {
+                status: HTTPStatus = .ok, contentType: String = "text/plain", extraHeaders: String = "", body: [UInt8] = [],
+                directory: DirectoryOptions? = nil) {
         self.path = path
         self.match = match
         self.methods = methods.contains(.get) ? methods.union(.head) : methods
@@ -83,6 +91,18 @@ public struct StaticRoute: Sendable, Equatable {
         self.contentType = contentType
         self.extraHeaders = extraHeaders
         self.body = body
+        self.directory = directory
+    }
+
+    /// Files under `options.root`, served for every path starting with `path` (which should
+    /// end in "/"): `/static/css/a.css` is `root/css/a.css`.
+    public static func files(_ path: String, _ options: DirectoryOptions) -> StaticRoute {
+        StaticRoute(path: path, match: .prefix, methods: .read, kind: .directory, directory: options)
+    }
+
+    /// A health check: `body` with 200 while running, 503 while draining.
+    public static func health(_ path: String, body: String = "ok\n") -> StaticRoute {
+        StaticRoute(path: path, kind: .health, body: Array(body.utf8))
     }
 
     /// A redirect to `location` with `status` (301, 302, 307 or 308).

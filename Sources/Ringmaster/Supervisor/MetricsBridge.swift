@@ -39,6 +39,10 @@ public final class MetricsBridge: Sendable {
             (.bodyTimeouts, "ringmaster_timeouts_total", [("kind", "body")]),
             (.writeTimeouts, "ringmaster_timeouts_total", [("kind", "write")]),
             (.bufferStarvations, "ringmaster_buffer_starvations_total", []),
+            (.fileCacheHits, "ringmaster_file_cache_lookups_total", [("result", "hit")]),
+            (.fileCacheMisses, "ringmaster_file_cache_lookups_total", [("result", "miss")]),
+            (.fileStreams, "ringmaster_file_streams_total", []),
+            (.fileErrors, "ringmaster_file_errors_total", []),
         ]
         forwarded = names.map { Forwarded(source: $0.0, counter: Counter(label: $0.1, dimensions: $0.2, factory: factory)) }
         activeConnections = Gauge(label: "ringmaster_connections_active", dimensions: [], factory: factory)

@@ -24,6 +24,10 @@ extension ServerConfiguration {
         c.serverName = serverName
         c.shutdownTimeoutMilliseconds = shutdownTimeoutMilliseconds
         c.chunkSize = chunkSize
+        c.fileCacheBytes = fileCacheBytes
+        c.fileCacheMaxFile = fileCacheMaxFile
+        c.maxStreams = maxStreams
+        c.streamBufferSize = streamReadBytes
         return c
     }
 }

@@ -20,7 +20,8 @@ public struct ConnectionRecord {
     /// Outgoing bytes: [outStart, outLength) are unsent. While a send is in flight (the
     /// `sending` flag) the chunk is neither compacted nor released.
     public var outStart: UInt32
-    var reserved4: UInt32
+    /// The body stream (`BodyStreams`) sending a large body after the output, or `BodyStreams.none`.
+    var stream: UInt32
     public var outLength: UInt32
     /// The slab chunk carrying unparsed input between receives, or `ChunkSlab.none`.
     public var carryChunk: UInt32
@@ -45,7 +46,7 @@ public struct ConnectionRecord {
         pendingFlags = 0
         outChunk = ChunkSlab.none
         outStart = 0
-        reserved4 = 0
+        stream = BodyStreams.none
         outLength = 0
         carryChunk = ChunkSlab.none
         carryLength = 0

@@ -54,6 +54,13 @@ extension Worker {
         single(&w, "ringmaster_buffer_starvations_total", help: "Receives that found no provided buffer (ENOBUFS).", .counter, .bufferStarvations)
         single(&w, "ringmaster_accept_errors_total", help: "Accepts that failed (ENFILE: connection limit).", .counter, .acceptErrors)
         single(&w, "ringmaster_completion_overflows_total", help: "Loop iterations that found the CQ overflowed.", .counter, .completionOverflows)
+        w.family("ringmaster_file_cache_lookups_total", help: "Static file cache lookups, by result.", type: .counter)
+        w.sample("ringmaster_file_cache_lookups_total", PrometheusLabel("result", "hit"), total(.fileCacheHits))
+        w.sample("ringmaster_file_cache_lookups_total", PrometheusLabel("result", "miss"), total(.fileCacheMisses))
+        single(&w, "ringmaster_file_streams_total", help: "Response bodies streamed (too large for the output chunk).", .counter, .fileStreams)
+        single(&w, "ringmaster_file_errors_total", help: "Files that failed to open or read.", .counter, .fileErrors)
+        single(&w, "ringmaster_path_rejections_total", help: "File request paths refused (traversal, encoded slash, control bytes).", .counter, .pathRejections)
+        single(&w, "ringmaster_streams_exhausted_total", help: "File answers refused with 503 because every body stream was busy.", .counter, .streamsExhausted)
         w.family("ringmaster_loop_completions", help: "Completions handled per event-loop iteration.", type: .histogram)
         // Bounds 1, 2, 4 ... 256 and the per-bucket counts, on the stack.
         withUnsafeTemporaryAllocation(of: Int64.self, capacity: 9) { bounds in

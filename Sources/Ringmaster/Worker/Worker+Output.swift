@@ -10,10 +10,20 @@ extension Worker {
     /// Whether the output can take another response, compacting it when no send is in flight.
     mutating func reserveOutputRoom(slot: UInt32) -> Bool {
         let connection = table[slot]
+        // A body stream goes out after the output: later responses wait for it to finish.
+        guard connection.pointee.stream == BodyStreams.none else { return false }
         guard connection.pointee.outChunk != ChunkSlab.none else { return true }
         if slab.chunkSize - Int(connection.pointee.outLength) >= responseReserve { return true }
         compactOutput(slot: slot)
         return slab.chunkSize - Int(connection.pointee.outLength) >= responseReserve
+    }
+
+    /// Bytes the output can take now (compacting it when no send is in flight).
+    mutating func outputRoom(slot: UInt32) -> Int {
+        let connection = table[slot]
+        guard connection.pointee.outChunk != ChunkSlab.none else { return slab.chunkSize }
+        compactOutput(slot: slot)
+        return slab.chunkSize - Int(connection.pointee.outLength)
     }
 
     /// Moves unsent bytes to the chunk's start; only while the kernel is not reading it.
@@ -65,12 +75,16 @@ extension Worker {
     }
 
     /// Starts a send of everything unsent, unless one is in flight (its completion sends the
-    /// rest). The chunk id rides in user_data so a late completion can free it.
+    /// rest), or the body stream's next step once the output is empty. The chunk id rides in
+    /// user_data so a late completion can free it.
     mutating func flushOutput(slot: UInt32) {
         let connection = table[slot]
         let record = connection.pointee
-        guard record.flags & (ConnectionFlags.sending | ConnectionFlags.open) == ConnectionFlags.open,
-              record.outLength > record.outStart else { return }
+        guard record.flags & (ConnectionFlags.sending | ConnectionFlags.open) == ConnectionFlags.open else { return }
+        guard record.outLength > record.outStart else {
+            if record.stream != BodyStreams.none { pumpStream(slot: slot) }
+            return
+        }
         let sqe = ring.nextSQE()
         io_uring_prep_send(sqe, Int32(slot), slab.pointer(record.outChunk) + Int(record.outStart),
                            Int(record.outLength - record.outStart), Int32(MSG_NOSIGNAL))
@@ -101,19 +115,8 @@ extension Worker {
             connection.pointee.outChunk = ChunkSlab.none
             connection.pointee.outStart = 0
             connection.pointee.outLength = 0
-            if connection.pointee.flags & ConnectionFlags.closeAfterSend != 0 {
-                closeConnection(slot: slot)
-                return
-            }
-            if connection.pointee.flags & ConnectionFlags.outputBlocked != 0 {
-                // Output drained: serve what waited in the carry chunk.
-                connection.pointee.flags &= ~ConnectionFlags.outputBlocked
-                processCarry(slot: slot)
-                if connection.pointee.generation != data.generation { return }
-            }
-            if draining && isIdle(connection) {
-                closeConnection(slot: slot)
-                return
+            if connection.pointee.stream == BodyStreams.none {
+                guard outputDrained(slot: slot, generation: data.generation) else { return }
             }
         } else {
             compactOutput(slot: slot)
@@ -122,10 +125,32 @@ extension Worker {
         updateTimer(slot: slot)
     }
 
+    /// Everything queued (and any body stream) is sent: close if the connection asked for
+    /// it, serve input that waited for room, or close an idle connection during a drain.
+    /// False when the connection was closed or replaced.
+    mutating func outputDrained(slot: UInt32, generation: UInt8) -> Bool {
+        let connection = table[slot]
+        if connection.pointee.flags & ConnectionFlags.closeAfterSend != 0 {
+            closeConnection(slot: slot)
+            return false
+        }
+        if connection.pointee.flags & ConnectionFlags.outputBlocked != 0 {
+            // Output drained: serve what waited in the carry chunk.
+            connection.pointee.flags &= ~ConnectionFlags.outputBlocked
+            processCarry(slot: slot)
+            if connection.pointee.generation != generation { return false }
+        }
+        if draining && isIdle(connection) {
+            closeConnection(slot: slot)
+            return false
+        }
+        return true
+    }
+
     /// No output, no partial request: safe to close during a drain.
     func isIdle(_ connection: UnsafeMutablePointer<ConnectionRecord>) -> Bool {
         let record = connection.pointee
         return record.flags & ConnectionFlags.sending == 0 && record.outLength == record.outStart
-            && record.carryLength == 0 && record.body.isComplete && record.pendingFlags == 0
+            && record.carryLength == 0 && record.body.isComplete && record.pendingFlags == 0 && record.stream == BodyStreams.none
     }
 }

@@ -69,8 +69,21 @@ extension Worker {
         var pending = PendingResponse.owed
         if head.method == .head { pending |= PendingResponse.headOnly }
         if !head.keepAlive || draining { pending |= PendingResponse.close }
-        connection.pointee.pendingFlags = pending
         let body = BodyDecoder(framing: head.framing)
+        let route = Int(connection.pointee.pendingRoute)
+        if route < responses.routeCount && responses.kind(of: route) == .directory {
+            // Files are answered now, while the head's fields (validators, Range,
+            // Accept-Encoding) are still in the buffer. A body on a GET means nothing here: it
+            // is read and dropped, and the connection closes after the answer, so a client
+            // holding it back for 100-continue is not left waiting.
+            let close = pending & PendingResponse.close != 0 || !body.isComplete
+            serveFile(slot: slot, route: route, head: head, in: buffer, close: close, headOnly: head.method == .head)
+            guard connection.pointee.flags & ConnectionFlags.open != 0 else { return }
+            if close { connection.pointee.flags |= ConnectionFlags.closeAfterSend }
+            connection.pointee.body = body
+            return
+        }
+        connection.pointee.pendingFlags = pending
         if body.isComplete {
             // No body, or Content-Length: 0: nothing to wait for.
             answerPending(slot: slot)
@@ -91,8 +104,15 @@ extension Worker {
         connection.pointee.pendingFlags = 0
         let close = pending & PendingResponse.close != 0
         let headOnly = pending & PendingResponse.headOnly != 0
-        statistics.recordStatus(responses.status(of: connection.pointee.pendingRoute))
         let route = connection.pointee.pendingRoute
+        if Int(route) < responses.routeCount && responses.kind(of: Int(route)) == .health && draining {
+            // Draining: tell the load balancer to stop sending before the listener closes.
+            statistics.recordStatus(503)
+            appendGenerated(slot: slot, status: .serviceUnavailable, body: Worker.bytes("draining\n"), extraHeaders: Worker.bytes(""), close: close, headOnly: headOnly)
+            if close { connection.pointee.flags |= ConnectionFlags.closeAfterSend }
+            return
+        }
+        statistics.recordStatus(responses.status(of: route))
         if route == Answer.methodNotAllowed {
             let allow = Worker.writeAllowHeader(MethodSet(rawValue: connection.pointee.allowedMethods), into: allowScratch)
             appendGenerated(slot: slot, status: .methodNotAllowed, body: Worker.methodNotAllowedBody, extraHeaders: allow, close: close, headOnly: headOnly)
@@ -163,6 +183,12 @@ extension Worker {
     /// Answers a malformed or over-limit request with `status` and closes after sending it.
     mutating func respondError(slot: UInt32, status: HTTPStatus) {
         let connection = table[slot]
+        if connection.pointee.stream != BodyStreams.none {
+            // A body is still going out: nothing can be put in front of or inside it.
+            statistics.add(.parseErrors)
+            closeConnection(slot: slot)
+            return
+        }
         statistics.add(.parseErrors)
         statistics.recordStatus(status.rawValue)
         connection.pointee.pendingFlags = 0

@@ -87,5 +87,13 @@ extension Worker {
         timeouts = settings.timeouts
         responses = ResponseTable(routes: settings.routes, serverName: settings.serverName)
         responses.refresh(date: date)
+        // Cache keys hold route numbers, which a new table may give to other routes.
+        fileCache.removeAll()
+        let size = Worker.pathScratchSize(limits: limits, responses: responses)
+        if size > pathScratchSize {
+            pathScratch.deallocate()
+            pathScratch = .allocate(byteCount: size, alignment: 16)
+            pathScratchSize = size
+        }
     }
 }

@@ -52,6 +52,13 @@ public struct Worker: ~Copyable {
     var starvedHead = 0
     var starvedCount = 0
     var date: HTTPDate
+    /// Static files: the small-file cache, the body streams, and scratch for a request's
+    /// normalised path (with room for the index name, ".gz" and a NUL) and its file headers.
+    var fileCache: FileCache
+    var streams: BodyStreams
+    var pathScratch: UnsafeMutableRawPointer
+    var pathScratchSize: Int
+    let fileHeaderScratch: UnsafeMutableRawPointer
     var draining = false
     var exit: WorkerExit?
     let shutdownTimeoutMilliseconds: Int
@@ -67,6 +74,7 @@ public struct Worker: ~Copyable {
         let buffers = try BufferPool(count: c.bufferCount, bufferSize: c.bufferSize, hugePages: c.hugePages,
                                      node: c.numaNode, maxGroups: c.bufferGroupsMax, ring: ring)
         let table = try ConnectionTable(capacity: tableSize, node: c.numaNode)
+        let streams = try BodyStreams(capacity: c.maxStreams, bufferSize: c.streamBufferSize, node: c.numaNode)
         let slab = try ChunkSlab(chunkSize: c.chunkSize, capacity: UInt32(min(2 * tableSize + 64, Int(UInt16.max) - 1)), node: c.numaNode)
         try Worker.checkSocketCommands(ring: &ring, listenerFD: c.listenerFD)
         let napi = Worker.registerNAPI(ring: ring, microseconds: c.napiBusyPollMicroseconds, prefer: c.napiPreferBusyPoll)
@@ -77,6 +85,8 @@ public struct Worker: ~Copyable {
         self.buffers = buffers
         self.table = table
         self.slab = slab
+        self.streams = streams
+        fileCache = FileCache(maxBytes: c.fileCacheBytes, maxFileSize: c.fileCacheMaxFile)
         index = c.index
         self.statistics = statistics
         logger = c.logger
@@ -92,6 +102,9 @@ public struct Worker: ~Copyable {
         listenerFD = c.listenerFD
         shutdownTimeoutMilliseconds = c.shutdownTimeoutMilliseconds
         responses = ResponseTable(routes: c.routes, serverName: c.serverName)
+        pathScratchSize = Worker.pathScratchSize(limits: c.limits, responses: responses)
+        pathScratch = .allocate(byteCount: pathScratchSize, alignment: 16)
+        fileHeaderScratch = .allocate(byteCount: Worker.fileHeaderScratchSize, alignment: 16)
         headerFields = .allocate(capacity: c.limits.maxHeaderCount)
         headerFields.initialize(repeating: HTTPHeaderField())
         scratch = .allocate(byteCount: 64, alignment: 64)
@@ -102,6 +115,8 @@ public struct Worker: ~Copyable {
     }
 
     deinit {
+        pathScratch.deallocate()
+        fileHeaderScratch.deallocate()
         headerFields.deallocate()
         scratch.deallocate()
         allowScratch.deallocate()
@@ -109,6 +124,15 @@ public struct Worker: ~Copyable {
         starved.deallocate()
         close(listenerFD)
     }
+
+    /// A normalised path is never longer than the request line; then the index name, ".gz"
+    /// and a NUL. Three times that holds a redirect's percent-encoded Location too.
+    static func pathScratchSize(limits: HTTPLimits, responses: borrowing ResponseTable) -> Int {
+        limits.maxRequestLine + responses.longestIndexName + 8
+    }
+
+    /// File headers, a Content-Range line, or a Location of an encoded path.
+    static let fileHeaderScratchSize = 3 * 65536 + 512
 
     /// True when the receive buffers are on huge pages.
     public var usesHugePages: Bool { buffers.usesHugePages }
@@ -158,6 +182,8 @@ public struct Worker: ~Copyable {
         case .wake?: handleWake(result: result)
         case .timeout?: data.slot == Worker.acceptRetryTimer ? armAccept() : handleDrainDeadline()
         case .tick?: handleTick(flags: flags)
+        case .fileRead?: handleFileRead(data, result: result)
+        case .streamSend?: handleStreamSend(data, result: result)
         case .close?, .cancel?, .setsockopt?: handleAuxiliaryFailure(data, result: result)
         case nil: assertionFailure("CQE with unknown user_data \(data.rawValue)")
         }

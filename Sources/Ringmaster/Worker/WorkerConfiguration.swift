@@ -32,6 +32,12 @@ public struct WorkerConfiguration: Sendable {
     public var napiPreferBusyPoll = false
     public var bufferGroupsMax = 4
     public var routes: [StaticRoute] = []
+    /// The small-file cache: total bytes, and the largest file it holds.
+    public var fileCacheBytes = 32 << 20
+    public var fileCacheMaxFile = 256 << 10
+    /// Bodies streamed at once, and the read size (and buffer) of each file stream.
+    public var maxStreams = 1024
+    public var streamBufferSize = 64 << 10
     /// For the rare events a worker reports itself (accept failures); never on the hot path.
     public var logger = Logger(label: "ringmaster")
     /// Every worker's statistics, for /metrics (set by the supervisor).

@@ -9,6 +9,9 @@ public enum WorkerCounter: Int, CaseIterable, Sendable {
     case parseErrors, peerErrors, bufferStarvations, acceptErrors, protocolOverflows
     case idleTimeouts, headerTimeouts, bodyTimeouts, writeTimeouts
     case completionOverflows, acceptBackoffs, bufferGroupsAdded
+    /// Static files: refused request paths, cache hits and misses, bodies streamed, read
+    /// or open failures, and answers refused for want of a free stream.
+    case pathRejections, fileCacheHits, fileCacheMisses, fileStreams, fileErrors, streamsExhausted
     /// Responses by status class.
     case responses1xx, responses2xx, responses3xx, responses4xx, responses5xx
     /// CQEs per loop iteration: buckets <= 1, 2, 4, ... 256, then more; sum and count.

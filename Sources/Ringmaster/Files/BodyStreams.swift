@@ -1,0 +1,91 @@
+// Response bodies too large for a connection's output chunk: a cached file's bytes sent
+// straight from the cache block, or a file read piece by piece with IORING_OP_READ into a
+// per-stream buffer and sent before the next read (backpressure: a slow reader holds one
+// buffer, never the file). A per-worker pool; a connection holds at most one stream.
+import Glibc
+
+/// One body being sent.
+struct BodyStream {
+    /// The file being read (IORING_OP_READ), or -1 when the body is in `block`.
+    var fd: Int32 = -1
+    /// The pinned cache block the body is sent from (memory streams).
+    var block: FileBlock?
+    /// Where the body starts in `block`.
+    var memory: UnsafeRawPointer?
+    /// Next byte of the body (file offset, or offset from `memory`) to read or send.
+    var offset: UInt64 = 0
+    /// Bytes of the body not yet read (file) or not yet sent (memory).
+    var remaining: UInt64 = 0
+    /// File streams: [sent, filled) of the stream buffer is read but not yet sent.
+    var filled: UInt32 = 0
+    var sent: UInt32 = 0
+    /// A read or send is in flight: the kernel may still touch the buffer, so the stream
+    /// outlives its connection until that completion arrives.
+    var busy = false
+    var inUse = false
+
+    /// Everything read has been sent and nothing is left.
+    var isFinished: Bool { remaining == 0 && filled == sent }
+}
+
+/// The pool: entries plus one read buffer per entry in a reserved mapping (pages are
+/// committed only when a file stream first reads into them).
+struct BodyStreams: ~Copyable {
+    static let none: UInt32 = .max
+    let capacity: Int
+    let bufferSize: Int
+    let entries: UnsafeMutablePointer<BodyStream>
+    let freeList: UnsafeMutablePointer<UInt32>
+    var freeCount: Int
+    let buffers: MemoryRegion
+
+    init(capacity: Int, bufferSize: Int, node: Int32?) throws(SetupError) {
+        precondition(capacity < Int(UInt16.max), "stream ids travel in the 16-bit buffer field of user_data")
+        self.capacity = capacity
+        self.bufferSize = bufferSize
+        entries = .allocate(capacity: max(capacity, 1))
+        entries.initialize(repeating: BodyStream(), count: max(capacity, 1))
+        freeList = .allocate(capacity: max(capacity, 1))
+        for i in 0..<capacity { freeList[i] = UInt32(capacity - 1 - i) }
+        freeCount = capacity
+        buffers = try MemoryRegion(size: max(capacity, 1) * bufferSize, populate: false, node: node, reserveOnly: true)
+    }
+
+    deinit {
+        for i in 0..<capacity where entries[i].inUse {
+            if entries[i].fd >= 0 { close(entries[i].fd) }
+            entries[i].block?.release()
+        }
+        entries.deallocate()
+        freeList.deallocate()
+    }
+
+    /// A free stream id, or nil when `capacity` bodies are already being sent.
+    mutating func allocate() -> UInt32? {
+        guard freeCount > 0 else { return nil }
+        freeCount -= 1
+        let id = freeList[freeCount]
+        entries[Int(id)] = BodyStream()
+        entries[Int(id)].inUse = true
+        return id
+    }
+
+    /// Closes the file or unpins the block and returns the id to the pool.
+    mutating func release(_ id: UInt32) {
+        let stream = entries[Int(id)]
+        guard stream.inUse else { return }
+        if stream.fd >= 0 { close(stream.fd) }
+        stream.block?.release()
+        entries[Int(id)] = BodyStream()
+        freeList[freeCount] = id
+        freeCount += 1
+    }
+
+    @inline(__always)
+    subscript(id: UInt32) -> UnsafeMutablePointer<BodyStream> { entries + Int(id) }
+
+    @inline(__always)
+    func buffer(_ id: UInt32) -> UnsafeMutableRawPointer { buffers.base + Int(id) * bufferSize }
+
+    var active: Int { capacity - freeCount }
+}

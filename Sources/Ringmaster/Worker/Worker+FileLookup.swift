@@ -1,0 +1,97 @@
+// Finding a file: a cache hit checked against the file system at most once a second, or a
+// miss opened beneath the root and, when small enough, read whole into the cache.
+import Glibc
+import RingmasterHTTP
+
+extension Worker {
+    /// Finds `path` (relative, `length` bytes, with room for a NUL after it) under the route's
+    /// root. `variant` 1 is the `.gz` sibling, whose absence is cached too (otherwise every
+    /// request for a file without one would cost an open).
+    mutating func findFile(route: Int, variant: UInt8, path: UnsafeMutableRawPointer, length: Int,
+                           directory: (fd: Int32, pathLength: Int, index: UnsafeRawBufferPointer, resolve: UInt64, precompressed: Bool)) -> FileLookup {
+        let key = UnsafeRawBufferPointer(start: path, count: length)
+        let hash = FileCache.hash(route: route, variant: variant, path: key)
+        let now = date.unixSeconds
+        path.storeBytes(of: 0, toByteOffset: length, as: UInt8.self)
+        let name = UnsafePointer<CChar>(path.assumingMemoryBound(to: CChar.self))
+        if let index = fileCache.find(hash: hash, key: key) {
+            let entry = fileCache.entries + index
+            entry.pointee.referenced = true
+            if entry.pointee.checkedAt == now {
+                statistics.add(.fileCacheHits)
+                return entry.pointee.absent ? .absent : .cached(index)
+            }
+            // Revalidate: the same open a miss makes, so a file replaced by rename (how
+            // deploys and rsync write) is seen, not only one changed in place.
+            switch FileOpener.open(root: directory.fd, path: name, resolve: directory.resolve) {
+            case .success(let (fd, facts)):
+                if !entry.pointee.absent && facts == entry.pointee.facts {
+                    close(fd)
+                    entry.pointee.checkedAt = now
+                    statistics.add(.fileCacheHits)
+                    return .cached(index)
+                }
+                fileCache.remove(index)
+                return admit(fd: fd, facts: facts, hash: hash, key: key, variant: variant, vary: directory.precompressed)
+            case .failure(.notFound) where entry.pointee.absent:
+                entry.pointee.checkedAt = now
+                return .absent
+            case .failure(let failure):
+                fileCache.remove(index)
+                return variant == 1 && failure == .notFound ? rememberAbsent(hash: hash, key: key) : .failed(failure)
+            }
+        }
+        statistics.add(.fileCacheMisses)
+        switch FileOpener.open(root: directory.fd, path: name, resolve: directory.resolve) {
+        case .success(let (fd, facts)):
+            return admit(fd: fd, facts: facts, hash: hash, key: key, variant: variant, vary: directory.precompressed)
+        case .failure(.notFound) where variant == 1:
+            return rememberAbsent(hash: hash, key: key)
+        case .failure(let failure):
+            return .failed(failure)
+        }
+    }
+
+    /// A freshly opened file: cached when small, else handed out open for streaming.
+    mutating func admit(fd: Int32, facts: FileFacts, hash: UInt64, key: UnsafeRawBufferPointer, variant: UInt8, vary: Bool) -> FileLookup {
+        if facts.isDirectory {
+            close(fd)
+            return variant == 1 ? .absent : .directory
+        }
+        let out = UnsafeMutableRawBufferPointer(start: fileHeaderScratch, count: FileHeaders.maxLength)
+        guard let (headersLength, tagLength) = FileHeaders.write(size: facts.size, modificationSeconds: facts.modifiedSeconds,
+                                                                 modificationNanoseconds: facts.modifiedNanoseconds,
+                                                                 gzip: variant == 1, vary: vary, into: out) else {
+            close(fd)
+            return .failed(.unavailable)
+        }
+        guard facts.size <= UInt64(fileCache.maxFileSize),
+              let index = fileCache.insert(hash: hash, key: key, headersLength: headersLength, bodyLength: Int(facts.size)) else {
+            return .opened(fd: fd, facts: facts, headersLength: headersLength, tagLength: tagLength)
+        }
+        let entry = fileCache.entries + index
+        let payload = entry.pointee.block!.payload
+        payload.copyMemory(from: fileHeaderScratch, byteCount: headersLength)
+        // A small file is read here, synchronously: it is one pread of at most
+        // `files.cache_file_max` bytes, usually from the page cache (docs/files.md).
+        guard FileOpener.readAll(fd: fd, count: Int(facts.size), into: payload + headersLength) else {
+            fileCache.remove(index)
+            close(fd)
+            return .failed(.unavailable)
+        }
+        close(fd)
+        entry.pointee.facts = facts
+        entry.pointee.entityTagLength = tagLength
+        entry.pointee.checkedAt = date.unixSeconds
+        return .cached(index)
+    }
+
+    /// Caches that a `.gz` sibling does not exist (rechecked like any entry, once a second).
+    mutating func rememberAbsent(hash: UInt64, key: UnsafeRawBufferPointer) -> FileLookup {
+        if let index = fileCache.insert(hash: hash, key: key, headersLength: 0, bodyLength: 0) {
+            fileCache.entries[index].absent = true
+            fileCache.entries[index].checkedAt = date.unixSeconds
+        }
+        return .absent
+    }
+}

@@ -1,0 +1,139 @@
+// Sending a body stream after a connection's queued output: a cached body is sent straight
+// from its cache block; a file is read with IORING_OP_READ into the stream's buffer and that
+// buffer is sent before the next read, so a slow reader holds one buffer and the file stays on
+// disk (backpressure). One operation is in flight per connection, as for the output chunk.
+import CURing
+import Glibc
+
+extension Worker {
+    /// Largest single send from a cache block (a send's length must fit an Int32).
+    static let maxStreamSend: UInt64 = 1 << 22
+
+    /// Attaches `stream` to the connection: it starts once the queued output is sent.
+    mutating func startStream(slot: UInt32, stream id: UInt32, body: FileBody, offset: UInt64, count: UInt64) {
+        let stream = streams[id]
+        switch body {
+        case .memory(let block, let bytes):
+            block.retain()
+            stream.pointee.block = block
+            stream.pointee.memory = bytes
+        case .file(let fd):
+            // io_uring honours O_NONBLOCK on the file (it would fail a read of an uncached
+            // page with EAGAIN instead of completing it from its worker pool), and the open
+            // set it to keep FIFOs from blocking, so it is cleared now that this is a file.
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+            stream.pointee.fd = fd
+        }
+        stream.pointee.offset = offset
+        stream.pointee.remaining = count
+        table[slot].pointee.stream = id
+        statistics.add(.fileStreams)
+    }
+
+    /// The next operation of the connection's stream: send what its buffer holds, send the
+    /// next piece of a cached body, or read the next piece of the file.
+    mutating func pumpStream(slot: UInt32) {
+        let connection = table[slot]
+        let id = connection.pointee.stream
+        let stream = streams[id]
+        if connection.pointee.outChunk != ChunkSlab.none {
+            // Drained and idle: nothing else will be appended while the stream runs.
+            slab.release(connection.pointee.outChunk)
+            connection.pointee.outChunk = ChunkSlab.none
+            connection.pointee.outStart = 0
+            connection.pointee.outLength = 0
+        }
+        let sqe = ring.nextSQE()
+        if let memory = stream.pointee.memory {
+            let count = min(stream.pointee.remaining, Worker.maxStreamSend)
+            io_uring_prep_send(sqe, Int32(slot), memory + Int(stream.pointee.offset), Int(count), Int32(MSG_NOSIGNAL))
+            sqe.pointee.flags |= CURING_IOSQE_FIXED_FILE
+            sqe.pointee.user_data = UserData(slot: slot, operation: .streamSend, buffer: UInt16(id), generation: connection.pointee.generation).rawValue
+        } else if stream.pointee.filled > stream.pointee.sent {
+            io_uring_prep_send(sqe, Int32(slot), streams.buffer(id) + Int(stream.pointee.sent),
+                               Int(stream.pointee.filled - stream.pointee.sent), Int32(MSG_NOSIGNAL))
+            sqe.pointee.flags |= CURING_IOSQE_FIXED_FILE
+            sqe.pointee.user_data = UserData(slot: slot, operation: .streamSend, buffer: UInt16(id), generation: connection.pointee.generation).rawValue
+        } else {
+            let count = min(stream.pointee.remaining, UInt64(streams.bufferSize))
+            io_uring_prep_read(sqe, stream.pointee.fd, streams.buffer(id), UInt32(count), stream.pointee.offset)
+            sqe.pointee.user_data = UserData(slot: slot, operation: .fileRead, buffer: UInt16(id), generation: connection.pointee.generation).rawValue
+        }
+        stream.pointee.busy = true
+        connection.pointee.flags |= ConnectionFlags.sending
+    }
+
+    /// The stream's operation for `data` completed: false (and the stream freed) when its
+    /// connection is gone, true with the connection no longer marked busy otherwise.
+    mutating func streamCompletion(_ data: UserData) -> Bool {
+        let id = UInt32(data.buffer)
+        streams[id].pointee.busy = false
+        let connection = table[data.slot]
+        guard connection.pointee.generation == data.generation, connection.pointee.flags & ConnectionFlags.open != 0,
+              connection.pointee.stream == id else {
+            streams.release(id)
+            return false
+        }
+        connection.pointee.flags &= ~ConnectionFlags.sending
+        return true
+    }
+
+    mutating func handleFileRead(_ data: UserData, result: Int32) {
+        guard streamCompletion(data) else { return }
+        let stream = streams[UInt32(data.buffer)]
+        guard result > 0 else {
+            // An error, or end of file before the promised length (the file shrank): the
+            // head already went out, so the only honest signal left is to cut the connection.
+            statistics.add(.fileErrors)
+            closeConnection(slot: data.slot)
+            return
+        }
+        stream.pointee.filled = UInt32(result)
+        stream.pointee.sent = 0
+        stream.pointee.offset += UInt64(result)
+        stream.pointee.remaining -= min(UInt64(result), stream.pointee.remaining)
+        pumpStream(slot: data.slot)
+        updateTimer(slot: data.slot)
+    }
+
+    mutating func handleStreamSend(_ data: UserData, result: Int32) {
+        guard streamCompletion(data) else { return }
+        let slot = data.slot
+        let id = UInt32(data.buffer)
+        let stream = streams[id]
+        guard result >= 0 else {
+            statistics.add(.peerErrors)
+            closeConnection(slot: slot)
+            return
+        }
+        statistics.add(.bytesOut, UInt64(result))
+        if stream.pointee.memory != nil {
+            stream.pointee.offset += UInt64(result)
+            stream.pointee.remaining -= UInt64(result)
+        } else {
+            stream.pointee.sent += UInt32(result)
+            if stream.pointee.sent == stream.pointee.filled {
+                stream.pointee.sent = 0
+                stream.pointee.filled = 0
+            }
+        }
+        if stream.pointee.isFinished {
+            streams.release(id)
+            table[slot].pointee.stream = BodyStreams.none
+            guard outputDrained(slot: slot, generation: data.generation) else { return }
+            flushOutput(slot: slot)
+        } else {
+            pumpStream(slot: slot)
+        }
+        updateTimer(slot: slot)
+    }
+
+    /// Frees the connection's stream on close, unless an operation of it is in flight (its
+    /// completion, stale by then, frees it).
+    mutating func releaseStream(slot: UInt32) {
+        let id = table[slot].pointee.stream
+        guard id != BodyStreams.none else { return }
+        if !streams[id].pointee.busy { streams.release(id) }
+        table[slot].pointee.stream = BodyStreams.none
+    }
+}
