@@ -42,6 +42,39 @@ import Testing
         #expect(allocations == 0, "the worker allocated \(allocations) times for \(served) requests")
     }
 
+    /// Cache hits copied into the output, a cached body streamed from memory, a file streamed
+    /// with IORING_OP_READ, a 304, a 206 and a 404: none allocates once the cache is warm
+    /// (its once-a-second revalidation is an open and an fstat, no allocation either).
+    @Test func fileServingAllocatesNothingAfterWarmUp() throws {
+        let site = try SiteFixture()
+        try site.write("200k.bin", SiteFixture.pattern(200 << 10))
+        try site.write("big.bin", SiteFixture.pattern(300 << 10))
+        let server = try site.server { $0.fileCacheMaxFile = 256 << 10 }
+        let clients = try (0..<4).map { _ in try server.client() }
+        let tag = try clients[0].get("/1k.bin").header("ETag")!
+        func round() throws {
+            for c in clients {
+                try c.send("GET /1k.bin HTTP/1.1\r\nHost: a\r\n\r\nGET /style.css HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\n\r\n")
+                _ = try c.readResponse()
+                _ = try c.readResponse()
+                _ = try c.get("/200k.bin")
+                _ = try c.get("/big.bin")
+                _ = try c.get("/1k.bin", ["If-None-Match: \(tag)"])
+                _ = try c.get("/1k.bin", ["Range: bytes=100-199"])
+                _ = try c.get("/nope.txt")
+            }
+        }
+        for _ in 0..<10 { try round() }
+        let before = server.server.total(.requests)
+        malloc_counter_trace(Int32(getenv("RINGMASTER_TRACE_ALLOCATIONS").map { atoi($0) } ?? 0))
+        malloc_counter_track(server.server.workers[0].threadID)
+        for _ in 0..<60 { try round() }
+        let allocations = malloc_counter_count()
+        malloc_counter_track(-1)
+        #expect(server.server.total(.requests) - before == 60 * 4 * 7)
+        #expect(allocations == 0, "the worker allocated \(allocations) times serving files")
+    }
+
     @Test func theCounterSeesAllocationsOnTheTrackedThread() {
         // Guards the test above against a counter that cannot count.
         malloc_counter_track(Int32(curingThreadID()))

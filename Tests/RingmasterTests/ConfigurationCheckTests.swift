@@ -114,7 +114,7 @@ struct CommandRun {
         (#"{"routes": [{"body": "x"}]}"#, "routes[0].path", "a path starting with"),
         (#"{"routes": [{"path": "/", "status": 99}]}"#, "routes[0].status", "an integer from 200 to 599"),
         (#"{"routes": [{"path": "/", "methods": ["BREW"]}]}"#, "routes[0].methods", "one of GET, HEAD, POST"),
-        (#"{"routes": [{"path": "/", "kind": "proxy"}]}"#, "routes[0].kind", #""static", "metrics" or "redirect""#),
+        (#"{"routes": [{"path": "/", "kind": "proxy"}]}"#, "routes[0].kind", #""static", "metrics", "redirect", "health" or "directory""#),
         (#"{"routes": [{"path": "/", "match": "regex"}]}"#, "routes[0].match", #""exact" or "prefix""#),
         (#"{"routes": [{"path": "/", "kind": "redirect"}]}"#, "routes[0].location", "a URL or path"),
         (#"{"routes": [{"path": "/", "kind": "proxy"}]}"#, "routes[0].kind", #""static""#),

@@ -36,7 +36,7 @@ extension Worker {
         let prefix = directory.pathLength
         let routePath = responses.path(of: route)
         guard normalized.length >= prefix, memcmp(pathScratch, routePath.baseAddress!, prefix) == 0,
-              routePath.last == UInt8(ascii: "/") || normalized.length == prefix || pathScratch.load(fromByteOffset: prefix, as: UInt8.self) == UInt8(ascii: "/") else {
+              routePath[prefix - 1] == UInt8(ascii: "/") || normalized.length == prefix || pathScratch.load(fromByteOffset: prefix, as: UInt8.self) == UInt8(ascii: "/") else {
             appendFileError(slot: slot, status: .notFound, close: close, headOnly: headOnly)
             return
         }
