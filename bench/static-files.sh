@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# static-files.sh: Ringmaster against nginx serving the same static files (1 KB and 100 KB),
+# interleaved per round with the shared kit's peer-bench.sh (keep-alive, 100 connections,
+# server on CPU 1, wrk on CPU 0), then summarize.py's RATIO lines per file size.
+#   bench/static-files.sh [BINARY] [ROUNDS] [SCENARIOS]
+# nginx is configured the way one tunes it for static files (sendfile, tcp_nopush,
+# open_file_cache revalidated every second like our cache, access_log off), so the ratio is
+# against nginx at its best, not its defaults. docs/benchmarks.md records the results.
+set -u
+K=${BENCH:-$(cd "$(dirname "$0")/../../shared/bench" && pwd)}
+BIN=$(realpath "${1:-.build/release/ringmaster}") ROUNDS=${2:-3} SCEN=${3:-keepalive}
+DURATION=${DURATION:-8}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/static.XXXXXX")
+SITE=$WORK/www
+mkdir -p "$SITE"
+head -c 1024 /dev/urandom > "$SITE/1k.bin"
+head -c 102400 /dev/urandom > "$SITE/100k.bin"
+chmod -R a+rX "$WORK"
+
+# Each server is started by peer-bench.sh with PORT, BENCH_SERVER_CPU and BENCH_WORKDIR set.
+cat > "$WORK/ringmaster.sh" <<SH
+#!/bin/sh
+cat > "\$BENCH_WORKDIR/rm.json" <<JSON
+{"listen": {"port": \$PORT}, "workers": 1, "logging": {"level": "warning"},
+ "routes": [{"path": "/", "kind": "directory", "root": "$SITE"}]}
+JSON
+exec "$BIN" --config "\$BENCH_WORKDIR/rm.json"
+SH
+cat > "$WORK/nginx.sh" <<SH
+#!/bin/sh
+d=\$BENCH_WORKDIR/nginx; mkdir -p \$d/tmp
+mask=1; i=0; while [ \$i -lt \$BENCH_SERVER_CPU ]; do mask="\${mask}0"; i=\$((i+1)); done
+cat > \$d/nginx.conf <<CONF
+worker_processes 1;
+worker_cpu_affinity \$mask;
+daemon off;
+pid \$d/nginx.pid;
+error_log \$d/error.log;
+events { worker_connections 10240; use epoll; multi_accept on; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  sendfile on;
+  tcp_nopush on;
+  open_file_cache max=1000 inactive=60s;
+  open_file_cache_valid 1s;
+  default_type application/octet-stream;
+  client_body_temp_path \$d/tmp/body;
+  proxy_temp_path \$d/tmp/proxy;
+  fastcgi_temp_path \$d/tmp/fastcgi;
+  uwsgi_temp_path \$d/tmp/uwsgi;
+  scgi_temp_path \$d/tmp/scgi;
+  server {
+    listen 127.0.0.1:\$PORT reuseport;
+    root $SITE;
+  }
+}
+CONF
+exec nginx -p \$d -e \$d/error.log -c \$d/nginx.conf
+SH
+chmod +x "$WORK/ringmaster.sh" "$WORK/nginx.sh"
+
+for size in 1k 100k; do : > "$WORK/results-$size.txt"; done
+for (( r = 1; r <= ROUNDS; r++ )); do
+  for size in 1k 100k; do
+    for label in ringmaster nginx; do
+      "$K/peer-bench.sh" --label $label --port 18400 --scenarios "$SCEN" --path "/$size.bin" --repeat 1 \
+        --duration "$DURATION" --warmup 2 --tag round=$r --out "$WORK/results-$size.txt" \
+        --workdir "$WORK/$label-$size-$r" -- "$WORK/$label.sh" >/dev/null 2>"$WORK/$label-$size-$r.log" \
+        || echo "static-files.sh: $label $size round $r failed (see $WORK/$label-$size-$r.log)" >&2
+      sleep 1
+    done
+  done
+done
+for size in 1k 100k; do
+  echo "== $size file"
+  python3 "$K/summarize.py" "$WORK/results-$size.txt" --target ringmaster --base nginx --scenarios "$SCEN" | sed "s/^RATIO /RATIO static-$size-/"
+done
+echo "results: $WORK"
