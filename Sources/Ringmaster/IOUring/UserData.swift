@@ -14,6 +14,8 @@ public enum Operation: UInt8, Sendable {
     case timeout
     /// The timing wheel's once-a-second multishot timeout.
     case tick
+    /// An access log buffer written to its file (IORING_OP_WRITE).
+    case logWrite
 }
 
 /// `user_data` codec, `[slot:32][op:8][buffer:16][generation:8]` (DESIGN.md, "The event loop").

@@ -24,6 +24,7 @@ extension ServerConfiguration {
         c.serverName = serverName
         c.shutdownTimeoutMilliseconds = shutdownTimeoutMilliseconds
         c.chunkSize = chunkSize
+        c.accessLogFormat = accessLogFormat
         return c
     }
 }

@@ -59,6 +59,7 @@ extension Worker {
     /// Chooses the answer; sends it now, or once the request body has been consumed.
     mutating func handleRequest(slot: UInt32, head: RequestHead, in buffer: UnsafeRawBufferPointer) {
         let connection = table[slot]
+        if accessLog.enabled { logRequestHead(slot: slot, head: head, in: buffer) }
         switch responses.match(target: head.target(in: buffer), method: head.method) {
         case .route(let route): connection.pointee.pendingRoute = UInt8(truncatingIfNeeded: route)
         case .methodNotAllowed(let allowed):
@@ -104,6 +105,7 @@ extension Worker {
         } else {
             appendOutput(slot: slot, responses.response(route: Int(route), close: close, headOnly: headOnly))
         }
+        if accessLog.enabled { logAnswer(slot: slot, route: route, headOnly: headOnly) }
         if close { connection.pointee.flags |= ConnectionFlags.closeAfterSend }
     }
 
@@ -163,6 +165,7 @@ extension Worker {
     /// Answers a malformed or over-limit request with `status` and closes after sending it.
     mutating func respondError(slot: UInt32, status: HTTPStatus) {
         let connection = table[slot]
+        if accessLog.enabled { logError(slot: slot, status: status) }
         statistics.add(.parseErrors)
         statistics.recordStatus(status.rawValue)
         connection.pointee.pendingFlags = 0
