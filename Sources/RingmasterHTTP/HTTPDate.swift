@@ -81,7 +81,7 @@ public struct HTTPDate: Sendable {
 
     /// The proleptic Gregorian (year, month 1...12, day 1...31) of a day count since
     /// 1970-01-01 (`days` >= 0), using 400-year eras that start on 0000-03-01.
-    static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
+    public static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
         let z = days + 719_468  // days from 0000-03-01 to 1970-01-01
         let era = z / 146_097
         let dayOfEra = z - era * 146_097

@@ -53,8 +53,7 @@ public enum ResponseWriter {
     ) -> Int? {
         let reason = status.reasonPhrase
         let contentType: StaticString = "text/plain; charset=utf-8"
-        // "<3 digits> <reason>\n"
-        let bodyLength = UInt64(3 + 1 + reason.utf8CodeUnitCount + 1)
+        let bodyLength = UInt64(errorBodyLength(status: status))
         let headLength = writeHead(
             status: status, server: server, date: date,
             contentType: UnsafeRawBufferPointer(start: contentType.utf8Start, count: contentType.utf8CodeUnitCount),
@@ -67,5 +66,10 @@ public enum ResponseWriter {
         writer.append(reason)
         writer.append("\n")
         return writer.overflowed ? nil : headLength + writer.count
+    }
+
+    /// The length of `writeError`'s body, `"<code> <reason>\n"` (what an access log reports).
+    public static func errorBodyLength(status: HTTPStatus) -> Int {
+        3 + 1 + status.reasonPhrase.utf8CodeUnitCount + 1
     }
 }

@@ -17,7 +17,7 @@ struct RingmasterCommand: ParsableCommand {
               ringmaster --config config/ringmaster.json --port 18180 --workers auto
               ringmaster run --config /etc/ringmaster.json --set limits.header_bytes=16384
               RINGMASTER_LISTEN_PORT=9000 ringmaster check-config --config config/ringmaster.json
-              kill -HUP $(pidof ringmaster)    # reload hot keys (limits, timeouts, routes, logging)
+              kill -HUP $(pidof ringmaster)    # reopen the access log, reload hot keys (limits, timeouts, routes, logging)
 
             Exit codes: 0 drained, 1 startup failure, 2 configuration error, 3 forced, 4 drain timed out.
             """,

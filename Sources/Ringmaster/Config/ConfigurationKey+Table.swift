@@ -61,6 +61,10 @@ extension ConfigurationKey {
             .integer("shutdown_timeout_ms", 0...3_600_000, hot: false, set: { $0.shutdownTimeoutMilliseconds = $1 }, get: \.shutdownTimeoutMilliseconds),
             .choice("logging.level", hot: true, \.logLevel),
             .choice("logging.format", hot: true, \.logFormat),
+            // Restart-only: the workers size their log buffers at start. SIGHUP reopens the
+            // running file (log rotation) whatever the reload decides.
+            .optionalText("access_log.path", allowed: "a file path", hot: false, valid: { !$0.isEmpty && !$0.utf8.contains(0) }, \.accessLogPath),
+            .choice("access_log.format", hot: false, \.accessLogFormat),
             .optionalText("user", allowed: "a user name from the password database", hot: false, valid: { !$0.isEmpty }, \.user),
             .optionalText("group", allowed: "a group name from the group database", hot: false, valid: { !$0.isEmpty }, \.group),
             ConfigurationKey(name: "routes", allowed: RouteParser.allowed, hot: true,

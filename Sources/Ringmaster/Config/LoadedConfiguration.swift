@@ -71,6 +71,7 @@ public struct LoadedConfiguration: Sendable {
             + "limits \(c.limits.maxRequestLine)/\(c.limits.maxHeaderBytes)/\(c.limits.maxHeaderCount)/\(c.limits.maxBodyBytes), "
             + "timeouts \(c.timeouts.idle)/\(c.timeouts.header)/\(c.timeouts.body)/\(c.timeouts.write) s, "
             + "routes \(c.configuredRoutes.map { "\($0.count) configured" } ?? "built-in"), logging \(c.logLevel.rawValue)/\(c.logFormat.rawValue), "
+            + "access_log \(c.accessLogPath.map { "\($0) (\(c.accessLogFormat.rawValue))" } ?? "off"), "
             + "user \(c.user ?? "-") group \(c.group ?? "-")"
     }
 }

@@ -72,6 +72,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var user: String? = nil
     /// Group to switch to; nil means the user's primary group.
     public var group: String? = nil
+    /// The access log file (`access_log.path`); nil turns the access log off.
+    public var accessLogPath: String? = nil
+    /// The access log's line layout (`access_log.format`).
+    public var accessLogFormat: AccessLogFormat = .common
     /// The `routes` key; nil serves the built-in routes.
     public var configuredRoutes: [RouteConfiguration]? = nil
 

@@ -18,6 +18,8 @@ public enum Operation: UInt8, Sendable {
     case fileRead
     /// A send of a streamed body (buffer field: stream id).
     case streamSend
+    /// An access log buffer written to its file (IORING_OP_WRITE).
+    case logWrite
 }
 
 /// `user_data` codec, `[slot:32][op:8][buffer:16][generation:8]` (DESIGN.md, "The event loop").

@@ -40,8 +40,9 @@ final class ConfigurationReload: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// Reloads, applies or refuses, and logs which.
+    /// Reopens the access log, then reloads, applies or refuses, and logs which.
     func handle() {
+        reopenAccessLog()
         let new: LoadedConfiguration
         do {
             new = try ConfigurationLoader.load(current.sources)
@@ -63,5 +64,17 @@ final class ConfigurationReload: @unchecked Sendable {
         LogOutput.shared.update(level: new.configuration.logLevel, format: new.configuration.logFormat)
         current = new
         logger.notice("SIGHUP: applied \(plan.changed.map { "\($0) = \((new.value(of: $0) ?? "?").prefix(80))" }.joined(separator: ", "))")
+    }
+
+    /// Log rotation: every SIGHUP reopens the running access log path, whatever the reload
+    /// decides (logrotate's postrotate sends one with the configuration unchanged).
+    private func reopenAccessLog() {
+        guard let path = server.configuration.accessLogPath else { return }
+        do {
+            try server.reopenAccessLog()
+            logger.notice("SIGHUP: reopened the access log \(path)")
+        } catch {
+            logger.error("SIGHUP: cannot reopen the access log: \(error); writing on to the file already open")
+        }
     }
 }

@@ -50,6 +50,15 @@ public final class Server: @unchecked Sendable {
             throw error
         }
         port = boundPort
+        // Opened once here, as the starting user; every worker gets its own duplicate.
+        var accessLogFD: Int32 = -1
+        if let path = configuration.accessLogPath {
+            do { accessLogFD = try AccessLogFile.open(path: path) } catch {
+                listeners.forEach { close($0) }
+                throw error
+            }
+        }
+        defer { if accessLogFD >= 0 { close(accessLogFD) } }
         let numa = configuration.numa == .auto
         // Created up front so every worker can read all of them for /metrics.
         let statistics = listeners.map { _ in WorkerStatistics() }
@@ -57,11 +66,21 @@ public final class Server: @unchecked Sendable {
             let cpu = cpus[i]
             let node = numa ? cpu.flatMap { NumaTopology.node(ofCPU: $0) } : nil
             let worker: WorkerThread
+            var settings = configuration.workerConfiguration(index: i, listenerFD: fd, cpu: cpu, numaNode: node)
             do {
-                var settings = configuration.workerConfiguration(index: i, listenerFD: fd, cpu: cpu, numaNode: node)
                 settings.allStatistics = statistics
                 settings.logger = logger
+                if accessLogFD >= 0 { settings.accessLogFD = try AccessLogFile.duplicate(accessLogFD) }
+                // From start() on, the thread owns the listener and the log descriptor.
                 worker = try WorkerThread(configuration: settings, statistics: statistics[i])
+            } catch {
+                if settings.accessLogFD >= 0 { close(settings.accessLogFD) }
+                listeners[i...].forEach { close($0) }
+                stop(force: true)
+                wait()
+                throw error
+            }
+            do {
                 try worker.start()
             } catch {
                 listeners[(i + 1)...].forEach { close($0) }
@@ -103,6 +122,19 @@ public final class Server: @unchecked Sendable {
             }
         }
         return result
+    }
+
+    /// Opens the access log's path again and hands every worker the new file, which it
+    /// switches to for its next write (SIGHUP after logrotate renamed the file; what the
+    /// process runner calls). Does nothing when the access log is off. On failure the workers
+    /// keep the file they have.
+    public func reopenAccessLog() throws(SetupError) {
+        guard let path = configuration.accessLogPath else { return }
+        let fd = try AccessLogFile.open(path: path)
+        defer { close(fd) }
+        for worker in workers {
+            worker.control.reopenAccessLog(fd: try AccessLogFile.duplicate(fd))
+        }
     }
 
     /// Sum of one counter over the workers.

@@ -28,6 +28,7 @@ extension ServerConfiguration {
         c.fileCacheMaxFile = fileCacheMaxFile
         c.maxStreams = maxStreams
         c.streamBufferSize = streamReadBytes
+        c.accessLogFormat = accessLogFormat
         return c
     }
 }

@@ -65,7 +65,7 @@ public final class WorkerThread: @unchecked Sendable {
             let r = curing_pin_self(Int32(cpu))
             if r != 0 {
                 setupError = SetupError("pthread_setaffinity_np to CPU \(cpu): \(Errno.describe(r))")
-                close(configuration.listenerFD)
+                closeDescriptors()
                 startup.signal()
                 return
             }
@@ -74,7 +74,7 @@ public final class WorkerThread: @unchecked Sendable {
         var worker: Worker
         do { worker = try Worker(configuration: configuration, statistics: statistics, control: control) } catch {
             setupError = error
-            close(configuration.listenerFD)
+            closeDescriptors()
             startup.signal()
             return
         }
@@ -83,6 +83,12 @@ public final class WorkerThread: @unchecked Sendable {
         shardAddress = worker.shardAddress
         startup.signal()
         exitReason = worker.run()
+    }
+
+    /// A worker that failed to start never owned its descriptors: the thread closes them.
+    private func closeDescriptors() {
+        close(configuration.listenerFD)
+        if configuration.accessLogFD >= 0 { close(configuration.accessLogFD) }
     }
 }
 

@@ -86,6 +86,7 @@ extension Worker {
 
     mutating func handleWake(result: Int32) {
         if let settings = control.takeReload() { apply(settings) }
+        if let fd = control.takeAccessLogFD() { reopenAccessLog(fd: fd) }
         switch control.phase {
         case .running: armWake()
         case .draining:

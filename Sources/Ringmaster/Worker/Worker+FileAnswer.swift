@@ -63,18 +63,19 @@ extension Worker {
                                                  into: UnsafeMutableRawBufferPointer(start: out, count: headRoom)) else { return }
             (out + headLength).copyMemory(from: bytes + Int(first), byteCount: Int(count))
             commitOutput(slot: slot, count: headLength + Int(count))
-            statistics.recordStatus(status.rawValue)
+            recordFileAnswer(status.rawValue, bodyBytes: count)
             return
         }
         guard let stream = streams.allocate() else {
             body.discard()
             statistics.add(.streamsExhausted)
-            statistics.recordStatus(503)
+            recordFileAnswer(503, bodyBytes: 20)
             appendGenerated(slot: slot, status: .serviceUnavailable, body: Worker.bytes("Service Unavailable\n"),
                             extraHeaders: Worker.bytes("Retry-After: 1\r\n"), close: close, headOnly: false)
             return
         }
         appendFileHead(slot: slot, status: status, contentType: contentType, length: count, extra: extra, close: close)
+        fileAnswer.bodyBytes = count
         guard table[slot].pointee.flags & ConnectionFlags.open != 0 else {
             body.discard()
             streams.release(stream)
@@ -111,7 +112,7 @@ extension Worker {
               let headLength = writeFileHead(status: status, contentType: contentType, length: length, extra: extra, close: close,
                                              into: UnsafeMutableRawBufferPointer(start: out, count: headRoom)) else { return }
         commitOutput(slot: slot, count: headLength)
-        statistics.recordStatus(status.rawValue)
+        recordFileAnswer(status.rawValue, bodyBytes: 0)
     }
 
     func writeFileHead(status: HTTPStatus, contentType: StaticString, length: UInt64, extra: UnsafeRawBufferPointer, close: Bool,

@@ -87,20 +87,20 @@ extension Worker {
 
     /// 404, 403 or 500 for a file, with a short text body; the connection stays open.
     mutating func appendFileError(slot: UInt32, status: HTTPStatus, close: Bool, headOnly: Bool) {
-        statistics.recordStatus(status.rawValue)
         let body: UnsafeRawBufferPointer
         switch status {
         case .notFound: body = Worker.notFoundBody
         case .forbidden: body = Worker.bytes("Forbidden\n")
         default: body = Worker.bytes("Internal Server Error\n")
         }
+        recordFileAnswer(status.rawValue, bodyBytes: headOnly ? 0 : UInt64(body.count))
         appendGenerated(slot: slot, status: status, body: body, extraHeaders: Worker.bytes(""), close: close, headOnly: headOnly)
     }
 
     /// 301 from `/dir` to `/dir/` (keeping the query), so the index's relative links resolve
     /// against the directory, as every web server does.
     mutating func redirectToDirectory(slot: UInt32, path: UnsafeRawBufferPointer, query: UnsafeRawBufferPointer?, close: Bool, headOnly: Bool) {
-        statistics.recordStatus(301)
+        recordFileAnswer(301, bodyBytes: 0)
         var length = 0
         Worker.append("Location: ", to: fileHeaderScratch, at: &length)
         // The normalised path is decoded; bytes outside visible ASCII go back out encoded.
@@ -114,6 +114,13 @@ extension Worker {
         Worker.append("\r\n", to: fileHeaderScratch, at: &length)
         appendGenerated(slot: slot, status: .movedPermanently, body: Worker.bytes(""),
                         extraHeaders: UnsafeRawBufferPointer(start: fileHeaderScratch, count: length), close: close, headOnly: headOnly)
+    }
+
+    /// Counts a file answer by status and keeps it for the access log line.
+    @inline(__always)
+    mutating func recordFileAnswer(_ status: UInt16, bodyBytes: UInt64) {
+        statistics.recordStatus(status)
+        fileAnswer = (status, bodyBytes)
     }
 
     /// Appends `byte` as itself when it is safe in a Location path, else as %XX.

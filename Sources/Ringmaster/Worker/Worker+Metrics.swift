@@ -11,6 +11,7 @@ extension Worker {
         var writer = PrometheusWriter(UnsafeMutableRawBufferPointer(start: metricsScratch, count: Worker.metricsCapacity))
         writeMetrics(into: &writer)
         let length = writer.finish() ?? writer.count
+        accessLog.metricsBodyBytes = length
         appendGenerated(slot: slot, status: .ok, body: UnsafeRawBufferPointer(start: metricsScratch, count: length),
                         extraHeaders: Worker.bytes(""), contentType: Worker.bytes("text/plain; version=0.0.4; charset=utf-8"),
                         close: close, headOnly: headOnly)
@@ -61,6 +62,8 @@ extension Worker {
         single(&w, "ringmaster_file_errors_total", help: "Files that failed to open or read.", .counter, .fileErrors)
         single(&w, "ringmaster_path_rejections_total", help: "File request paths refused (traversal, encoded slash, control bytes).", .counter, .pathRejections)
         single(&w, "ringmaster_streams_exhausted_total", help: "File answers refused with 503 because every body stream was busy.", .counter, .streamsExhausted)
+        single(&w, "ringmaster_access_log_dropped_total", help: "Access log lines dropped because both log buffers were busy.", .counter, .accessLogDropped)
+        single(&w, "ringmaster_access_log_write_errors_total", help: "Access log writes that failed (their lines are lost).", .counter, .accessLogWriteErrors)
         w.family("ringmaster_loop_completions", help: "Completions handled per event-loop iteration.", type: .histogram)
         // Bounds 1, 2, 4 ... 256 and the per-bucket counts, on the stack.
         withUnsafeTemporaryAllocation(of: Int64.self, capacity: 9) { bounds in

@@ -59,6 +59,7 @@ extension Worker {
     /// Chooses the answer; sends it now, or once the request body has been consumed.
     mutating func handleRequest(slot: UInt32, head: RequestHead, in buffer: UnsafeRawBufferPointer) {
         let connection = table[slot]
+        if accessLog.enabled { logRequestHead(slot: slot, head: head, in: buffer) }
         switch responses.match(target: head.target(in: buffer), method: head.method) {
         case .route(let route): connection.pointee.pendingRoute = UInt8(truncatingIfNeeded: route)
         case .methodNotAllowed(let allowed):
@@ -77,8 +78,15 @@ extension Worker {
             // is read and dropped, and the connection closes after the answer, so a client
             // holding it back for 100-continue is not left waiting.
             let close = pending & PendingResponse.close != 0 || !body.isComplete
+            // Owed while serveFile runs, so a refused path's respondError logs the request.
+            connection.pointee.pendingFlags = PendingResponse.owed
+            fileAnswer = (0, 0)
             serveFile(slot: slot, route: route, head: head, in: buffer, close: close, headOnly: head.method == .head)
             guard connection.pointee.flags & ConnectionFlags.open != 0 else { return }
+            connection.pointee.pendingFlags = 0
+            if accessLog.enabled && fileAnswer.status != 0 {
+                logLine(request: accessLog.takeRequest(slot: slot), status: fileAnswer.status, bodyBytes: Int(fileAnswer.bodyBytes))
+            }
             if close { connection.pointee.flags |= ConnectionFlags.closeAfterSend }
             connection.pointee.body = body
             return
@@ -109,6 +117,7 @@ extension Worker {
             // Draining: tell the load balancer to stop sending before the listener closes.
             statistics.recordStatus(503)
             appendGenerated(slot: slot, status: .serviceUnavailable, body: Worker.bytes("draining\n"), extraHeaders: Worker.bytes(""), close: close, headOnly: headOnly)
+            if accessLog.enabled { logLine(request: accessLog.takeRequest(slot: slot), status: 503, bodyBytes: headOnly ? 0 : 9) }
             if close { connection.pointee.flags |= ConnectionFlags.closeAfterSend }
             return
         }
@@ -124,6 +133,7 @@ extension Worker {
         } else {
             appendOutput(slot: slot, responses.response(route: Int(route), close: close, headOnly: headOnly))
         }
+        if accessLog.enabled { logAnswer(slot: slot, route: route, headOnly: headOnly) }
         if close { connection.pointee.flags |= ConnectionFlags.closeAfterSend }
     }
 
@@ -183,6 +193,7 @@ extension Worker {
     /// Answers a malformed or over-limit request with `status` and closes after sending it.
     mutating func respondError(slot: UInt32, status: HTTPStatus) {
         let connection = table[slot]
+        if accessLog.enabled { logError(slot: slot, status: status) }
         if connection.pointee.stream != BodyStreams.none {
             // A body is still going out: nothing can be put in front of or inside it.
             statistics.add(.parseErrors)

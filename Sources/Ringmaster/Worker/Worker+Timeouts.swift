@@ -24,6 +24,8 @@ extension Worker {
             slot = expired + 1
         }
         if flags & CURING_CQE_F_MORE == 0 && exit == nil { armTick() }
+        // The tick is also what bounds an access log line's wait for its write to a second.
+        if accessLog.enabled { flushAccessLog() }
     }
 
     /// Chooses the connection's timer from its state. A header deadline runs from the head's

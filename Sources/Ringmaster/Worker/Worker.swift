@@ -59,9 +59,13 @@ public struct Worker: ~Copyable {
     var pathScratch: UnsafeMutableRawPointer
     var pathScratchSize: Int
     let fileHeaderScratch: UnsafeMutableRawPointer
+    /// The last file answer's status and body size, for its access log line.
+    var fileAnswer: (status: UInt16, bodyBytes: UInt64) = (0, 0)
     var draining = false
     var exit: WorkerExit?
     let shutdownTimeoutMilliseconds: Int
+    /// Off unless `access_log.path` is set (Worker+AccessLog.swift).
+    var accessLog: AccessLog
     /// What the worker ended up using, for the startup log line.
     public let summary: String
 
@@ -78,9 +82,16 @@ public struct Worker: ~Copyable {
         let slab = try ChunkSlab(chunkSize: c.chunkSize, capacity: UInt32(min(2 * tableSize + 64, Int(UInt16.max) - 1)), node: c.numaNode)
         try Worker.checkSocketCommands(ring: &ring, listenerFD: c.listenerFD)
         let napi = Worker.registerNAPI(ring: ring, microseconds: c.napiBusyPollMicroseconds, prefer: c.napiPreferBusyPoll)
+        if c.accessLogFD >= 0 { try Worker.checkLogWrites(ring: ring) }
+        // Last of the steps that can fail: from here the log owns the file descriptor.
+        let accessLog = c.accessLogFD >= 0
+            ? try AccessLog(fd: c.accessLogFD, format: c.accessLogFormat, slots: tableSize, node: c.numaNode)
+            : AccessLog()
         summary = "worker \(c.index): cpu=\(c.cpu.map(String.init) ?? "any") node=\(c.numaNode.map { String($0) } ?? "none") "
             + "ring=\(ring.sqEntries)/\(ring.cqEntries) no_sqarray=\(ring.usesNoSQArray) registered_ring_fd=\(ring.usesRegisteredRingFD) "
             + "fixed_files=\(tableSize) buffers=\(c.bufferCount)x\(c.bufferSize) huge_pages=\(buffers.usesHugePages) napi=\(napi)"
+            + " access_log=\(accessLog.enabled ? accessLog.format.rawValue : "off")"
+        self.accessLog = accessLog
         self.ring = ring
         self.buffers = buffers
         self.table = table
@@ -167,6 +178,7 @@ public struct Worker: ~Copyable {
             let returned = buffers.publish()
             if starvedCount > 0 { rearmStarved(budget: returned) }
         }
+        if accessLog.enabled { finishAccessLog() }
         // Hand the last closes to the kernel; the ring's teardown finishes the rest.
         ring.flushSubmissions()
         return exit ?? .drained
@@ -184,6 +196,7 @@ public struct Worker: ~Copyable {
         case .tick?: handleTick(flags: flags)
         case .fileRead?: handleFileRead(data, result: result)
         case .streamSend?: handleStreamSend(data, result: result)
+        case .logWrite?: handleLogWrite(result: result)
         case .close?, .cancel?, .setsockopt?: handleAuxiliaryFailure(data, result: result)
         case nil: assertionFailure("CQE with unknown user_data \(data.rawValue)")
         }

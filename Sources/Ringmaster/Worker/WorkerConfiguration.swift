@@ -45,6 +45,10 @@ public struct WorkerConfiguration: Sendable {
     public var serverName = "ringmaster"
     /// Longest graceful drain before connections are cut, in milliseconds.
     public var shutdownTimeoutMilliseconds: Int = 10_000
+    /// The access log file, opened by the supervisor and owned by the worker from its start
+    /// (closed by the thread if the worker fails to start); -1 for no access log.
+    public var accessLogFD: Int32 = -1
+    public var accessLogFormat: AccessLogFormat = .common
 
     public init(index: Int, listenerFD: Int32) {
         self.index = index

@@ -1,6 +1,7 @@
-// The only state a worker shares with the supervisor: the shutdown phase and the eventfd the
-// supervisor writes to wake the worker (the worker keeps a read armed on it, so it notices at
-// once, with no polling timeout: audit item 5).
+// The only state a worker shares with the supervisor: the shutdown phase, settings and an
+// access log file waiting to be taken, and the eventfd the supervisor writes to wake the worker
+// (the worker keeps a read armed on it, so it notices at once, with no polling timeout: audit
+// item 5).
 import Synchronization
 import Glibc
 import CURing
@@ -18,6 +19,8 @@ public enum ShutdownPhase: UInt8, Sendable {
 public final class WorkerControl: Sendable {
     private let phaseValue = Atomic<UInt8>(ShutdownPhase.running.rawValue)
     private let pendingReload = Mutex<HotSettings?>(nil)
+    /// A reopened access log file for the worker, or -1.
+    private let pendingAccessLogFD = Mutex<Int32>(-1)
     /// eventfd(2) the worker reads through its ring.
     public let eventFD: Int32
 
@@ -27,7 +30,11 @@ public final class WorkerControl: Sendable {
         eventFD = fd
     }
 
-    deinit { close(eventFD) }
+    deinit {
+        close(eventFD)
+        // Handed over after the worker's loop ended: nobody will take it.
+        pendingAccessLogFD.withLock { if $0 >= 0 { close($0) } }
+    }
 
     public var phase: ShutdownPhase { ShutdownPhase(rawValue: phaseValue.load(ordering: .acquiring)) ?? .running }
 
@@ -43,6 +50,26 @@ public final class WorkerControl: Sendable {
         pendingReload.withLock { value in
             defer { value = nil }
             return value
+        }
+    }
+
+    /// Hands the worker a newly opened access log file (SIGHUP, log rotation) and wakes it; it
+    /// switches to it for its next write and closes its old file once no write uses it. The
+    /// worker owns `fd` from here on; one not yet taken is closed when replaced.
+    public func reopenAccessLog(fd: Int32) {
+        pendingAccessLogFD.withLock { pending in
+            if pending >= 0 { close(pending) }
+            pending = fd
+        }
+        var one: UInt64 = 1
+        _ = write(eventFD, &one, 8)
+    }
+
+    /// The access log file waiting to be taken, if any (worker thread, on wake).
+    func takeAccessLogFD() -> Int32? {
+        pendingAccessLogFD.withLock { pending in
+            defer { pending = -1 }
+            return pending >= 0 ? pending : nil
         }
     }
 

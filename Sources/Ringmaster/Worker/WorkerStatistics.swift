@@ -17,6 +17,8 @@ public enum WorkerCounter: Int, CaseIterable, Sendable {
     /// CQEs per loop iteration: buckets <= 1, 2, 4, ... 256, then more; sum and count.
     case batch1, batch2, batch4, batch8, batch16, batch32, batch64, batch128, batch256, batchMore
     case batchSum, batchCount
+    /// Access log lines dropped because both buffers were busy; failed access log writes.
+    case accessLogDropped, accessLogWriteErrors
 }
 
 /// Counters of one worker. A final class so the supervisor and tests can hold it.

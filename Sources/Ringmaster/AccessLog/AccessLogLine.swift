@@ -1,0 +1,97 @@
+// One access log line, written straight into the worker's log buffer from the cached
+// timestamp, a captured request record and the response's status and body size. Escaping
+// follows nginx: in the common format a byte below 0x20 or from 0x7F, `"` and `\` become
+// `\xHH`; in JSON `"` and `\` get a backslash and the same bytes become `\u00HH`, so every
+// line is valid JSON (and valid UTF-8) even for a target that is not.
+
+/// Formats access log lines into caller memory (at least `maxLength` bytes); never allocates.
+enum AccessLogLine {
+    /// The longest line either format writes: the capped request record plus fixed fields.
+    static let maxLength = AccessLogRequest.size + 256
+
+    /// Writes `bytes` escaped for `format` into `out`, at most `capacity` bytes; when the
+    /// escaped bytes would not fit, stops early and ends with "..." instead. Returns the
+    /// bytes written.
+    static func escape(_ bytes: UnsafeRawBufferPointer, format: AccessLogFormat,
+                       into out: UnsafeMutableRawPointer, capacity: Int) -> Int {
+        var cursor = LogCursor(out)
+        // Room is kept for the "..." of a cut, so a check per byte is enough.
+        let limit = capacity - 3
+        // A pattern, not `==`: a raw-value enum's `==` can resolve to the RawRepresentable
+        // one, which compares Strings.
+        var json = false
+        if case .json = format { json = true }
+        var index = 0
+        while index < bytes.count {
+            let b = bytes[index]
+            let control = b < 0x20 || b >= 0x7F
+            let quoteOrBackslash = b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\")
+            let needed = control ? (json ? 6 : 4) : quoteOrBackslash ? (json ? 2 : 4) : 1
+            if cursor.count + needed > limit {
+                cursor.literal("...")
+                return cursor.count
+            }
+            if needed == 1 {
+                cursor.byte(b)
+            } else if json && !control {
+                cursor.byte(UInt8(ascii: "\\"))
+                cursor.byte(b)
+            } else {
+                cursor.literal(json ? "\\u00" : "\\x")
+                cursor.hexDigit(b >> 4)
+                cursor.hexDigit(b & 0xF)
+            }
+            index += 1
+        }
+        return cursor.count
+    }
+
+    /// Writes one line, newline included, and returns its length. `stamp` is the cached time
+    /// (`AccessLogTimestamp`); `request` a captured record, or nil when the request line is
+    /// unknown (a malformed head, a header timeout): "-" in the common format, null in JSON.
+    static func write(format: AccessLogFormat, stamp: UnsafeRawBufferPointer, request: UnsafeRawPointer?,
+                      status: UInt16, bodyBytes: UInt64, into out: UnsafeMutableRawPointer) -> Int {
+        var c = LogCursor(out)
+        switch format {
+        case .common:
+            // host, ident and user: the peer address is not known (docs/access-log.md).
+            c.literal("- - - [")
+            c.bytes(stamp.baseAddress!, count: stamp.count)
+            c.literal("] \"")
+            if let request {
+                c.bytes(request + AccessLogRequest.methodOffset, count: AccessLogRequest.methodLength(request))
+                c.byte(UInt8(ascii: " "))
+                c.bytes(request + AccessLogRequest.targetOffset, count: AccessLogRequest.targetLength(request))
+                c.byte(UInt8(ascii: " "))
+                c.literal(AccessLogRequest.protocolName(request))
+            } else {
+                c.byte(UInt8(ascii: "-"))
+            }
+            c.literal("\" ")
+            c.decimal(UInt64(status))
+            c.byte(UInt8(ascii: " "))
+            // CLF's %b: "-" when no body byte was sent.
+            if bodyBytes == 0 { c.byte(UInt8(ascii: "-")) } else { c.decimal(bodyBytes) }
+        case .json:
+            c.literal("{\"time\":\"")
+            c.bytes(stamp.baseAddress!, count: stamp.count)
+            if let request {
+                c.literal("\",\"method\":\"")
+                c.bytes(request + AccessLogRequest.methodOffset, count: AccessLogRequest.methodLength(request))
+                c.literal("\",\"target\":\"")
+                c.bytes(request + AccessLogRequest.targetOffset, count: AccessLogRequest.targetLength(request))
+                c.literal("\",\"protocol\":\"")
+                c.literal(AccessLogRequest.protocolName(request))
+                c.literal("\",\"status\":")
+            } else {
+                c.literal("\",\"method\":null,\"target\":null,\"protocol\":null,\"status\":")
+            }
+            c.decimal(UInt64(status))
+            c.literal(",\"bytes\":")
+            c.decimal(bodyBytes)
+            c.byte(UInt8(ascii: "}"))
+        }
+        c.byte(UInt8(ascii: "\n"))
+        return c.count
+    }
+}

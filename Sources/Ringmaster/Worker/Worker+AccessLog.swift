@@ -1,0 +1,178 @@
+// The worker's side of the access log (docs/access-log.md): a request's method, target and
+// protocol are captured when its head is parsed, the line is finished when the response is
+// appended (status and body size known), and the buffer is written through the ring with
+// IORING_OP_WRITE when full, on the once-a-second tick and at exit. The event loop never
+// waits for the file: with both buffers busy a line is dropped and counted.
+//
+// Hooks, each behind one `if accessLog.enabled` at its call site (the only cost when off):
+// `logRequestHead` in handleRequest, `logAnswer` in answerPending, `logError` in respondError,
+// `flushAccessLog` in handleTick, `reopenAccessLog` in handleWake. A new way of answering
+// (a response decided later than handleRequest, a file sent) calls `logLine` with its status
+// and body size; `takeRequest` gives the captured request until the slot's next head.
+import CURing
+import Glibc
+import RingmasterHTTP
+
+extension Worker {
+    /// Captures the request part of the line while the head's receive buffer is here.
+    mutating func logRequestHead(slot: UInt32, head: RequestHead, in buffer: UnsafeRawBufferPointer) {
+        let owner = accessLog.scratchOwner
+        // The scratch holds another connection's request whose body is still being read:
+        // move it to that connection's record before reusing the scratch.
+        let keep = owner != AccessLog.noSlot && owner != slot
+            && table[owner].pointee.pendingFlags & PendingResponse.owed != 0
+        accessLog.capture(slot: slot, method: head.methodName(in: buffer), target: head.target(in: buffer),
+                          version: head.version, keepOwner: keep)
+    }
+
+    /// Logs the response answerPending just appended for `route`.
+    mutating func logAnswer(slot: UInt32, route: UInt8, headOnly: Bool) {
+        let bodyBytes: Int
+        if headOnly {
+            bodyBytes = 0
+        } else if route == Answer.methodNotAllowed {
+            bodyBytes = Worker.methodNotAllowedBody.count
+        } else if Int(route) >= responses.routeCount {
+            bodyBytes = Worker.notFoundBody.count
+        } else if responses.kind(of: Int(route)) == .metrics {
+            bodyBytes = accessLog.metricsBodyBytes
+        } else {
+            bodyBytes = responses.bodyLength(of: Int(route))
+        }
+        logLine(request: accessLog.takeRequest(slot: slot), status: responses.status(of: route), bodyBytes: bodyBytes)
+    }
+
+    /// Logs an error response (called before respondError forgets the owed response). The
+    /// request line is known only when the head was parsed: a broken body, a body timeout.
+    mutating func logError(slot: UInt32, status: HTTPStatus) {
+        let known = table[slot].pointee.pendingFlags & PendingResponse.owed != 0
+        logLine(request: known ? accessLog.takeRequest(slot: slot) : nil, status: status.rawValue,
+                bodyBytes: ResponseWriter.errorBodyLength(status: status))
+    }
+
+    /// Appends a line; when the filling buffer is full, starts its write and fills the other
+    /// one, or drops the line (counted) when a write is still in flight: the loop never waits.
+    mutating func logLine(request: UnsafeRawPointer?, status: UInt16, bodyBytes: Int) {
+        if accessLog.append(request: request, status: status, bodyBytes: bodyBytes, unixSeconds: date.unixSeconds) { return }
+        if startLogWrite(), accessLog.append(request: request, status: status, bodyBytes: bodyBytes, unixSeconds: date.unixSeconds) { return }
+        statistics.add(.accessLogDropped)
+        // Write what is buffered the moment the kernel is done with the other buffer.
+        accessLog.flushWanted = true
+    }
+
+    /// The once-a-second flush: what was logged in the last second goes to the kernel now,
+    /// or right after the write in flight.
+    mutating func flushAccessLog() {
+        guard accessLog.buffers.pending > 0 else { return }
+        if !startLogWrite() { accessLog.flushWanted = true }
+    }
+
+    /// Hands the filling buffer to the kernel if no write is in flight; returns whether it did.
+    @discardableResult
+    mutating func startLogWrite() -> Bool {
+        guard accessLog.buffers.beginWrite() else { return false }
+        accessLog.writeFD = accessLog.fd
+        submitLogWrite()
+        return true
+    }
+
+    /// IORING_OP_WRITE of the in-flight buffer's unwritten bytes. The offset is -1, "the
+    /// current file position" (io_uring_prep_write(3), IORING_FEAT_RW_CUR_POS, Linux 5.6); the
+    /// file is O_APPEND, so the kernel writes at its end whatever the offset. A regular file
+    /// has no non-blocking write, so the kernel writes from an io-wq worker thread, never ours.
+    mutating func submitLogWrite() {
+        let bytes = accessLog.buffers.unwritten
+        let sqe = ring.nextSQE()
+        io_uring_prep_write(sqe, accessLog.writeFD, bytes.baseAddress, UInt32(bytes.count), UInt64.max)
+        sqe.pointee.user_data = UserData(slot: 0, operation: .logWrite).rawValue
+    }
+
+    /// A write finished: continue a short one, close a file retired by a reopen once its last
+    /// write is done, and write what waited for this one.
+    mutating func handleLogWrite(result: Int32) {
+        if result <= 0 { noteLogWriteFailure(result) } else { accessLog.failureLogged = false }
+        guard accessLog.buffers.complete(result: Int(result)) else {
+            submitLogWrite()
+            return
+        }
+        if accessLog.writeFD != accessLog.fd { close(accessLog.writeFD) }
+        accessLog.writeFD = -1
+        if accessLog.flushWanted || accessLog.buffers.room < AccessLogLine.maxLength {
+            accessLog.flushWanted = false
+            startLogWrite()
+        }
+    }
+
+    /// Counts a failed write (its buffer's remaining lines are lost) and logs the first of a
+    /// run of failures. Rare path: the logger may allocate.
+    mutating func noteLogWriteFailure(_ result: Int32) {
+        statistics.add(.accessLogWriteErrors)
+        guard !accessLog.failureLogged else { return }
+        accessLog.failureLogged = true
+        let reason = result < 0 ? Errno.describe(-result) : "nothing written"
+        logger.error("worker \(index): access log write failed: \(reason); its buffered lines are lost, later lines are still written")
+    }
+
+    /// Switches to the file the supervisor reopened (SIGHUP, docs/access-log.md). Lines
+    /// buffered before the signal still go to the old file when no write is in flight (as
+    /// nginx flushes before reopening); a write in flight finishes on the old file, which is
+    /// closed only then.
+    mutating func reopenAccessLog(fd newFD: Int32) {
+        guard accessLog.enabled else {
+            close(newFD)
+            return
+        }
+        let old = accessLog.fd
+        accessLog.fd = newFD
+        if accessLog.buffers.isWriting {
+            // The write in flight closes its file when it finishes, unless that is the new one.
+            if accessLog.writeFD != old { close(old) }
+        } else if accessLog.buffers.beginWrite() {
+            accessLog.writeFD = old
+            submitLogWrite()
+        } else {
+            close(old)
+        }
+    }
+
+    /// The last flush, after the loop has ended (drained, forced or timed out): waits for a
+    /// write in flight, then writes the rest with write(2). Synchronous on purpose: nothing is
+    /// served any more, so blocking costs no one, and it needs no ring loop for its
+    /// completions; the lines are on the file before the worker's thread ends.
+    mutating func finishAccessLog() {
+        while accessLog.buffers.isWriting {
+            ring.submitAndWait()
+            let (head, tail) = ring.readyCompletions()
+            var index = head
+            while index != tail {
+                let cqe = ring.cqe(at: index)
+                // Other completions no longer matter: every connection is being closed.
+                if UserData(rawValue: cqe.pointee.user_data).operation == .logWrite { handleLogWrite(result: cqe.pointee.res) }
+                // Safe: free-running CQ indices.
+                index &+= 1
+            }
+            ring.consumeCompletions(upTo: tail)
+        }
+        let bytes = accessLog.buffers.fillingBytes
+        var done = 0
+        while done < bytes.count {
+            let n = write(accessLog.fd, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                noteLogWriteFailure(n < 0 ? -errno : 0)
+                break
+            }
+            done += n
+        }
+        accessLog.buffers.clearFilling()
+        close(accessLog.fd)
+        accessLog.fd = -1
+    }
+
+    /// Checks for IORING_OP_WRITE (Linux 5.6) when the access log is on.
+    static func checkLogWrites(ring: borrowing Ring) throws(SetupError) {
+        let r = curing_probe_op(ring.fd, UInt32(IORING_OP_WRITE.rawValue))
+        if r < 0 { throw .missingFeature("IORING_REGISTER_PROBE", since: "5.6", errno: -r) }
+        if r == 0 { throw .missingFeature("IORING_OP_WRITE (the access log)", since: "5.6") }
+    }
+}

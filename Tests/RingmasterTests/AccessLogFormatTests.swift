@@ -1,0 +1,148 @@
+// The access log's pure pieces, without a server: escaping in both formats, the cut of a long
+// target, the cached timestamps, whole lines (the JSON ones parsed back), and the buffer pair's
+// bookkeeping (one write in flight, short writes, failures).
+import Foundation
+import Testing
+import RingmasterHTTP
+@testable import Ringmaster
+
+@Suite struct AccessLogFormatTests {
+    /// `bytes` escaped for `format` with room `capacity`, as text.
+    func escaped(_ bytes: [UInt8], _ format: AccessLogFormat, capacity: Int = 1024) -> String {
+        let out = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
+        defer { out.deallocate() }
+        let n = bytes.withUnsafeBytes { AccessLogLine.escape($0, format: format, into: out, capacity: capacity) }
+        #expect(n <= capacity)
+        return String(decoding: UnsafeRawBufferPointer(start: out, count: n), as: UTF8.self)
+    }
+
+    static let awkward: [UInt8] = Array("/a b\"c\\d".utf8) + [0x01, 0x0A, 0x7F, 0x80, 0xFF] + Array("?q=%22".utf8)
+
+    @Test func commonEscapesControlQuoteBackslashAndHighBytesAsHex() {
+        #expect(escaped(Self.awkward, .common) == #"/a b\x22c\x5Cd\x01\x0A\x7F\x80\xFF?q=%22"#)
+        #expect(escaped(Array("/plain/path?x=1&y=2".utf8), .common) == "/plain/path?x=1&y=2")
+    }
+
+    @Test func jsonEscapesQuoteAndBackslashAndUsesUnicodeEscapesForTheRest() throws {
+        let text = escaped(Self.awkward, .json)
+        #expect(text == #"/a b\"c\\d\u0001\u000A\u007F\u0080\u00FF?q=%22"#)
+        // A JSON parser reads it back as one string (each escaped byte one code point).
+        let parsed = try JSONSerialization.jsonObject(with: Data(("[\"" + text + "\"]").utf8)) as? [String]
+        #expect(parsed?.first?.unicodeScalars.count == Self.awkward.count)
+    }
+
+    @Test func longTargetsAreCutWithDotsAndNeverInsideAnEscape() {
+        let long = [UInt8](repeating: UInt8(ascii: "a"), count: 5000)
+        let cut = escaped(long, .common, capacity: AccessLogRequest.targetCapacity)
+        #expect(cut.utf8.count == AccessLogRequest.targetCapacity)
+        #expect(cut.hasSuffix("aaa..."))
+        // 0x01 escapes to four bytes in common and six in JSON: the cut falls between escapes.
+        let controls = [UInt8](repeating: 0x01, count: 100)
+        let common = escaped(controls, .common, capacity: 50)
+        #expect(common == String(repeating: #"\x01"#, count: 11) + "...")
+        let json = escaped(controls, .json, capacity: 50)
+        #expect(json == String(repeating: #"\u0001"#, count: 7) + "...")
+        #expect(escaped(Array("/exactly".utf8), .common, capacity: 11) == "/exactly")
+    }
+
+    @Test func timestampsInBothFormatsAreUTC() {
+        let out = UnsafeMutableRawPointer.allocate(byteCount: AccessLogTimestamp.capacity, alignment: 8)
+        defer { out.deallocate() }
+        func stamp(_ seconds: Int, _ format: AccessLogFormat) -> String {
+            let n = AccessLogTimestamp.write(unixSeconds: seconds, format: format, into: out)
+            return String(decoding: UnsafeRawBufferPointer(start: out, count: n), as: UTF8.self)
+        }
+        #expect(stamp(1_795_889_064, .common) == "28/Nov/2026:18:04:24 +0000")
+        #expect(stamp(1_795_889_064, .json) == "2026-11-28T18:04:24Z")
+        #expect(stamp(951_782_405, .common) == "29/Feb/2000:00:00:05 +0000")
+        #expect(stamp(0, .json) == "1970-01-01T00:00:00Z")
+    }
+
+    /// A whole line for a captured request (nil: unknown).
+    func line(_ format: AccessLogFormat, method: String?, target: String = "/", version: HTTPVersion = .http11,
+              status: UInt16, bytes: UInt64) -> String {
+        let record = UnsafeMutableRawPointer.allocate(byteCount: AccessLogRequest.size, alignment: 8)
+        let stamp = UnsafeMutableRawPointer.allocate(byteCount: AccessLogTimestamp.capacity, alignment: 8)
+        let out = UnsafeMutableRawPointer.allocate(byteCount: AccessLogLine.maxLength, alignment: 8)
+        defer { record.deallocate(); stamp.deallocate(); out.deallocate() }
+        if let method {
+            Array(method.utf8).withUnsafeBytes { m in
+                Array(target.utf8).withUnsafeBytes { t in
+                    AccessLogRequest.capture(method: m, target: t, version: version, format: format, into: record)
+                }
+            }
+        }
+        let stampLength = AccessLogTimestamp.write(unixSeconds: 1_795_889_064, format: format, into: stamp)
+        let n = AccessLogLine.write(format: format, stamp: UnsafeRawBufferPointer(start: stamp, count: stampLength),
+                                    request: method == nil ? nil : UnsafeRawPointer(record), status: status, bodyBytes: bytes, into: out)
+        #expect(n <= AccessLogLine.maxLength)
+        return String(decoding: UnsafeRawBufferPointer(start: out, count: n), as: UTF8.self)
+    }
+
+    @Test func commonLines() {
+        #expect(line(.common, method: "GET", target: "/path?q", status: 200, bytes: 1234)
+                == "- - - [28/Nov/2026:18:04:24 +0000] \"GET /path?q HTTP/1.1\" 200 1234\n")
+        #expect(line(.common, method: "HEAD", version: .http10, status: 404, bytes: 0)
+                == "- - - [28/Nov/2026:18:04:24 +0000] \"HEAD / HTTP/1.0\" 404 -\n")
+        #expect(line(.common, method: nil, status: 400, bytes: 16) == "- - - [28/Nov/2026:18:04:24 +0000] \"-\" 400 16\n")
+    }
+
+    @Test func jsonLinesParse() throws {
+        let known = line(.json, method: "POST", target: "/a\"b", status: 201, bytes: 7)
+        #expect(known == #"{"time":"2026-11-28T18:04:24Z","method":"POST","target":"/a\"b","protocol":"HTTP/1.1","status":201,"bytes":7}"# + "\n")
+        let object = try JSONSerialization.jsonObject(with: Data(known.utf8)) as? [String: Any]
+        #expect(object?["target"] as? String == "/a\"b")
+        #expect(object?["status"] as? Int == 201)
+        let unknown = line(.json, method: nil, status: 408, bytes: 20)
+        #expect(unknown == #"{"time":"2026-11-28T18:04:24Z","method":null,"target":null,"protocol":null,"status":408,"bytes":20}"# + "\n")
+        #expect(try JSONSerialization.jsonObject(with: Data(unknown.utf8)) is [String: Any])
+    }
+
+    @Test func theLongestLineFitsItsReserve() {
+        let target = String(repeating: "\u{1}", count: 5000)
+        let method = String(repeating: "M", count: 100)
+        for format in AccessLogFormat.allCases {
+            let text = line(format, method: method, target: target, status: 599, bytes: UInt64.max)
+            #expect(text.utf8.count <= AccessLogLine.maxLength)
+            #expect(text.hasSuffix("\n"))
+        }
+    }
+
+    @Test func bufferPairKeepsOneWriteInFlightAndContinuesShortWrites() throws {
+        // #expect cannot take a ~Copyable value: every check reads into a local first.
+        var pair = try AccessLogBuffer(capacity: 4096)
+        var began = pair.beginWrite()
+        #expect(!began, "nothing to write")
+        pair.tail.initializeMemory(as: UInt8.self, repeating: 1, count: 100)
+        pair.commit(100)
+        began = pair.beginWrite()
+        var writing = pair.isWriting
+        var unwritten = pair.unwritten
+        var pending = pair.pending
+        #expect(began && writing && unwritten.count == 100 && pending == 0)
+        // Lines go on into the other buffer while the first is being written.
+        pair.tail.initializeMemory(as: UInt8.self, repeating: 2, count: 4096)
+        pair.commit(4096)
+        var room = pair.room
+        began = pair.beginWrite()
+        #expect(room == 0 && !began, "one write in flight at a time: the caller drops the next line")
+        var finished = pair.complete(result: 40)
+        unwritten = pair.unwritten
+        #expect(!finished, "a short write continues")
+        #expect(unwritten.count == 60 && unwritten.load(as: UInt8.self) == 1)
+        finished = pair.complete(result: 60)
+        writing = pair.isWriting
+        #expect(finished && !writing)
+        began = pair.beginWrite()
+        unwritten = pair.unwritten
+        room = pair.room
+        #expect(began && unwritten.count == 4096 && unwritten.load(as: UInt8.self) == 2)
+        #expect(room == 4096, "the first buffer is free again")
+        // A failure drops the buffer's remaining bytes and frees it.
+        finished = pair.complete(result: -28)
+        writing = pair.isWriting
+        began = pair.beginWrite()
+        pending = pair.pending
+        #expect(finished && !writing && !began && pending == 0)
+    }
+}
