@@ -70,6 +70,24 @@ import Testing
         #expect(zip(responses, [13, 10, 19, 16]).allSatisfy { $0.body.count == $1 }, "bytes match the bodies sent")
     }
 
+    /// Common log format writes "-" for an empty body (HEAD, 301), as Apache and nginx do.
+    @Test func fileAnswersAreLoggedWithTheirStatusAndBodySize() throws {
+        let path = try directory() + "/access.log"
+        let site = try SiteFixture()
+        let server = try site.server { $0.accessLogPath = path }
+        let c = try server.client()
+        #expect(try c.get("/1k.bin").status == 200)
+        #expect(try c.get("/1k.bin", ["Range: bytes=0-9"]).status == 206)
+        #expect(try c.get("/nope").status == 404)
+        #expect(try c.get("/sub").status == 301)
+        #expect(try c.get("/1k.bin", method: "HEAD").status == 200)
+        #expect(try server.client().get("/%2e%2e/etc/passwd").status == 400)
+        let found = waitForLines(path, count: 6)
+        let tails = found.map { $0.split(separator: "]", maxSplits: 1).last.map(String.init) ?? $0 }
+        #expect(tails == [#" "GET /1k.bin HTTP/1.1" 200 1024"#, #" "GET /1k.bin HTTP/1.1" 206 10"#, #" "GET /nope HTTP/1.1" 404 10"#,
+                          #" "GET /sub HTTP/1.1" 301 -"#, #" "HEAD /1k.bin HTTP/1.1" 200 -"#, #" "GET /%2e%2e/etc/passwd HTTP/1.1" 400 16"#])
+    }
+
     @Test func jsonLinesParseWithTheSameFields() throws {
         let path = try directory() + "/access.json"
         let server = try server(logTo: path, format: .json)
