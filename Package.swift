@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Ringmaster", targets: ["Ringmaster"]),
         .library(name: "RingmasterHTTP", targets: ["RingmasterHTTP"]),
         .library(name: "RingmasterHTTPTypes", targets: ["RingmasterHTTPTypes"]),
+        .library(name: "RingmasterHandlersHTTPTypes", targets: ["RingmasterHandlersHTTPTypes"]),
         .executable(name: "ringmaster", targets: ["ringmaster"]),
     ],
     dependencies: [
@@ -34,6 +35,12 @@ let package = Package(
         .target(
             name: "RingmasterHTTPTypes",
             dependencies: ["RingmasterHTTP", .product(name: "HTTPTypes", package: "swift-http-types")]
+        ),
+        // The same conversions for the Swift handler API (Request, Response), so the server
+        // library itself does not depend on HTTPTypes.
+        .target(
+            name: "RingmasterHandlersHTTPTypes",
+            dependencies: ["Ringmaster", "RingmasterHTTP", "RingmasterHTTPTypes", .product(name: "HTTPTypes", package: "swift-http-types")]
         ),
         .target(
             name: "Ringmaster",
@@ -64,7 +71,7 @@ let package = Package(
         .testTarget(
             name: "RingmasterTests",
             dependencies: [
-                "Ringmaster", "RingmasterHTTP", "RingmasterHTTPTypes", "CURing", "CMallocCounter",
+                "Ringmaster", "RingmasterHTTP", "RingmasterHTTPTypes", "RingmasterHandlersHTTPTypes", "CURing", "CMallocCounter",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),

@@ -14,6 +14,8 @@ public enum Operation: UInt8, Sendable {
     case timeout
     /// The timing wheel's once-a-second multishot timeout.
     case tick
+    /// A timer a Swift handler asked for (`WorkerContext.after`); the slot field is its id.
+    case handlerTimer
 }
 
 /// `user_data` codec, `[slot:32][op:8][buffer:16][generation:8]` (DESIGN.md, "The event loop").

@@ -1,5 +1,5 @@
 // A route of the router: which requests it takes (path, exact or prefix, methods) and what
-// answers them (a pre-built body, or metrics generated per request). Built once per worker
+// answers them (a pre-built body, metrics generated per request, or a Swift handler). Built once per worker
 // into a `ResponseTable`; looked up without allocation.
 import RingmasterHTTP
 
@@ -17,6 +17,8 @@ public enum RouteKind: Sendable, Equatable {
     case body
     /// The Prometheus text exposition of every worker's counters.
     case metrics
+    /// A Swift handler of the server's `Router`: the index into its handler list.
+    case handler(Int)
 }
 
 /// Request methods a route accepts, one bit per `HTTPMethod`.

@@ -10,6 +10,8 @@ extension Worker {
     /// Whether the output can take another response, compacting it when no send is in flight.
     mutating func reserveOutputRoom(slot: UInt32) -> Bool {
         let connection = table[slot]
+        // A handler's response still owed (deferred, or held for room) keeps later ones behind it.
+        if connection.pointee.handlerState & (HandlerState.deferred | HandlerState.held) != 0 { return false }
         guard connection.pointee.outChunk != ChunkSlab.none else { return true }
         if slab.chunkSize - Int(connection.pointee.outLength) >= responseReserve { return true }
         compactOutput(slot: slot)
@@ -101,6 +103,12 @@ extension Worker {
             connection.pointee.outChunk = ChunkSlab.none
             connection.pointee.outStart = 0
             connection.pointee.outLength = 0
+            if installHeldOutput(slot: slot) {
+                // A handler's response waited for this chunk to drain; it goes out next.
+                flushOutput(slot: slot)
+                updateTimer(slot: slot)
+                return
+            }
             if connection.pointee.flags & ConnectionFlags.closeAfterSend != 0 {
                 closeConnection(slot: slot)
                 return
@@ -126,6 +134,6 @@ extension Worker {
     func isIdle(_ connection: UnsafeMutablePointer<ConnectionRecord>) -> Bool {
         let record = connection.pointee
         return record.flags & ConnectionFlags.sending == 0 && record.outLength == record.outStart
-            && record.carryLength == 0 && record.body.isComplete && record.pendingFlags == 0
+            && record.carryLength == 0 && record.body.isComplete && record.pendingFlags == 0 && record.handlerState == 0
     }
 }

@@ -31,7 +31,10 @@ public struct WorkerConfiguration: Sendable {
     public var napiBusyPollMicroseconds: UInt32 = 0
     public var napiPreferBusyPoll = false
     public var bufferGroupsMax = 4
+    /// Configured routes; the router's come before them.
     public var routes: [StaticRoute] = []
+    /// Routes and handlers built in code.
+    public var router = Router()
     /// For the rare events a worker reports itself (accept failures); never on the hot path.
     public var logger = Logger(label: "ringmaster")
     /// Every worker's statistics, for /metrics (set by the supervisor).

@@ -1,0 +1,195 @@
+// What a handler writes: status, header lines, content type and body bytes, kept in the
+// worker's reusable scratch memory (no allocation) until the handler returns; the worker
+// then writes head and body into the connection's output with Content-Length, Date, Server
+// and Connection of its own. Header lines are checked here, so a handler that echoes client
+// input cannot split the response.
+import Logging
+import RingmasterHTTP
+
+/// A response being written by a handler, in place.
+///
+/// Everything written is sent when the handler returns (or when a deferred response's
+/// `finish` body returns). The whole response, head and body, must fit the connection's
+/// output chunk (`Server`'s chunk size, 16 KiB by default); a larger one is answered with
+/// 500 and logged (docs/handlers.md, "Limits"). `~Copyable`: it points into worker memory
+/// and cannot be kept.
+public struct Response: ~Copyable {
+    /// The status code; 200 unless set. Codes below 200 are answered with 500 (an interim
+    /// response cannot end a request).
+    public var status: HTTPStatus = .ok
+    let scratch: ResponseScratch
+    let worker: WorkerContext
+    /// Which connection the response is for, so `finishLater` can name it.
+    let slot: UInt32
+    let generation: UInt8
+    var bodyLength = 0
+    var headerLength = 0
+    var contentTypeLength = 0
+    /// Set by `finishLater()`: the deferral this response became.
+    var deferralID: UInt32 = 0
+    /// Why the worker must answer 500 instead; the first problem wins.
+    var failure: ResponseFailure?
+
+    init(scratch: ResponseScratch, worker: WorkerContext, slot: UInt32, generation: UInt8) {
+        self.scratch = scratch
+        self.worker = worker
+        self.slot = slot
+        self.generation = generation
+        let type: StaticString = "text/plain; charset=utf-8"
+        scratch.contentType.copyMemory(from: type.utf8Start, byteCount: type.utf8CodeUnitCount)
+        contentTypeLength = type.utf8CodeUnitCount
+    }
+
+    /// The Content-Type (default "text/plain; charset=utf-8"). A value with control bytes
+    /// or longer than 255 bytes is refused and logged, keeping the previous one.
+    public var contentType: String {
+        get { String(decoding: contentTypeBytes, as: UTF8.self) }
+        set {
+            var value = newValue
+            value.withUTF8 { bytes in
+                guard bytes.count <= ResponseScratch.contentTypeCapacity, bytes.allSatisfy({ ASCII.isFieldValueChar($0) }) else {
+                    worker.logger.warning("worker \(worker.index): handler content type refused (control bytes or over \(ResponseScratch.contentTypeCapacity) bytes)")
+                    return
+                }
+                if let base = bytes.baseAddress { scratch.contentType.copyMemory(from: base, byteCount: bytes.count) }
+                contentTypeLength = bytes.count
+            }
+        }
+    }
+
+    var contentTypeBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: scratch.contentType, count: contentTypeLength) }
+    var headerBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: scratch.headers, count: headerLength) }
+    var bodyBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: scratch.body, count: min(bodyLength, scratch.bodyCapacity)) }
+
+    /// Adds a header line. The name must be a token and the value free of CR, LF and other
+    /// control bytes (RFC 9110 §5.5): anything else is dropped and logged, never sent, so
+    /// client input echoed here cannot inject lines. Content-Length, Transfer-Encoding,
+    /// Connection, Date and Server are the worker's and are dropped too; Content-Type sets
+    /// `contentType`.
+    public mutating func addHeader(_ name: String, _ value: String) {
+        var name = name
+        var value = value
+        name.withUTF8 { nameBytes in
+            value.withUTF8 { valueBytes in
+                addHeader(name: UnsafeRawBufferPointer(nameBytes), value: UnsafeRawBufferPointer(valueBytes))
+            }
+        }
+    }
+
+    /// Adds a header line from bytes; the same checks as `addHeader(_:_:)`.
+    public mutating func addHeader(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        guard !name.isEmpty, name.allSatisfy({ ASCII.isTokenChar($0) }), value.allSatisfy({ ASCII.isFieldValueChar($0) }) else {
+            worker.logger.warning("worker \(worker.index): handler header \(Response.printable(name)) dropped: invalid name or a control byte (CR, LF, NUL) in its value")
+            return
+        }
+        if ASCII.equalsCaseInsensitive(name, "content-type") {
+            contentType = String(decoding: value, as: UTF8.self)
+            return
+        }
+        if ASCII.equalsCaseInsensitive(name, "content-length") || ASCII.equalsCaseInsensitive(name, "transfer-encoding")
+            || ASCII.equalsCaseInsensitive(name, "connection") || ASCII.equalsCaseInsensitive(name, "date")
+            || ASCII.equalsCaseInsensitive(name, "server") {
+            worker.logger.warning("worker \(worker.index): handler header \(Response.printable(name)) dropped: the server writes it")
+            return
+        }
+        let line = name.count + 2 + value.count + 2
+        guard headerLength + line <= ResponseScratch.headerCapacity else {
+            if failure == nil { failure = .headersTooLarge }
+            return
+        }
+        var at = scratch.headers + headerLength
+        at.copyMemory(from: name.baseAddress!, byteCount: name.count)
+        at += name.count
+        at.storeBytes(of: (UInt8(ascii: ":"), UInt8(ascii: " ")), as: (UInt8, UInt8).self)
+        at += 2
+        if let base = value.baseAddress { at.copyMemory(from: base, byteCount: value.count) }
+        at += value.count
+        at.storeBytes(of: (UInt8(ascii: "\r"), UInt8(ascii: "\n")), as: (UInt8, UInt8).self)
+        headerLength += line
+    }
+
+    /// Appends bytes to the body.
+    public mutating func write(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        if bodyLength + bytes.count <= scratch.bodyCapacity {
+            (scratch.body + bodyLength).copyMemory(from: source, byteCount: bytes.count)
+        } else if failure == nil {
+            failure = .bodyTooLarge
+        }
+        // Counted even past the capacity, so the log line says how large it would have been.
+        bodyLength += bytes.count
+    }
+
+    /// Appends bytes to the body.
+    public mutating func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { write($0) }
+    }
+
+    /// Appends UTF-8 text to the body.
+    public mutating func write(_ text: String) {
+        var text = text
+        text.withUTF8 { write(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Bytes written to the body so far.
+    public var bodyCount: Int { bodyLength }
+
+    /// Discards the body written so far (the status, type and headers stay).
+    public mutating func clearBody() {
+        bodyLength = 0
+        if failure == .bodyTooLarge { failure = nil }
+    }
+
+    /// Sends the file at `path` as the body. NOT SUPPORTED YET: the response is answered
+    /// with 500 and a log line. File bodies arrive with the streaming body mechanism (reads
+    /// into the output chunk through the ring, sent with backpressure), which will also lift
+    /// the output-chunk limit on handler bodies (docs/handlers.md, "Limits").
+    public mutating func sendFile(_ path: String) {
+        if failure == nil { failure = .sendFileUnsupported(path) }
+    }
+
+    /// Finishes this response later, from the same worker thread: what was written so far is
+    /// discarded, the handler returns, and the response goes out when `finish` is called on
+    /// the token (from a timer of `request.worker`, or another handler on this worker).
+    /// Later requests pipelined on the connection wait behind it, in order. Calling it again
+    /// returns the same token.
+    public mutating func finishLater() -> DeferredResponse {
+        if deferralID == 0 { deferralID = worker.takeDeferralID() }
+        return DeferredResponse(worker: worker, slot: slot, generation: generation, id: deferralID)
+    }
+
+    static func printable(_ bytes: UnsafeRawBufferPointer) -> String {
+        "\"" + String(decoding: bytes.prefix(64).map { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") ? $0 : UInt8(ascii: "?") }, as: UTF8.self) + "\""
+    }
+}
+
+/// Why a handler's response is replaced by a 500.
+enum ResponseFailure: Equatable {
+    case bodyTooLarge
+    case headersTooLarge
+    case sendFileUnsupported(String)
+    case invalidStatus
+}
+
+/// The per-worker memory responses are written into, reused by every handler call.
+struct ResponseScratch {
+    static let headerCapacity = 4096
+    static let contentTypeCapacity = 255
+    let body: UnsafeMutableRawPointer
+    let bodyCapacity: Int
+    let headers: UnsafeMutableRawPointer
+    let contentType: UnsafeMutableRawPointer
+
+    init(bodyCapacity: Int) {
+        self.bodyCapacity = bodyCapacity
+        body = .allocate(byteCount: max(bodyCapacity, 1), alignment: 64)
+        headers = .allocate(byteCount: ResponseScratch.headerCapacity, alignment: 64)
+        contentType = .allocate(byteCount: ResponseScratch.contentTypeCapacity, alignment: 64)
+    }
+
+    func deallocate() {
+        body.deallocate()
+        headers.deallocate()
+        contentType.deallocate()
+    }
+}
