@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "RingmasterHTTPTypes", targets: ["RingmasterHTTPTypes"]),
         .library(name: "RingmasterHandlersHTTPTypes", targets: ["RingmasterHandlersHTTPTypes"]),
         .executable(name: "ringmaster", targets: ["ringmaster"]),
+        .executable(name: "ringmaster-example", targets: ["ringmaster-example"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -64,6 +65,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // An embedding program: a JSON API, health, metrics and static files through the
+        // Swift handler API (docs/handlers.md).
+        .executableTarget(
+            name: "ringmaster-example",
+            dependencies: ["Ringmaster", "RingmasterHTTP", .product(name: "Logging", package: "swift-log")],
+            path: "Examples/JSONAPI"
         ),
         // Test-only malloc interposer: counts heap allocations made by one chosen thread.
         .target(name: "CMallocCounter", path: "Tests/CMallocCounter"),
