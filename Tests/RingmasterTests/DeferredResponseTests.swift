@@ -48,7 +48,8 @@ final class ParkedResponses: @unchecked Sendable {
         let server = try DeferredResponseTests.server { _ in }
         let c = try server.client()
         let start = DeferredResponseTests.now()
-        try c.send("GET /slow?ms=80 HTTP/1.1\r\nHost: a\r\n\r\nGET /fast HTTP/1.1\r\nHost: a\r\n\r\nPOST /fast HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nxGET /fast HTTP/1.1\r\nHost: a\r\n\r\n")
+        try c.send("GET /slow?ms=80 HTTP/1.1\r\nHost: a\r\n\r\nGET /fast HTTP/1.1\r\nHost: a\r\n\r\n"
+                   + "POST /fast HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nxGET /fast HTTP/1.1\r\nHost: a\r\n\r\n")
         let slow = try c.readResponse()
         #expect(DeferredResponseTests.milliseconds(since: start) >= 75)
         #expect(slow.status == 202)

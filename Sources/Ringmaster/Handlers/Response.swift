@@ -48,7 +48,8 @@ public struct Response: ~Copyable {
             var value = newValue
             value.withUTF8 { bytes in
                 guard bytes.count <= ResponseScratch.contentTypeCapacity, bytes.allSatisfy({ ASCII.isFieldValueChar($0) }) else {
-                    worker.logger.warning("worker \(worker.index): handler content type refused (control bytes or over \(ResponseScratch.contentTypeCapacity) bytes)")
+                    worker.logger.warning(
+                        "worker \(worker.index): handler content type refused (control bytes or over \(ResponseScratch.contentTypeCapacity) bytes)")
                     return
                 }
                 if let base = bytes.baseAddress { scratch.contentType.copyMemory(from: base, byteCount: bytes.count) }
@@ -79,7 +80,8 @@ public struct Response: ~Copyable {
     /// Adds a header line from bytes; the same checks as `addHeader(_:_:)`.
     public mutating func addHeader(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
         guard !name.isEmpty, name.allSatisfy({ ASCII.isTokenChar($0) }), value.allSatisfy({ ASCII.isFieldValueChar($0) }) else {
-            worker.logger.warning("worker \(worker.index): handler header \(Response.printable(name)) dropped: invalid name or a control byte (CR, LF, NUL) in its value")
+            worker.logger.warning(
+                "worker \(worker.index): handler header \(Response.printable(name)) dropped: invalid name or a control byte (CR, LF, NUL) in its value")
             return
         }
         if ASCII.equalsCaseInsensitive(name, "content-type") {
@@ -158,8 +160,10 @@ public struct Response: ~Copyable {
         return DeferredResponse(worker: worker, slot: slot, generation: generation, id: deferralID)
     }
 
+    /// A header name for a log line: at most 64 bytes, anything but visible ASCII as "?".
     static func printable(_ bytes: UnsafeRawBufferPointer) -> String {
-        "\"" + String(decoding: bytes.prefix(64).map { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") ? $0 : UInt8(ascii: "?") }, as: UTF8.self) + "\""
+        let visible = bytes.prefix(64).map { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") ? $0 : UInt8(ascii: "?") }
+        return "\"" + String(decoding: visible, as: UTF8.self) + "\""
     }
 }
 

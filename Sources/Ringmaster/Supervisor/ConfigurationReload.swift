@@ -60,7 +60,8 @@ final class ConfigurationReload: @unchecked Sendable {
         }
         let routeCount = server.router.routes.count + new.configuration.routes.count
         if routeCount > Answer.maxRoutes {
-            logger.error("SIGHUP: \(new.configuration.routes.count) configured routes and \(server.router.routes.count) in code exceed \(Answer.maxRoutes); keeping the running configuration")
+            let counts = "\(new.configuration.routes.count) configured routes and \(server.router.routes.count) in code"
+            logger.error("SIGHUP: \(counts) exceed \(Answer.maxRoutes); keeping the running configuration")
             return
         }
         let settings = new.configuration.hotSettings

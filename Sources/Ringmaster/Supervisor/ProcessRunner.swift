@@ -28,7 +28,8 @@ public enum ProcessRunner {
     /// should use `run(_:router:logger:)`.
     public static func run(configuration: ServerConfiguration, router: Router = Router(), logger: Logger) -> Never {
         let entries = ConfigurationKey.all.map { LoadedConfiguration.Entry(key: $0.name, value: $0.render(configuration), source: .defaultValue) }
-        run(LoadedConfiguration(configuration: configuration, entries: entries, sources: ConfigurationSources(), account: nil), router: router, logger: logger)
+        let loaded = LoadedConfiguration(configuration: configuration, entries: entries, sources: ConfigurationSources(), account: nil)
+        run(loaded, router: router, logger: logger)
     }
 
     /// Runs a loaded configuration with `router`; SIGHUP reloads from its sources.

@@ -41,7 +41,8 @@ public final class Server: @unchecked Sendable {
         // Route numbers travel in one byte of the connection record.
         let routeCount = router.routes.count + configuration.routes.count
         guard routeCount <= Answer.maxRoutes else {
-            throw ConfigurationError(key: "routes", "routes: \(router.routes.count) in code and \(configuration.routes.count) configured make \(routeCount); at most \(Answer.maxRoutes) are allowed")
+            throw ConfigurationError(key: "routes", "routes: \(router.routes.count) in code and \(configuration.routes.count) configured "
+                                     + "make \(routeCount); at most \(Answer.maxRoutes) are allowed")
         }
         let allowed = try CPUSet.allowed()
         let cpus: [Int?]

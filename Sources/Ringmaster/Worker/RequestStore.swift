@@ -76,7 +76,8 @@ struct RequestStore: ~Copyable {
     }
 
     /// The collected head, its bytes, fields and body; valid until `release`.
-    func request(_ id: UInt32) -> (head: RequestHead, bytes: UnsafeRawBufferPointer, fields: UnsafeBufferPointer<HTTPHeaderField>, body: UnsafeRawBufferPointer) {
+    func request(_ id: UInt32)
+        -> (head: RequestHead, bytes: UnsafeRawBufferPointer, fields: UnsafeBufferPointer<HTTPHeaderField>, body: UnsafeRawBufferPointer) {
         let entry = entries[Int(id)]
         let headLength = entry.head.headLength
         let bytes = UnsafeRawBufferPointer(start: entry.bytes, count: headLength)

@@ -24,7 +24,9 @@ extension Worker {
             let rest = UnsafeRawBufferPointer(rebasing: input[offset...])
             if !connection.pointee.body.isComplete {
                 let step = connection.pointee.body.decode(rest, limits: limits)
-                if step.dataLength > 0 { collectBody(slot: slot, UnsafeRawBufferPointer(rebasing: rest[step.dataStart..<step.dataStart + step.dataLength])) }
+                if step.dataLength > 0 {
+                    collectBody(slot: slot, UnsafeRawBufferPointer(rebasing: rest[step.dataStart..<step.dataStart + step.dataLength]))
+                }
                 offset += step.consumed
                 switch step.state {
                 case .more: if step.consumed == 0 { return offset }
