@@ -8,7 +8,9 @@ let package = Package(
         .library(name: "Ringmaster", targets: ["Ringmaster"]),
         .library(name: "RingmasterHTTP", targets: ["RingmasterHTTP"]),
         .library(name: "RingmasterHTTPTypes", targets: ["RingmasterHTTPTypes"]),
+        .library(name: "RingmasterHandlersHTTPTypes", targets: ["RingmasterHandlersHTTPTypes"]),
         .executable(name: "ringmaster", targets: ["ringmaster"]),
+        .executable(name: "ringmaster-example", targets: ["ringmaster-example"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -35,6 +37,12 @@ let package = Package(
             name: "RingmasterHTTPTypes",
             dependencies: ["RingmasterHTTP", .product(name: "HTTPTypes", package: "swift-http-types")]
         ),
+        // The same conversions for the Swift handler API (Request, Response), so the server
+        // library itself does not depend on HTTPTypes.
+        .target(
+            name: "RingmasterHandlersHTTPTypes",
+            dependencies: ["Ringmaster", "RingmasterHTTP", "RingmasterHTTPTypes", .product(name: "HTTPTypes", package: "swift-http-types")]
+        ),
         .target(
             name: "Ringmaster",
             dependencies: [
@@ -58,13 +66,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // An embedding program: a JSON API, health, metrics and static files through the
+        // Swift handler API (docs/handlers.md).
+        .executableTarget(
+            name: "ringmaster-example",
+            dependencies: ["Ringmaster", "RingmasterHTTP", .product(name: "Logging", package: "swift-log")],
+            path: "Examples/JSONAPI"
+        ),
         // Test-only malloc interposer: counts heap allocations made by one chosen thread.
         .target(name: "CMallocCounter", path: "Tests/CMallocCounter"),
         .testTarget(name: "RingmasterHTTPTests", dependencies: ["RingmasterHTTP"]),
         .testTarget(
             name: "RingmasterTests",
             dependencies: [
-                "Ringmaster", "RingmasterHTTP", "RingmasterHTTPTypes", "CURing", "CMallocCounter",
+                "Ringmaster", "RingmasterHTTP", "RingmasterHTTPTypes", "RingmasterHandlersHTTPTypes", "CURing", "CMallocCounter",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),

@@ -56,7 +56,7 @@ public enum ASCII {
 
     /// `tchar` (RFC 9110 §5.6.2): the bytes of a token such as a method or field name.
     @inlinable @inline(__always)
-    static func isTokenChar(_ byte: UInt8) -> Bool {
+    public static func isTokenChar(_ byte: UInt8) -> Bool {
         inClass(byte, low: 0x03FF_6CFA_0000_0000, high: 0x57FF_FFFF_C7FF_FFFE)
     }
 
@@ -91,7 +91,7 @@ public enum ASCII {
     /// Field-value bytes (RFC 9110 §5.5): HTAB, SP, VCHAR and obs-text; excludes NUL,
     /// the other controls and DEL.
     @inlinable @inline(__always)
-    static func isFieldValueChar(_ byte: UInt8) -> Bool {
+    public static func isFieldValueChar(_ byte: UInt8) -> Bool {
         (byte >= 0x20 && byte != 0x7F) || byte == 0x09
     }
 }

@@ -5,7 +5,8 @@
 /// Writes response heads and small error responses into caller memory.
 public enum ResponseWriter {
     /// Writes `"HTTP/1.1 <code> <reason>\r\nServer: …\r\nDate: …\r\nContent-Type: …\r\n`
-    /// `Content-Length: <n>\r\n"`, then `"Connection: close\r\n"` if `close`, then
+    /// `Content-Length: <n>\r\n"` (left out for 204, RFC 9110 §8.6: a server MUST NOT send
+    /// it there), then `"Connection: close\r\n"` if `close`, then
     /// `extraHeaders` (raw, already CRLF-terminated, may be empty), then `"\r\n"`.
     ///
     /// Returns the bytes written, or nil if `into` is too small; it never writes past
@@ -32,8 +33,10 @@ public enum ResponseWriter {
         date.withBytes { writer.append($0) }
         writer.append("\r\nContent-Type: ")
         writer.append(contentType)
-        writer.append("\r\nContent-Length: ")
-        writer.appendDecimal(contentLength)
+        if status.rawValue != 204 {
+            writer.append("\r\nContent-Length: ")
+            writer.appendDecimal(contentLength)
+        }
         writer.append("\r\n")
         if close { writer.append("Connection: close\r\n") }
         writer.append(extraHeaders)

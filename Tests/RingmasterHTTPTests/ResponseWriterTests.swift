@@ -44,6 +44,20 @@ struct ResponseWriterTests {
         #expect(okHead(close: false, extra: "") == expectedOK + "\r\n")
     }
 
+    @Test func noContentHasNoContentLength() {
+        // RFC 9110 §8.6: a server MUST NOT send Content-Length in a 204.
+        let head = write(capacity: 512) { out in
+            bytes("Ringmaster").withUnsafeBytes { server in
+                bytes("text/plain").withUnsafeBytes { contentType in
+                    ResponseWriter.writeHead(status: .noContent, server: server, date: HTTPDate(unixSeconds: 784_111_777),
+                                             contentType: contentType, contentLength: 0, close: false,
+                                             extraHeaders: UnsafeRawBufferPointer(start: nil, count: 0), into: out)
+                }
+            }
+        }
+        #expect(head == "HTTP/1.1 204 No Content\r\nServer: Ringmaster\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Type: text/plain\r\n\r\n")
+    }
+
     @Test func headWithCloseAndExtraHeaders() {
         let extra = "ETag: \"abc\"\r\nCache-Control: no-cache\r\n"
         #expect(okHead(close: true, extra: extra) == expectedOK + "Connection: close\r\n" + extra + "\r\n")

@@ -14,7 +14,7 @@ struct CommandRun {
 
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
         let process = Process()
-        process.executableURL = ServerProcess.executable
+        process.executableURL = ServerProcess.executable()
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("RINGMASTER_") }
         for (k, v) in environment { env[k] = v }

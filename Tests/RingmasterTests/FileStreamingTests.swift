@@ -28,7 +28,8 @@ import Testing
         #expect(try c.readResponse().bodyText == "body { color: red }\n", "the pipelined request waited for the stream")
         let range = try c.get("/big.bin", ["Range: bytes=1000000-1999999"])
         #expect(range.status == 206)
-        #expect(range.body == Array(big[1_000_000...1_999_999]))
+        #expect(range.body.count == 1_000_000)
+        #expect(FileStreamingTests.checksum(range.body) == FileStreamingTests.checksum(big[1_000_000...1_999_999]))
         #expect(server.server.total(.fileStreams) == 2)
         #expect(server.server.total(.fileErrors) == 0)
     }
@@ -41,7 +42,8 @@ import Testing
         let c = try server.client()
         for _ in 0..<3 {
             try c.send("GET /medium.bin HTTP/1.1\r\nHost: a\r\n\r\nGET /1k.bin HTTP/1.1\r\nHost: a\r\n\r\n")
-            #expect(try c.readResponse().body == medium)
+            let response = try c.readResponse()
+            #expect(response.body.count == medium.count && FileStreamingTests.checksum(response.body) == FileStreamingTests.checksum(medium))
             #expect(try c.readResponse().body == SiteFixture.pattern(1024))
         }
         #expect(server.server.total(.fileCacheMisses) == 2, "each file opened once, then served from memory")

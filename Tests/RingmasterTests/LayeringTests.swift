@@ -1,5 +1,6 @@
-// DESIGN.md's "may call" rules that the compiler does not enforce: Routing is pure (it may
-// use RingmasterHTTP but not the kernel), and only IOUring/Worker/Supervisor touch CURing.
+// DESIGN.md's "may call" rules that the compiler does not enforce: Routing and the handler
+// API are pure (they may use RingmasterHTTP but not the kernel), and only
+// IOUring/Worker/Supervisor touch CURing.
 // (RingmasterHTTP is its own target with no dependencies, so the compiler enforces it.)
 import Foundation
 import Testing
@@ -20,6 +21,15 @@ import Testing
 
     @Test func routingDoesNotTouchTheKernel() throws {
         let files = try imports(in: "Ringmaster/Routing")
+        #expect(!files.isEmpty)
+        for (file, modules) in files {
+            #expect(!modules.contains("CURing"), "\(file) imports CURing")
+        }
+    }
+
+    @Test func handlerAPIDoesNotTouchTheKernel() throws {
+        // Handlers see a queue on the worker, never its ring: everything kernel-side is in Worker/.
+        let files = try imports(in: "Ringmaster/Handlers")
         #expect(!files.isEmpty)
         for (file, modules) in files {
             #expect(!modules.contains("CURing"), "\(file) imports CURing")

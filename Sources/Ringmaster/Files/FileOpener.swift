@@ -47,7 +47,7 @@ enum FileOpener {
     /// metadata. O_NONBLOCK so a FIFO planted in the root cannot stall the worker in open;
     /// anything but a regular file or a directory is refused after fstat.
     static func open(root: Int32, path: UnsafePointer<CChar>, resolve: UInt64) -> Result<(fd: Int32, facts: FileFacts), FileOpenFailure> {
-        guard root >= 0 else { return .failure(.notFound) }
+        guard root >= 0 || root == AT_FDCWD else { return .failure(.notFound) }
         let fd = curing_openat2(root, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, resolve)
         if fd < 0 {
             switch -fd {

@@ -20,6 +20,8 @@ public enum Operation: UInt8, Sendable {
     case streamSend
     /// An access log buffer written to its file (IORING_OP_WRITE).
     case logWrite
+    /// A timer a Swift handler asked for (`WorkerContext.after`); the slot field is its id.
+    case handlerTimer
 }
 
 /// `user_data` codec, `[slot:32][op:8][buffer:16][generation:8]` (DESIGN.md, "The event loop").

@@ -1,5 +1,6 @@
 // A route of the router: which requests it takes (path, exact or prefix, methods) and what
-// answers them (a pre-built body, metrics generated per request, files, a health check). Built once per worker
+// answers them (a pre-built body, metrics generated per request, files, a health check, or a
+// Swift handler). Built once per worker
 // into a `ResponseTable`; looked up without allocation.
 import RingmasterHTTP
 
@@ -22,6 +23,8 @@ public enum RouteKind: Sendable, Equatable {
     /// The fixed body while the server runs, 503 once it drains, so a load balancer's
     /// readiness check takes the instance out before its listeners close.
     case health
+    /// A Swift handler of the server's `Router`: the index into its handler list.
+    case handler(Int)
 }
 
 /// Request methods a route accepts, one bit per `HTTPMethod`.

@@ -35,7 +35,7 @@ final class ConfigurationReload: @unchecked Sendable {
 
     init(current: LoadedConfiguration, server: Server, logger: Logger) {
         self.current = current
-        self.startChunkSize = current.configuration.chunkSize
+        self.startChunkSize = server.chunkSize
         self.server = server
         self.logger = logger
     }
@@ -57,6 +57,12 @@ final class ConfigurationReload: @unchecked Sendable {
         }
         if !plan.needsRestart.isEmpty {
             logger.warning("SIGHUP: restart needed to change \(plan.needsRestart.joined(separator: ", ")); keeping the running configuration (changed: \(plan.changed.joined(separator: ", ")))")
+            return
+        }
+        let routeCount = server.router.routes.count + new.configuration.routes.count
+        if routeCount > Answer.maxRoutes {
+            let counts = "\(new.configuration.routes.count) configured routes and \(server.router.routes.count) in code"
+            logger.error("SIGHUP: \(counts) exceed \(Answer.maxRoutes); keeping the running configuration")
             return
         }
         let settings = new.configuration.hotSettings

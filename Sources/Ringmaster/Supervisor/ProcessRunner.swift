@@ -23,20 +23,22 @@ public enum ProcessRunner {
     /// Kept alive for the life of the process; touched only on the main thread.
     nonisolated(unsafe) static var signalSources: [DispatchSourceSignal] = []
 
-    /// Runs `configuration` as given, with no sources to reload from: SIGHUP then compares
-    /// against the defaults, so embedders that want reload should use `run(_:logger:)`.
-    public static func run(configuration: ServerConfiguration, logger: Logger) -> Never {
+    /// Runs `configuration` (and `router`'s routes and handlers) as given, with no sources to
+    /// reload from: SIGHUP then compares against the defaults, so embedders that want reload
+    /// should use `run(_:router:logger:)`.
+    public static func run(configuration: ServerConfiguration, router: Router = Router(), logger: Logger) -> Never {
         let entries = ConfigurationKey.all.map { LoadedConfiguration.Entry(key: $0.name, value: $0.render(configuration), source: .defaultValue) }
-        run(LoadedConfiguration(configuration: configuration, entries: entries, sources: ConfigurationSources(), account: nil), logger: logger)
+        let loaded = LoadedConfiguration(configuration: configuration, entries: entries, sources: ConfigurationSources(), account: nil)
+        run(loaded, router: router, logger: logger)
     }
 
-    /// Runs a loaded configuration; SIGHUP reloads from its sources.
-    public static func run(_ loaded: LoadedConfiguration, logger: Logger) -> Never {
+    /// Runs a loaded configuration with `router`; SIGHUP reloads from its sources.
+    public static func run(_ loaded: LoadedConfiguration, router: Router = Router(), logger: Logger) -> Never {
         let configuration = loaded.configuration
         // Before any thread exists, so every worker inherits the mask and only the signal
         // sources (signalfd-based in Dispatch on Linux) see these signals (STYLE.md fact 5).
         _ = curing_block_shutdown_signals()
-        let server = Server(configuration: configuration, logger: logger)
+        let server = Server(configuration: configuration, router: router, logger: logger)
         let reload = ConfigurationReload(current: loaded, server: server, logger: logger)
         // Handlers are registered (sigaction installed) before any worker starts and before
         // READY=1, so a SIGTERM at any moment after startup begins is handled, never fatal.

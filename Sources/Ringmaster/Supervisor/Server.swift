@@ -8,6 +8,8 @@ import Synchronization
 /// A running Ringmaster server.
 public final class Server: @unchecked Sendable {
     public let configuration: ServerConfiguration
+    /// Routes and Swift handlers built in code, served before the configured routes.
+    public let router: Router
     let logger: Logger
     /// Started workers and the shutdown already requested, shared with signal handlers that
     /// may run while `start` is still adding workers.
@@ -17,15 +19,31 @@ public final class Server: @unchecked Sendable {
     /// The bound port (resolves port 0).
     public private(set) var port = 0
 
-    public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "ringmaster")) {
+    /// A server for `configuration`. `router`'s routes are matched before the configured
+    /// ones (or the built-in `/`, `/plaintext`, `/healthz`, `/metrics` when `routes` is not
+    /// configured; set `configuredRoutes = []` to serve the router alone).
+    public init(configuration: ServerConfiguration, router: Router = Router(), logger: Logger = Logger(label: "ringmaster")) {
         self.configuration = configuration
+        self.router = router
         self.logger = logger
+    }
+
+    /// The output and carry chunk size: the configuration's, grown to hold the router's
+    /// largest fixed answer whole.
+    public var chunkSize: Int {
+        max(configuration.chunkSize, (router.largestBody + 1024 + 4095) / 4096 * 4096)
     }
 
     /// Binds, starts every worker and returns once all accept. Throws `ConfigurationError`
     /// when the CPU placement is impossible and `SetupError` when a listener or worker fails;
     /// either way, workers already started are stopped and joined first (no thread is left).
     public func start() throws {
+        // Route numbers travel in one byte of the connection record.
+        let routeCount = router.routes.count + configuration.routes.count
+        guard routeCount <= Answer.maxRoutes else {
+            throw ConfigurationError(key: "routes", "routes: \(router.routes.count) in code and \(configuration.routes.count) configured "
+                                     + "make \(routeCount); at most \(Answer.maxRoutes) are allowed")
+        }
         let allowed = try CPUSet.allowed()
         let cpus: [Int?]
         if configuration.pinWorkers {
@@ -72,6 +90,8 @@ public final class Server: @unchecked Sendable {
                 settings.logger = logger
                 if accessLogFD >= 0 { settings.accessLogFD = try AccessLogFile.duplicate(accessLogFD) }
                 // From start() on, the thread owns the listener and the log descriptor.
+                settings.router = router
+                settings.chunkSize = chunkSize
                 worker = try WorkerThread(configuration: settings, statistics: statistics[i])
             } catch {
                 if settings.accessLogFD >= 0 { close(settings.accessLogFD) }

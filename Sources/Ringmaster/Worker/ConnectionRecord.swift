@@ -32,7 +32,9 @@ public struct ConnectionRecord {
     public var body: BodyDecoder
     /// Which timeout the connection's deadline (in the worker's `TimingWheel`) stands for.
     public var timer: TimerKind
-    var reserved0: UInt8
+    /// `HandlerState` bits: a handler request collecting its body, a deferred response, a
+    /// response held for output room (details in the worker's handler side table).
+    public var handlerState: UInt8
     /// For a pending 405: the methods the path accepts (`MethodSet` bits), for `Allow`.
     public var allowedMethods: UInt16
     var reserved2: UInt32
@@ -53,7 +55,7 @@ public struct ConnectionRecord {
         requests = 0
         body = BodyDecoder()
         timer = .none
-        reserved0 = 0
+        handlerState = 0
         allowedMethods = 0
         reserved2 = 0
         reserved3 = 0

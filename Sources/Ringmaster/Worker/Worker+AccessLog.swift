@@ -20,7 +20,8 @@ extension Worker {
         // The scratch holds another connection's request whose body is still being read:
         // move it to that connection's record before reusing the scratch.
         let keep = owner != AccessLog.noSlot && owner != slot
-            && table[owner].pointee.pendingFlags & PendingResponse.owed != 0
+            && (table[owner].pointee.pendingFlags & PendingResponse.owed != 0
+                || table[owner].pointee.handlerState & (HandlerState.deferred | HandlerState.collecting) != 0)
         accessLog.capture(slot: slot, method: head.methodName(in: buffer), target: head.target(in: buffer),
                           version: head.version, keepOwner: keep)
     }

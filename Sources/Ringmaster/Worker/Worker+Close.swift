@@ -14,6 +14,7 @@ extension Worker {
         }
         releaseCarry(slot: slot)
         releaseStream(slot: slot)
+        if connection.pointee.handlerState != 0 { releaseHandlerState(slot: slot) }
         wheel.clear(slot)
         // Safe: the generation is an 8-bit wrapping counter.
         let generation = connection.pointee.generation &+ 1

@@ -12,6 +12,8 @@ extension Worker {
         let connection = table[slot]
         // A body stream goes out after the output: later responses wait for it to finish.
         guard connection.pointee.stream == BodyStreams.none else { return false }
+        // A handler's response still owed (deferred, or held for room) keeps later ones behind it.
+        if connection.pointee.handlerState & (HandlerState.deferred | HandlerState.held) != 0 { return false }
         guard connection.pointee.outChunk != ChunkSlab.none else { return true }
         if slab.chunkSize - Int(connection.pointee.outLength) >= responseReserve { return true }
         compactOutput(slot: slot)
@@ -115,6 +117,12 @@ extension Worker {
             connection.pointee.outChunk = ChunkSlab.none
             connection.pointee.outStart = 0
             connection.pointee.outLength = 0
+            if installHeldOutput(slot: slot) {
+                // A handler's response waited for this chunk to drain; it goes out next.
+                flushOutput(slot: slot)
+                updateTimer(slot: slot)
+                return
+            }
             if connection.pointee.stream == BodyStreams.none {
                 guard outputDrained(slot: slot, generation: data.generation) else { return }
             }
@@ -152,5 +160,6 @@ extension Worker {
         let record = connection.pointee
         return record.flags & ConnectionFlags.sending == 0 && record.outLength == record.outStart
             && record.carryLength == 0 && record.body.isComplete && record.pendingFlags == 0 && record.stream == BodyStreams.none
+            && record.handlerState == 0
     }
 }

@@ -52,10 +52,11 @@ extension Worker {
         updateTimer(slot: slot)
     }
 
-    /// The peer sent FIN: finish sending what is queued, then close.
+    /// The peer sent FIN: finish sending what is queued (or a handler still owes), then close.
     mutating func handlePeerShutdown(slot: UInt32) {
         let connection = table[slot]
-        if connection.pointee.flags & ConnectionFlags.sending != 0 || connection.pointee.outLength > connection.pointee.outStart {
+        if connection.pointee.flags & ConnectionFlags.sending != 0 || connection.pointee.outLength > connection.pointee.outStart
+            || connection.pointee.handlerState & HandlerState.deferred != 0 {
             connection.pointee.flags |= ConnectionFlags.peerClosed | ConnectionFlags.closeAfterSend
             flushOutput(slot: slot)
         } else {

@@ -24,6 +24,9 @@ extension Worker {
             let rest = UnsafeRawBufferPointer(rebasing: input[offset...])
             if !connection.pointee.body.isComplete {
                 let step = connection.pointee.body.decode(rest, limits: limits)
+                if step.dataLength > 0 {
+                    collectBody(slot: slot, UnsafeRawBufferPointer(rebasing: rest[step.dataStart..<step.dataStart + step.dataLength]))
+                }
                 offset += step.consumed
                 switch step.state {
                 case .more: if step.consumed == 0 { return offset }
@@ -92,12 +95,14 @@ extension Worker {
             return
         }
         connection.pointee.pendingFlags = pending
+        let handler = handlerIndex(route: connection.pointee.pendingRoute)
         if body.isComplete {
             // No body, or Content-Length: 0: nothing to wait for.
-            answerPending(slot: slot)
+            if let handler { answerHandler(slot: slot, handler: handler, head: head, in: buffer) } else { answerPending(slot: slot) }
             return
         }
         connection.pointee.body = body
+        if handler != nil { beginCollecting(slot: slot, head: head, in: buffer) }
         if head.expectContinue && head.version == .http11 {
             // RFC 9110 §10.1.1: tell the client to send the body it is holding back.
             appendOutput(slot: slot, Worker.continueResponse)
@@ -109,6 +114,10 @@ extension Worker {
         let connection = table[slot]
         let pending = connection.pointee.pendingFlags
         guard pending & PendingResponse.owed != 0 else { return }
+        if let handler = handlerIndex(route: connection.pointee.pendingRoute) {
+            answerCollectedHandler(slot: slot, handler: handler)
+            return
+        }
         connection.pointee.pendingFlags = 0
         let close = pending & PendingResponse.close != 0
         let headOnly = pending & PendingResponse.headOnly != 0

@@ -39,6 +39,9 @@ extension Worker {
         let kind: TimerKind
         if record.flags & ConnectionFlags.sending != 0 || record.outLength > record.outStart {
             kind = .write
+        } else if record.handlerState & HandlerState.deferred != 0 {
+            // The server owes a deferred response: the idle timeout bounds how long.
+            kind = .idle
         } else if !record.body.isComplete {
             kind = .body
         } else if record.carryLength > 0 {
@@ -87,7 +90,7 @@ extension Worker {
         }
         limits = settings.limits
         timeouts = settings.timeouts
-        responses = ResponseTable(routes: settings.routes, serverName: settings.serverName)
+        responses = ResponseTable(routes: handling.router.routes + settings.routes, serverName: settings.serverName)
         responses.refresh(date: date)
         // Cache keys hold route numbers, which a new table may give to other routes.
         fileCache.removeAll()

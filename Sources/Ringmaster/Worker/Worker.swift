@@ -24,6 +24,8 @@ public struct Worker: ~Copyable {
     var table: ConnectionTable
     var slab: ChunkSlab
     var responses: ResponseTable
+    /// The router's handlers and their per-worker state (Worker+Handlers.swift).
+    var handling: HandlerRuntime
     let statistics: WorkerStatistics
     let logger: Logger
     /// Every worker's statistics (this one's included), read by /metrics without locks.
@@ -112,7 +114,10 @@ public struct Worker: ~Copyable {
         wheel = TimingWheel(capacity: tableSize)
         listenerFD = c.listenerFD
         shutdownTimeoutMilliseconds = c.shutdownTimeoutMilliseconds
-        responses = ResponseTable(routes: c.routes, serverName: c.serverName)
+        // Code routes first: they win over configured ones, and their indices (which a
+        // connection may hold across a reload) never change.
+        responses = ResponseTable(routes: c.router.routes + c.routes, serverName: c.serverName)
+        handling = HandlerRuntime(router: c.router, connections: tableSize, chunkSize: c.chunkSize, workerIndex: c.index, logger: c.logger)
         pathScratchSize = Worker.pathScratchSize(limits: c.limits, responses: responses)
         pathScratch = .allocate(byteCount: pathScratchSize, alignment: 16)
         fileHeaderScratch = .allocate(byteCount: Worker.fileHeaderScratchSize, alignment: 16)
@@ -170,6 +175,8 @@ public struct Worker: ~Copyable {
                 index &+= 1
             }
             ring.consumeCompletions(upTo: tail)
+            // Timers and finished responses that handlers queued during the batch.
+            if handling.context.hasWork { runHandlerWork() }
             // Safe: free-running CQ indices.
             statistics.recordBatch(tail &- head)
             // Completions the CQ could not take wait in the kernel (NODROP); the next enter
@@ -197,6 +204,7 @@ public struct Worker: ~Copyable {
         case .fileRead?: handleFileRead(data, result: result)
         case .streamSend?: handleStreamSend(data, result: result)
         case .logWrite?: handleLogWrite(result: result)
+        case .handlerTimer?: handleHandlerTimer(data, result: result)
         case .close?, .cancel?, .setsockopt?: handleAuxiliaryFailure(data, result: result)
         case nil: assertionFailure("CQE with unknown user_data \(data.rawValue)")
         }

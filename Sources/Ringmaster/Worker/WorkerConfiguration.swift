@@ -31,6 +31,7 @@ public struct WorkerConfiguration: Sendable {
     public var napiBusyPollMicroseconds: UInt32 = 0
     public var napiPreferBusyPoll = false
     public var bufferGroupsMax = 4
+    /// Configured routes; the router's come before them.
     public var routes: [StaticRoute] = []
     /// The small-file cache: total bytes, and the largest file it holds.
     public var fileCacheBytes = 32 << 20
@@ -38,6 +39,8 @@ public struct WorkerConfiguration: Sendable {
     /// Bodies streamed at once, and the read size (and buffer) of each file stream.
     public var maxStreams = 1024
     public var streamBufferSize = 64 << 10
+    /// Routes and handlers built in code.
+    public var router = Router()
     /// For the rare events a worker reports itself (accept failures); never on the hot path.
     public var logger = Logger(label: "ringmaster")
     /// Every worker's statistics, for /metrics (set by the supervisor).

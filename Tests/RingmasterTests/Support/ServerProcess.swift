@@ -1,5 +1,6 @@
-// Runs the built `ringmaster` executable as a child process for tests of process-level
-// behaviour: signals, exit codes, configuration errors.
+// Runs a built executable (`ringmaster`, or the `ringmaster-example` embedding program) as a
+// child process for tests of process-level behaviour: signals, exit codes, configuration
+// errors, and the example's routes.
 import Foundation
 
 /// A `ringmaster` child process with its stderr captured.
@@ -8,13 +9,13 @@ final class ServerProcess {
     private let errorPipe = Pipe()
     private let captured = CapturedBytes()
 
-    /// The executable next to the test bundle (both are built into the same folder).
-    static var executable: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ringmaster")
+    /// The executable named `name` next to the test bundle (both are built into the same folder).
+    static func executable(_ name: String = "ringmaster") -> URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
     }
 
-    init(arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = ServerProcess.executable
+    init(executable: String = "ringmaster", arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = ServerProcess.executable(executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }

@@ -25,6 +25,7 @@ enum TestClientError: Error { case connect(Int32), timeout, closed, malformed(St
 final class TestClient {
     let fd: Int32
     private var pending: [UInt8] = []
+    private var aborted = false
 
     init(port: Int, timeoutSeconds: Int = 10, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -42,7 +43,7 @@ final class TestClient {
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, 4)
     }
 
-    deinit { close(fd) }
+    deinit { if !aborted { close(fd) } }
 
     /// Sends all of `bytes` in one write call (looping only on a short write).
     func send(_ bytes: [UInt8]) throws {
@@ -55,6 +56,14 @@ final class TestClient {
     }
 
     func send(_ text: String) throws { try send(Array(text.utf8)) }
+
+    /// Closes the socket at once with RST (SO_LINGER 0), sending no FIN first.
+    func abort() {
+        var l = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, socklen_t(MemoryLayout<linger>.size))
+        close(fd)
+        aborted = true
+    }
 
     /// Closes with RST (SO_LINGER 0) instead of FIN.
     func reset() {

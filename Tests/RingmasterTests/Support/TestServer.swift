@@ -23,10 +23,10 @@ final class TestServer {
         return c
     }
 
-    init(_ configuration: ServerConfiguration = TestServer.configuration()) throws {
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        server = Server(configuration: configuration, logger: logger)
+    init(_ configuration: ServerConfiguration = TestServer.configuration(), router: Router = Router(), logger: Logger? = nil) throws {
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .warning
+        server = Server(configuration: configuration, router: router, logger: logger ?? quiet)
         try server.start()
     }
 
@@ -41,5 +41,5 @@ final class TestServer {
 
     deinit { stop() }
 
-    func client() throws -> TestClient { try TestClient(port: port) }
+    func client(receiveBuffer: Int32? = nil) throws -> TestClient { try TestClient(port: port, receiveBuffer: receiveBuffer) }
 }

@@ -1,0 +1,145 @@
+// The worker as handlers see it: which worker runs them, timers on its ring, and the queue
+// through which deferred responses are finished. Handlers run inside the worker's event loop
+// while it is in the middle of its own work, so nothing here touches the ring or the
+// connections directly: timers and finishes are queued and the worker acts on them after the
+// current batch of completions (Worker+Deferred.swift). Bound to the worker's thread.
+import Glibc
+import Logging
+
+/// One worker's services for handlers: `request.worker`.
+///
+/// Everything here must be used on the worker's own thread (inside a handler or a timer
+/// callback of this worker); calling from any other thread stops the process with a
+/// precondition failure, since the worker's state is not locked.
+public final class WorkerContext {
+    /// The worker's number (0-based), e.g. to keep per-worker state in an array.
+    public let index: Int
+    let logger: Logger
+    /// The worker's thread, for the same-thread checks.
+    private let thread: pthread_t
+    /// False once the worker's loop ended: finishing and timers are then no-ops.
+    private(set) var running = true
+    /// Deferred responses finished since the worker last looked, in call order.
+    private var finishes: [PendingFinish] = []
+    private var finishHead = 0
+    /// Timers asked for and not yet armed on the ring.
+    private(set) var unarmedTimers: [UInt32] = []
+    /// Timer slots by id: the callback and the 16 bytes of the kernel timespec it is armed with.
+    private var timers: [TimerSlot] = []
+    private var freeTimers: [UInt32] = []
+    private var lastDeferralID: UInt32 = 0
+
+    /// Created on the worker's thread.
+    init(index: Int, logger: Logger) {
+        self.index = index
+        self.logger = logger
+        thread = pthread_self()
+    }
+
+    deinit {
+        for slot in timers { slot.timespec.deallocate() }
+    }
+
+    /// Whether the caller runs on this worker's thread.
+    public var isCurrentThread: Bool { pthread_equal(pthread_self(), thread) != 0 }
+
+    /// Calls `callback` on this worker's thread after `milliseconds` (IORING_OP_TIMEOUT on
+    /// the worker's ring; the worker never sleeps). The callback may finish deferred
+    /// responses and schedule further timers; like a handler, it must not block. Timers not
+    /// yet fired when the worker stops are dropped.
+    public func after(milliseconds: Int, _ callback: @escaping () -> Void) {
+        precondition(isCurrentThread, "WorkerContext.after called off worker \(index)'s thread")
+        precondition(milliseconds >= 0, "a timer's delay is not negative")
+        guard running else { return }
+        let id: UInt32
+        if let free = freeTimers.popLast() {
+            id = free
+        } else {
+            id = UInt32(timers.count)
+            timers.append(TimerSlot(timespec: .allocate(byteCount: 16, alignment: 8)))
+        }
+        timers[Int(id)].callback = callback
+        timers[Int(id)].milliseconds = milliseconds
+        unarmedTimers.append(id)
+    }
+
+    /// Whether the worker has queued work to act on after this batch.
+    var hasWork: Bool { finishHead < finishes.count || !unarmedTimers.isEmpty }
+
+    /// A fresh deferral id, never 0 (0 marks "not deferred").
+    func takeDeferralID() -> UInt32 {
+        // Safe: a wrapping 32-bit serial; 0 is skipped.
+        lastDeferralID &+= 1
+        if lastDeferralID == 0 { lastDeferralID = 1 }
+        return lastDeferralID
+    }
+
+    func enqueue(_ finish: PendingFinish) {
+        precondition(isCurrentThread, "DeferredResponse.finish called off worker \(index)'s thread: finish on the worker that deferred it")
+        guard running else { return }
+        finishes.append(finish)
+    }
+
+    /// The oldest queued finish, or nil when none is left (the queue is then emptied, keeping
+    /// its capacity).
+    func nextFinish() -> PendingFinish? {
+        guard finishHead < finishes.count else {
+            finishes.removeAll(keepingCapacity: true)
+            finishHead = 0
+            return nil
+        }
+        defer { finishHead += 1 }
+        return finishes[finishHead]
+    }
+
+    /// The timers to arm now (their ids), clearing the list.
+    func takeUnarmedTimers() -> [UInt32] {
+        defer { unarmedTimers.removeAll(keepingCapacity: true) }
+        return unarmedTimers
+    }
+
+    /// Where timer `id`'s timespec lives and its delay.
+    func timer(_ id: UInt32) -> (timespec: UnsafeMutableRawPointer, milliseconds: Int) {
+        (timers[Int(id)].timespec, timers[Int(id)].milliseconds)
+    }
+
+    /// Takes timer `id`'s callback and frees the id for reuse.
+    func fire(_ id: UInt32) -> (() -> Void)? {
+        guard Int(id) < timers.count, let callback = timers[Int(id)].callback else { return nil }
+        timers[Int(id)].callback = nil
+        freeTimers.append(id)
+        return callback
+    }
+
+    /// The worker's loop ended: drop queued work and callbacks, which may hold tokens that
+    /// hold this context (breaking the cycle).
+    func stop() {
+        running = false
+        finishes.removeAll()
+        finishHead = 0
+        unarmedTimers.removeAll()
+        for i in timers.indices { timers[i].callback = nil }
+    }
+}
+
+@available(*, unavailable, message: "a worker's context is used on its own thread only")
+extension WorkerContext: Sendable {}
+
+/// A handler timer's state; `timespec` is kernel-read memory that lives as long as the id.
+struct TimerSlot {
+    var callback: (() -> Void)?
+    let timespec: UnsafeMutableRawPointer
+    var milliseconds = 0
+
+    init(timespec: UnsafeMutableRawPointer) {
+        self.timespec = timespec
+    }
+}
+
+/// A `DeferredResponse.finish` call waiting for the worker.
+struct PendingFinish {
+    let slot: UInt32
+    let generation: UInt8
+    let id: UInt32
+    let body: (inout Response) -> Void
+}

@@ -1,0 +1,86 @@
+// Responses finished later and handler timers. A handler that defers leaves the connection
+// owing a response: later pipelined requests wait in the carry chunk (reserveOutputRoom says
+// no room) until `finish` is called on the same worker. Finishes and timers asked for by
+// handlers are queued on the WorkerContext and acted on here, after each batch of
+// completions, never from inside the handler that asked (the worker is mid-update then).
+import CURing
+import Glibc
+import RingmasterHTTP
+
+extension Worker {
+    /// The handler deferred: the connection owes its response until `finish`.
+    mutating func recordDeferral(slot: UInt32, id: UInt32, flags: UInt8, handler: Int) {
+        let connection = table[slot]
+        if connection.pointee.handlerState == 0 { handling.slots[Int(slot)] = HandlerSlot() }
+        handling.slots[Int(slot)].deferralID = id
+        handling.slots[Int(slot)].deferredFlags = flags
+        handling.slots[Int(slot)].deferredHandler = UInt16(truncatingIfNeeded: handler)
+        connection.pointee.handlerState |= HandlerState.deferred
+    }
+
+    /// Arms the timers handlers asked for and writes the responses they finished, until
+    /// neither is left (a finish may run handlers of pipelined requests that ask for more).
+    mutating func runHandlerWork() {
+        let context = handling.context
+        while context.hasWork {
+            for id in context.takeUnarmedTimers() { armHandlerTimer(id: id) }
+            while let finish = context.nextFinish() {
+                finishDeferred(finish)
+                for id in context.takeUnarmedTimers() { armHandlerTimer(id: id) }
+            }
+        }
+    }
+
+    /// Writes a finished deferred response, then serves what waited behind it. Nothing
+    /// happens when the connection closed (slot reused, generation bumped) or the deferral
+    /// was already finished.
+    mutating func finishDeferred(_ finish: PendingFinish) {
+        let slot = finish.slot
+        guard Int(slot) < table.capacity else { return }
+        let connection = table[slot]
+        guard connection.pointee.flags & ConnectionFlags.open != 0, connection.pointee.generation == finish.generation,
+              connection.pointee.handlerState & HandlerState.deferred != 0,
+              handling.slots[Int(slot)].deferralID == finish.id else { return }
+        connection.pointee.handlerState &= ~HandlerState.deferred
+        let flags = handling.slots[Int(slot)].deferredFlags
+        let handler = Int(handling.slots[Int(slot)].deferredHandler)
+        var response = Response(scratch: handling.scratch, worker: handling.context, slot: slot, generation: finish.generation)
+        finish.body(&response)
+        if response.deferralID != 0 {
+            // Deferred again from inside finish.
+            recordDeferral(slot: slot, id: response.deferralID, flags: flags, handler: handler)
+            return
+        }
+        // A drain began, or the peer shut its side, while the response was owed: it is the last.
+        let close = flags & PendingResponse.close != 0 || draining || connection.pointee.flags & ConnectionFlags.closeAfterSend != 0
+        appendHandlerResponse(slot: slot, response, close: close, headOnly: flags & PendingResponse.headOnly != 0, handler: handler)
+        guard connection.pointee.generation == finish.generation, connection.pointee.flags & ConnectionFlags.open != 0 else { return }
+        if connection.pointee.flags & ConnectionFlags.outputBlocked != 0 && connection.pointee.handlerState & HandlerState.held == 0 {
+            // Pipelined requests waited in the carry chunk behind this response.
+            connection.pointee.flags &= ~ConnectionFlags.outputBlocked
+            processCarry(slot: slot)
+            guard connection.pointee.generation == finish.generation else { return }
+        }
+        flushOutput(slot: slot)
+        updateTimer(slot: slot)
+    }
+
+    /// One-shot relative IORING_OP_TIMEOUT for handler timer `id`; the kernel copies the
+    /// timespec when the SQE is submitted (io_timeout_prep), and the id's timespec lives
+    /// until the id is reused after its completion.
+    mutating func armHandlerTimer(id: UInt32) {
+        let (raw, milliseconds) = handling.context.timer(id)
+        let spec = raw.bindMemory(to: __kernel_timespec.self, capacity: 1)
+        spec.pointee.tv_sec = Int64(milliseconds / 1000)
+        spec.pointee.tv_nsec = Int64(milliseconds % 1000) * 1_000_000
+        let sqe = ring.nextSQE()
+        io_uring_prep_timeout(sqe, spec, 0, 0)
+        sqe.pointee.user_data = UserData(slot: id, operation: .handlerTimer).rawValue
+    }
+
+    /// A handler timer expired (-ETIME): run its callback; what it queues runs after the batch.
+    mutating func handleHandlerTimer(_ data: UserData, result: Int32) {
+        guard let callback = handling.context.fire(data.slot), result == -ETIME || result == 0, exit == nil else { return }
+        callback()
+    }
+}

@@ -1,0 +1,193 @@
+// Swift handlers in the worker: a request to a handler route runs its handler on this thread,
+// in place on the receive buffer when it has no body, or on the collected copy once its body
+// is complete; the response is written into the connection's output like any other, in
+// order with pipelined responses. A response larger than the room left in the output chunk
+// waits whole in a chunk of its own until the output drains ("held").
+import RingmasterHTTP
+
+extension Worker {
+    /// The index of the code handler answering `route`, or nil for any other kind of answer.
+    @inline(__always)
+    func handlerIndex(route: UInt8) -> Int? {
+        guard Int(route) < responses.routeCount, case .handler(let index) = responses.kind(of: Int(route)) else { return nil }
+        return index
+    }
+
+    /// Runs handler `handler` for a request without a body, on the bytes where they were parsed.
+    mutating func answerHandler(slot: UInt32, handler: Int, head: RequestHead, in buffer: UnsafeRawBufferPointer) {
+        let request = Request(head: head, bytes: buffer, fields: UnsafeBufferPointer(headerFields),
+                              body: UnsafeRawBufferPointer(start: nil, count: 0), worker: handling.context)
+        runHandler(slot: slot, handler: handler, request: request)
+    }
+
+    /// A handler request with a body: copies the head out of the receive buffer, which is
+    /// recycled before the body completes; the body is appended by `collectBody`.
+    mutating func beginCollecting(slot: UInt32, head: RequestHead, in buffer: UnsafeRawBufferPointer) {
+        var expected = 0
+        // Room for the whole announced body up to the retained size; past it the buffer grows
+        // as bytes arrive, so a large Content-Length alone reserves nothing large.
+        if case .contentLength(let length) = head.framing { expected = Int(min(length, UInt64(RequestStore.retainedCapacity))) }
+        let id = handling.store.begin(head: head, in: buffer, fields: headerFields, expectedBody: expected)
+        let connection = table[slot]
+        if connection.pointee.handlerState == 0 { handling.slots[Int(slot)] = HandlerSlot() }
+        handling.slots[Int(slot)].request = id
+        connection.pointee.handlerState |= HandlerState.collecting
+    }
+
+    /// Decoded body bytes of a handler request (the body decoder already framed them).
+    @inline(__always)
+    mutating func collectBody(slot: UInt32, _ bytes: UnsafeRawBufferPointer) {
+        guard table[slot].pointee.handlerState & HandlerState.collecting != 0 else { return }
+        handling.store.append(handling.slots[Int(slot)].request, bytes)
+    }
+
+    /// The body of a handler request is complete: runs the handler on the collected copy.
+    mutating func answerCollectedHandler(slot: UInt32, handler: Int) {
+        let connection = table[slot]
+        guard connection.pointee.handlerState & HandlerState.collecting != 0 else {
+            // Not collected (cannot happen: handler routes keep their indices across reloads).
+            connection.pointee.pendingFlags = 0
+            appendHandlerFailure(slot: slot, close: true, headOnly: false)
+            connection.pointee.flags |= ConnectionFlags.closeAfterSend
+            return
+        }
+        let id = handling.slots[Int(slot)].request
+        connection.pointee.handlerState &= ~HandlerState.collecting
+        let parts = handling.store.request(id)
+        let request = Request(head: parts.head, bytes: parts.bytes, fields: parts.fields, body: parts.body, worker: handling.context)
+        runHandler(slot: slot, handler: handler, request: request)
+        handling.store.release(id)
+    }
+
+    /// Calls the handler and sends or defers what it wrote.
+    mutating func runHandler(slot: UInt32, handler: Int, request: borrowing Request) {
+        let connection = table[slot]
+        let pending = connection.pointee.pendingFlags
+        connection.pointee.pendingFlags = 0
+        var response = Response(scratch: handling.scratch, worker: handling.context, slot: slot, generation: connection.pointee.generation)
+        handling.router.handlers[handler](request, &response)
+        if response.deferralID != 0 {
+            recordDeferral(slot: slot, id: response.deferralID, flags: pending, handler: handler)
+            return
+        }
+        let close = pending & PendingResponse.close != 0
+        appendHandlerResponse(slot: slot, response, close: close, headOnly: pending & PendingResponse.headOnly != 0, handler: handler)
+    }
+
+    /// Writes `response` after what the connection already has queued, or holds it whole
+    /// in a chunk of its own when the output has no room left for it.
+    mutating func appendHandlerResponse(slot: UInt32, _ response: borrowing Response, close: Bool, headOnly: Bool, handler: Int) {
+        var failure = response.failure
+        if failure == nil && !(200...999).contains(response.status.rawValue) { failure = .invalidStatus }
+        let headRoom = 200 + responses.serverName.count + response.contentTypeLength + response.headerLength
+        var sent = (status: response.status.rawValue, bodyBytes: headOnly ? 0 : response.bodyLength)
+        if let failure {
+            logHandlerFailure(failure, handler: handler, response: response)
+            appendHandlerFailure(slot: slot, close: close, headOnly: headOnly)
+            sent = (500, headOnly ? 0 : Worker.handlerFailureBody.count)
+        } else if let path = response.filePath {
+            sent = appendHandlerFile(slot: slot, path: path, response, close: close, headOnly: headOnly)
+        } else if headRoom + response.bodyLength > slab.chunkSize && !headOnly {
+            // Larger than a chunk: the head now, the body through a body stream after it.
+            sent = appendStreamedHandlerBody(slot: slot, response, headRoom: headRoom, close: close)
+        } else {
+            let needed = headRoom + (headOnly ? 0 : response.bodyLength)
+            guard let out = handlerOutput(slot: slot, count: needed) else { return }
+            let length = writeHandlerResponse(response, close: close, headOnly: headOnly,
+                                              into: UnsafeMutableRawBufferPointer(start: out.pointer, count: needed))
+            commitHandlerOutput(slot: slot, count: length, held: out.held)
+            statistics.recordStatus(response.status.rawValue)
+        }
+        if accessLog.enabled { logLine(request: accessLog.takeRequest(slot: slot), status: sent.status, bodyBytes: sent.bodyBytes) }
+        guard table[slot].pointee.flags & ConnectionFlags.open != 0 else { return }
+        if close { table[slot].pointee.flags |= ConnectionFlags.closeAfterSend }
+    }
+
+    /// Head (with Content-Length of the whole body, also for HEAD) and body. 204 and 304
+    /// carry no body whatever was written (RFC 9110 §15.3.5, §15.4.5).
+    func writeHandlerResponse(_ response: borrowing Response, close: Bool, headOnly: Bool, into out: UnsafeMutableRawBufferPointer) -> Int {
+        let headOnly = headOnly || response.status.rawValue == 204 || response.status.rawValue == 304
+        guard let head = ResponseWriter.writeHead(status: response.status, server: responses.serverName, date: date,
+                                                  contentType: response.contentTypeBytes, contentLength: UInt64(response.bodyLength),
+                                                  close: close, extraHeaders: response.headerBytes, into: out) else {
+            preconditionFailure("handler head budget too small")
+        }
+        guard !headOnly, response.bodyLength > 0 else { return head }
+        (out.baseAddress! + head).copyMemory(from: response.bodyBytes.baseAddress!, byteCount: response.bodyLength)
+        return head + response.bodyLength
+    }
+
+    /// A 500 in place of a response that could not be sent as written.
+    mutating func appendHandlerFailure(slot: UInt32, close: Bool, headOnly: Bool) {
+        statistics.recordStatus(500)
+        let body = Worker.handlerFailureBody
+        let needed = 512 + body.count
+        guard let out = handlerOutput(slot: slot, count: needed) else { return }
+        guard let head = ResponseWriter.writeHead(status: .internalServerError, server: responses.serverName, date: date,
+                                                  contentType: Worker.textPlain, contentLength: UInt64(body.count), close: close,
+                                                  extraHeaders: Worker.bytes(""),
+                                                  into: UnsafeMutableRawBufferPointer(start: out.pointer, count: needed)) else { return }
+        if !headOnly { (out.pointer + head).copyMemory(from: body.baseAddress!, byteCount: body.count) }
+        commitHandlerOutput(slot: slot, count: headOnly ? head : head + body.count, held: out.held)
+    }
+
+    /// Space for `count` bytes: in the output chunk when it has room (compacting it if no
+    /// send is in flight), else in a fresh chunk held until the output drains. Nil (and the
+    /// connection closed) when the slab is exhausted. `count` never exceeds a chunk.
+    mutating func handlerOutput(slot: UInt32, count: Int) -> (pointer: UnsafeMutableRawPointer, held: Bool)? {
+        let connection = table[slot]
+        if connection.pointee.outChunk != ChunkSlab.none && slab.chunkSize - Int(connection.pointee.outLength) < count {
+            compactOutput(slot: slot)
+        }
+        if connection.pointee.outChunk == ChunkSlab.none || slab.chunkSize - Int(connection.pointee.outLength) >= count {
+            return reserveOutput(slot: slot, count: count).map { ($0, false) }
+        }
+        // Only one response can be held: parsing stops while one is (reserveOutputRoom).
+        assert(connection.pointee.handlerState & HandlerState.held == 0)
+        guard let chunk = slab.allocate() else {
+            closeConnection(slot: slot)
+            return nil
+        }
+        if connection.pointee.handlerState == 0 { handling.slots[Int(slot)] = HandlerSlot() }
+        handling.slots[Int(slot)].heldChunk = chunk
+        handling.slots[Int(slot)].heldLength = 0
+        connection.pointee.handlerState |= HandlerState.held
+        return (slab.pointer(chunk), true)
+    }
+
+    @inline(__always)
+    mutating func commitHandlerOutput(slot: UInt32, count: Int, held: Bool) {
+        if held { handling.slots[Int(slot)].heldLength = UInt32(count) } else { commitOutput(slot: slot, count: count) }
+    }
+
+    /// The output chunk drained: a held response becomes the output. Returns whether one did.
+    mutating func installHeldOutput(slot: UInt32) -> Bool {
+        let connection = table[slot]
+        guard connection.pointee.handlerState & HandlerState.held != 0 else { return false }
+        connection.pointee.handlerState &= ~HandlerState.held
+        connection.pointee.outChunk = handling.slots[Int(slot)].heldChunk
+        connection.pointee.outStart = 0
+        connection.pointee.outLength = handling.slots[Int(slot)].heldLength
+        return true
+    }
+
+    /// Gives back what a closing connection's handler state holds: a collected request and a
+    /// held response chunk (a deferral ends with the record; its late finish is a no-op).
+    mutating func releaseHandlerState(slot: UInt32) {
+        let state = table[slot].pointee.handlerState
+        if state & HandlerState.collecting != 0 { handling.store.release(handling.slots[Int(slot)].request) }
+        if state & HandlerState.held != 0 { slab.release(handling.slots[Int(slot)].heldChunk) }
+        table[slot].pointee.handlerState = 0
+    }
+
+    func logHandlerFailure(_ failure: ResponseFailure, handler: Int, response: borrowing Response) {
+        let what: String
+        switch failure {
+        case .bodyTooLarge:
+            what = "response body over \(Response.maxBodyLength) bytes, or its memory could not be allocated"
+        case .headersTooLarge: what = "response headers exceed \(ResponseScratch.headerCapacity) bytes"
+        case .invalidStatus: what = "status \(response.status.rawValue) cannot end a response"
+        }
+        logger.error("worker \(index): \(handling.name(of: handler)): \(what); answered 500")
+    }
+}

@@ -1,0 +1,73 @@
+// Handler responses larger than the output chunk and files sent by handlers: both go out
+// through body streams after their head, intact, in order with pipelined requests.
+import Foundation
+import Testing
+@testable import Ringmaster
+
+@Suite(.serialized) struct HandlerBodyTests {
+    @Test func largeWrittenBodiesStreamIntactAndInOrder() throws {
+        let big = SiteFixture.pattern(3 << 20, seed: 11)
+        let server = try HandlerTests.server { router in
+            router.get("/big") { _, response in
+                response.contentType = "application/octet-stream"
+                // Written in pieces, so the body spills and grows across writes.
+                big.withUnsafeBytes { bytes in
+                    var at = 0
+                    while at < bytes.count {
+                        let n = min(70_000, bytes.count - at)
+                        response.write(UnsafeRawBufferPointer(rebasing: bytes[at..<(at + n)]))
+                        at += n
+                    }
+                }
+            }
+            router.get("/edge") { _, response in response.write([UInt8](repeating: 66, count: 16_300)) }
+            router.get("/small") { _, response in response.write("small") }
+        }
+        let c = try TestClient(port: server.port, receiveBuffer: 8192)
+        try c.send("GET /big HTTP/1.1\r\nHost: a\r\n\r\nGET /edge HTTP/1.1\r\nHost: a\r\n\r\nGET /small HTTP/1.1\r\nHost: a\r\n\r\n")
+        usleep(200_000)
+        let first = try c.readResponse()
+        #expect(first.status == 200)
+        #expect(first.body.count == big.count && FileStreamingTests.checksum(first.body) == FileStreamingTests.checksum(big))
+        let edge = try c.readResponse()
+        #expect(edge.body == [UInt8](repeating: 66, count: 16_300), "fits the scratch but not the chunk beside its head")
+        #expect(try c.readResponse().bodyText == "small")
+        let head = try c.get("/big", method: "HEAD")
+        #expect(head.header("Content-Length") == "\(big.count)")
+        #expect(try c.get("/small").bodyText == "small", "no body followed the HEAD answer")
+    }
+
+    @Test func sendFileStreamsTheFileWithValidators() throws {
+        let site = try SiteFixture()
+        let big = SiteFixture.pattern(1 << 20, seed: 5)
+        try site.write("report.json", big)
+        let root = site.root
+        let server = try HandlerTests.server { router in
+            router.get("/report") { _, response in response.sendFile(root + "/report.json") }
+            router.get("/typed") { _, response in
+                response.contentType = "text/csv"
+                response.addHeader("Cache-Control", "no-store")
+                response.sendFile(root + "/style.css")
+            }
+            router.get("/missing") { _, response in response.sendFile(root + "/nope") }
+            router.get("/dir") { _, response in response.sendFile(root) }
+        }
+        let c = try server.client()
+        try c.send("GET /report HTTP/1.1\r\nHost: a\r\n\r\nGET /typed HTTP/1.1\r\nHost: a\r\n\r\n")
+        let report = try c.readResponse()
+        #expect(report.status == 200)
+        #expect(report.body.count == big.count && FileStreamingTests.checksum(report.body) == FileStreamingTests.checksum(big))
+        #expect(report.header("Content-Type") == "application/json", "from the extension")
+        #expect(report.header("ETag") != nil && report.header("Last-Modified") != nil)
+        let typed = try c.readResponse()
+        #expect(typed.bodyText == "body { color: red }\n")
+        #expect(typed.header("Content-Type") == "text/csv")
+        #expect(typed.header("Cache-Control") == "no-store")
+        #expect(try c.get("/missing").status == 404)
+        #expect(try c.get("/dir").status == 404)
+        let head = try c.get("/report", method: "HEAD")
+        #expect(head.header("Content-Length") == "\(big.count)")
+        #expect(try c.get("/typed").status == 200)
+        #expect(server.server.total(.fileStreams) == 3, "every GET of a file streams it; HEAD does not")
+    }
+}
