@@ -1,7 +1,7 @@
 // ringmaster-example: the Ringmaster library embedded in a program. A small in-memory JSON
 // API (/api/items), /healthz, /metrics and, with --static DIR, the files of a directory.
 //
-//   ringmaster-example --port 8080 --workers auto --static ./public
+//   ringmaster-example --port 8080 --workers auto --static /srv/public
 //   curl -d '{"name":"milk"}' localhost:8080/api/items
 //   curl localhost:8080/api/items/1
 import Glibc
@@ -12,7 +12,7 @@ let usage = """
     usage: ringmaster-example [--host ADDRESS] [--port N] [--workers N|auto] [--static DIR]
       --port      listen port (default 8080; 0 picks a free one, printed on stderr)
       --workers   worker threads, or "auto" for one per CPU (default 1)
-      --static    serve the files of DIR at / (index.html also at its directory's path)
+      --static    serve the files of DIR (an absolute path) at /, as a directory route
     """
 
 func fail(_ message: String) -> Never {
@@ -52,14 +52,15 @@ LogOutput.bootstrap(level: .info, format: .text)
 let logger = Logger(label: "ringmaster-example")
 
 var router = Router()
-router.body("/healthz", "ok\n")
+router.health("/healthz")
 router.metrics("/metrics")
 API.register(in: &router, store: ItemStore())
 if let staticDirectory {
-    do {
-        for note in try StaticFiles.register(staticDirectory, in: &router) { logger.warning("static: \(note)") }
-    } catch {
-        fail("--static \(staticDirectory): \(error)")
+    // A directory route: files beneath the root only, cached when small, streamed when large.
+    var st = stat()
+    guard staticDirectory.hasPrefix("/"), stat(staticDirectory, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
+        fail("--static \(staticDirectory): not an absolute path of a directory")
     }
+    router.files("/", DirectoryOptions(root: staticDirectory))
 }
 ProcessRunner.run(configuration: configuration, router: router, logger: logger)

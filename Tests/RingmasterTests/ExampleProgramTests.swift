@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 @Suite(.serialized) struct ExampleProgramTests {
-    /// A directory with an index page, a stylesheet and a file too large to preload.
+    /// A directory with an index page, a stylesheet and a 100 KB file.
     static func staticDirectory() throws -> URL {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("ringmaster-example-\(getpid())")
         try? FileManager.default.removeItem(at: root)
@@ -72,8 +72,11 @@ import Testing
         try c.send("GET /css/site.css HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(try c.readResponse().header("Content-Type") == "text/css; charset=utf-8")
         try c.send("GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n")
-        #expect(try c.readResponse().status == 404, "files over the preload size are skipped")
-        #expect(child.stderr.contains("skipped big.bin"))
+        let big = try c.readResponse()
+        #expect(big.status == 200 && big.body == [UInt8](repeating: 0, count: 100_000))
+        let probe = try TestClient(port: port)
+        try probe.send("GET /../../etc/passwd HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(try probe.readResponse().status == 400, "the directory route keeps requests beneath its root")
 
         try c.send("GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n")
         let samples = try parseExposition(try c.readResponse().bodyText)

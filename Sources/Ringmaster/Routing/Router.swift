@@ -101,6 +101,17 @@ public struct Router: Sendable {
     }
 
     /// Adds a route of a kind the table already serves (body, redirect, metrics).
+    /// Serves the files under `options.root` for every path starting with `path` (end it
+    /// with "/"), as a `kind: "directory"` route does (docs/files.md).
+    public mutating func files(_ path: String, _ options: DirectoryOptions) {
+        add(StaticRoute.files(path, options))
+    }
+
+    /// A health check: `body` with 200 while the server runs, 503 while it drains.
+    public mutating func health(_ path: String, body: String = "ok\n") {
+        add(StaticRoute.health(path, body: body))
+    }
+
     public mutating func add(_ route: StaticRoute) {
         Router.check(route.path)
         if case .handler = route.kind { preconditionFailure("handler routes are added with on(_:_:match:_:)") }
