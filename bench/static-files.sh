@@ -9,7 +9,7 @@
 set -u
 K=${BENCH:-$(cd "$(dirname "$0")/../../shared/bench" && pwd)}
 BIN=$(realpath "${1:-.build/release/ringmaster}") ROUNDS=${2:-3} SCEN=${3:-keepalive}
-DURATION=${DURATION:-8}
+DURATION=${DURATION:-8} SIZES=${SIZES:-1k 100k}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/static.XXXXXX")
 SITE=$WORK/www
 mkdir -p "$SITE"
@@ -60,9 +60,9 @@ exec nginx -p \$d -e \$d/error.log -c \$d/nginx.conf
 SH
 chmod +x "$WORK/ringmaster.sh" "$WORK/nginx.sh"
 
-for size in 1k 100k; do : > "$WORK/results-$size.txt"; done
+for size in $SIZES; do : > "$WORK/results-$size.txt"; done
 for (( r = 1; r <= ROUNDS; r++ )); do
-  for size in 1k 100k; do
+  for size in $SIZES; do
     for label in ringmaster nginx; do
       "$K/peer-bench.sh" --label $label --port 18400 --scenarios "$SCEN" --path "/$size.bin" --repeat 1 \
         --duration "$DURATION" --warmup 2 --tag round=$r --out "$WORK/results-$size.txt" \
@@ -72,7 +72,7 @@ for (( r = 1; r <= ROUNDS; r++ )); do
     done
   done
 done
-for size in 1k 100k; do
+for size in $SIZES; do
   echo "== $size file"
   python3 "$K/summarize.py" "$WORK/results-$size.txt" --target ringmaster --base nginx --scenarios "$SCEN" | sed "s/^RATIO /RATIO static-$size-/"
 done
