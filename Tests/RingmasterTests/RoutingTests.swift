@@ -35,6 +35,27 @@ import Testing
         #expect(try c.readResponse().status == 404, "configured routes replace the built-ins")
     }
 
+    @Test func parseErrorsAreCountedByKind() throws {
+        let server = try routedServer()
+        let bad = ["GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n", "GET / HTTP/3.0\r\nHost: a\r\n\r\n",
+                   "GET /\(String(repeating: "a", count: 9000)) HTTP/1.1\r\nHost: a\r\n\r\n",
+                   "POST /api HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
+                   "GET / HTTP/1.1\r\nHost: a\r\nBad Header: y\r\n\r\n"]
+        for request in bad {
+            let c = try server.client()
+            try c.send(request)
+            _ = try c.readResponse()
+        }
+        let c = try server.client()
+        try c.send("GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n")
+        let samples = try parseExposition(try c.readResponse().bodyText)
+        #expect(samples["ringmaster_parse_errors_total{kind=\"malformed\"}"] == 2)
+        #expect(samples["ringmaster_parse_errors_total{kind=\"version\"}"] == 1)
+        #expect(samples["ringmaster_parse_errors_total{kind=\"target_too_long\"}"] == 1)
+        #expect(samples["ringmaster_parse_errors_total{kind=\"not_implemented\"}"] == 1)
+        #expect(samples["ringmaster_parse_errors_total{kind=\"timeout\"}"] == 0)
+    }
+
     @Test func metricsParseAndCountWhatHappened() throws {
         let server = try routedServer()
         let c = try server.client()
@@ -57,7 +78,8 @@ import Testing
         #expect(samples["ringmaster_responses_total{code=\"2xx\"}"] == 6, "this scrape's 200 is counted before it is written")
         #expect(samples["ringmaster_responses_total{code=\"4xx\"}"] == 1)
         #expect(samples["ringmaster_responses_total{code=\"5xx\"}"] == 1, "HTTP/9.9 gets 505")
-        #expect(samples["ringmaster_parse_errors_total"] == 1)
+        #expect(samples["ringmaster_parse_errors_total{kind=\"version\"}"] == 1, "HTTP/9.9 is a version error")
+        #expect(samples["ringmaster_parse_errors_total{kind=\"malformed\"}"] == 0)
         #expect(samples["ringmaster_connections_accepted_total"] == 2)
         #expect(samples["ringmaster_connections_active"] ?? 0 >= 1)
         #expect(samples["ringmaster_loop_completions_count"] ?? 0 > 0)

@@ -33,7 +33,6 @@ public final class MetricsBridge: Sendable {
             (.responses3xx, "ringmaster_responses_total", [("code", "3xx")]),
             (.responses4xx, "ringmaster_responses_total", [("code", "4xx")]),
             (.responses5xx, "ringmaster_responses_total", [("code", "5xx")]),
-            (.parseErrors, "ringmaster_parse_errors_total", []),
             (.idleTimeouts, "ringmaster_timeouts_total", [("kind", "idle")]),
             (.headerTimeouts, "ringmaster_timeouts_total", [("kind", "header")]),
             (.bodyTimeouts, "ringmaster_timeouts_total", [("kind", "body")]),
@@ -43,7 +42,7 @@ public final class MetricsBridge: Sendable {
             (.fileCacheMisses, "ringmaster_file_cache_lookups_total", [("result", "miss")]),
             (.fileStreams, "ringmaster_file_streams_total", []),
             (.fileErrors, "ringmaster_file_errors_total", []),
-        ]
+        ] + WorkerStatistics.parseErrorKinds.map { ($0.0, "ringmaster_parse_errors_total", [("kind", "\($0.1)")]) }
         forwarded = names.map { Forwarded(source: $0.0, counter: Counter(label: $0.1, dimensions: $0.2, factory: factory)) }
         activeConnections = Gauge(label: "ringmaster_connections_active", dimensions: [], factory: factory)
         lastTotals = Mutex([UInt64](repeating: 0, count: names.count))

@@ -205,11 +205,11 @@ extension Worker {
         if accessLog.enabled { logError(slot: slot, status: status) }
         if connection.pointee.stream != BodyStreams.none {
             // A body is still going out: nothing can be put in front of or inside it.
-            statistics.add(.parseErrors)
+            statistics.recordParseError(status.rawValue)
             closeConnection(slot: slot)
             return
         }
-        statistics.add(.parseErrors)
+        statistics.recordParseError(status.rawValue)
         statistics.recordStatus(status.rawValue)
         connection.pointee.pendingFlags = 0
         connection.pointee.body = BodyDecoder()

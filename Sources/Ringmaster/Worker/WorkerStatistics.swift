@@ -12,6 +12,9 @@ public enum WorkerCounter: Int, CaseIterable, Sendable {
     /// Static files: refused request paths, cache hits and misses, bodies streamed, read
     /// or open failures, and answers refused for want of a free stream.
     case pathRejections, fileCacheHits, fileCacheMisses, fileStreams, fileErrors, streamsExhausted
+    /// Parse errors by kind (the status they were answered with), summing to `parseErrors`.
+    case parseErrorMalformed, parseErrorTimeout, parseErrorBodyTooLarge, parseErrorTargetTooLong, parseErrorExpectation
+    case parseErrorHeadersTooLarge, parseErrorNotImplemented, parseErrorVersion, parseErrorOther
     /// Responses by status class.
     case responses1xx, responses2xx, responses3xx, responses4xx, responses5xx
     /// CQEs per loop iteration: buckets <= 1, 2, 4, ... 256, then more; sum and count.
@@ -63,6 +66,34 @@ public final class WorkerStatistics: @unchecked Sendable {
         add(.batchSum, UInt64(completions))
         add(.batchCount)
     }
+
+    /// Counts a request rejected with `status` (400, 408, 413, 414, 417, 431, 501, 505):
+    /// the total and its kind.
+    @inline(__always)
+    public func recordParseError(_ status: UInt16) {
+        add(.parseErrors)
+        let kind: WorkerCounter
+        switch status {
+        case 400: kind = .parseErrorMalformed
+        case 408: kind = .parseErrorTimeout
+        case 413: kind = .parseErrorBodyTooLarge
+        case 414: kind = .parseErrorTargetTooLong
+        case 417: kind = .parseErrorExpectation
+        case 431: kind = .parseErrorHeadersTooLarge
+        case 501: kind = .parseErrorNotImplemented
+        case 505: kind = .parseErrorVersion
+        default: kind = .parseErrorOther
+        }
+        add(kind)
+    }
+
+    /// The kinds `recordParseError` counts, with their label values.
+    public static let parseErrorKinds: [(WorkerCounter, StaticString)] = [
+        (.parseErrorMalformed, "malformed"), (.parseErrorTimeout, "timeout"), (.parseErrorBodyTooLarge, "body_too_large"),
+        (.parseErrorTargetTooLong, "target_too_long"), (.parseErrorExpectation, "expectation"),
+        (.parseErrorHeadersTooLarge, "headers_too_large"), (.parseErrorNotImplemented, "not_implemented"),
+        (.parseErrorVersion, "version"), (.parseErrorOther, "other"),
+    ]
 
     /// Counts a response by its status class.
     @inline(__always)
