@@ -90,6 +90,28 @@ import Testing
         #expect(try off.client().get("/app.js", ["Accept-Encoding: gzip"]).header("Content-Encoding") == nil)
     }
 
+    @Test func routeHeadersRideWithFilesAndStaticBodies() throws {
+        let site = try SiteFixture()
+        var files = RouteConfiguration(path: "/", kind: "directory", body: "")
+        files.directory = DirectoryOptions(root: site.root)
+        files.headers = ["Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"]
+        var page = RouteConfiguration(path: "/about", body: "about\n")
+        page.headers = ["Cache-Control": "no-store"]
+        var c = TestServer.configuration()
+        c.configuredRoutes = [files, page]
+        let server = try TestServer(c)
+        let client = try server.client()
+        for _ in 0..<2 {   // a miss, then a cache hit
+            let r = try client.get("/style.css")
+            #expect(r.header("Cache-Control") == "public, max-age=3600")
+            #expect(r.header("X-Content-Type-Options") == "nosniff")
+            #expect(r.header("ETag") != nil)
+        }
+        let notModified = try client.get("/style.css", ["If-None-Match: \(try #require(try client.get("/style.css").header("ETag")))"])
+        #expect(notModified.status == 304 && notModified.header("Cache-Control") == "public, max-age=3600")
+        #expect(try client.get("/about").header("Cache-Control") == "no-store")
+    }
+
     @Test func healthAnswers503WhileDraining() throws {
         let site = try SiteFixture()
         let server = try site.server()
@@ -121,5 +143,9 @@ import Testing
         #expect(load("{\"path\": \"/\", \"kind\": \"directory\", \"root\": \"\(site.root)\", \"methods\": [\"POST\"]}")?.key == "routes[0].methods")
         #expect(load("{\"path\": \"/\", \"body\": \"x\", \"root\": \"/tmp\"}")?.key == "routes[0].root")
         #expect(load("{\"path\": \"/\", \"kind\": \"directory\", \"root\": \"\(site.root)\", \"precompressed\": false}") == nil)
+        #expect(load("{\"path\": \"/\", \"body\": \"x\", \"headers\": {\"X-A\": \"1\\r\\nSet-Cookie: a=b\"}}")?.key == "routes[0].headers.X-A")
+        #expect(load("{\"path\": \"/\", \"body\": \"x\", \"headers\": {\"Content-Length\": \"5\"}}")?.key == "routes[0].headers.Content-Length")
+        #expect(load("{\"path\": \"/\", \"body\": \"x\", \"headers\": {\"Bad Name\": \"5\"}}")?.key == "routes[0].headers")
+        #expect(load("{\"path\": \"/\", \"kind\": \"metrics\", \"headers\": {\"X-A\": \"1\"}}")?.key == "routes[0].headers")
     }
 }

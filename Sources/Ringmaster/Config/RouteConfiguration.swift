@@ -20,6 +20,11 @@ public struct RouteConfiguration: Sendable, Equatable {
     public var body: String
     /// For directory routes: the root (absolute) and its options.
     public var directory: DirectoryOptions? = nil
+    /// Extra response header lines (`headers`), sent in name order.
+    public var headers: [String: String] = [:]
+
+    /// `headers` as "Name: value\r\n" lines, in name order.
+    var headerLines: String { headers.keys.sorted().map { "\($0): \(headers[$0]!)\r\n" }.joined() }
 
     public init(path: String, methods: [String] = ["GET", "HEAD"], kind: String = "static", status: Int = 200,
                 contentType: String = "text/plain", body: String) {
@@ -37,21 +42,22 @@ public struct RouteConfiguration: Sendable, Equatable {
         let pathMatch: PathMatch = match == "prefix" ? .prefix : .exact
         switch kind {
         case "metrics":
-            return StaticRoute(path: path, match: pathMatch, methods: methodSet, kind: .metrics)
+            return StaticRoute(path: path, match: pathMatch, methods: methodSet, kind: .metrics, extraHeaders: headerLines)
         case "directory":
-            return StaticRoute(path: path, match: .prefix, methods: .read, kind: .directory,
+            return StaticRoute(path: path, match: .prefix, methods: .read, kind: .directory, extraHeaders: headerLines,
                                directory: directory ?? DirectoryOptions(root: "/nonexistent"))
         case "health":
             return StaticRoute(path: path, match: pathMatch, methods: methodSet, kind: .health, status: .ok,
-                               contentType: contentType, body: Array(body.utf8))
+                               contentType: contentType, extraHeaders: headerLines, body: Array(body.utf8))
         case "redirect":
             var route = StaticRoute.redirect(path, to: location ?? "/", status: HTTPStatus(rawValue: UInt16(status)))
             route.match = pathMatch
+            route.extraHeaders += headerLines
             route.methods = methodSet.contains(.get) ? methodSet.union(.head) : methodSet
             return route
         default:
             return StaticRoute(path: path, match: pathMatch, methods: methodSet, status: HTTPStatus(rawValue: UInt16(status)),
-                               contentType: contentType, body: Array(body.utf8))
+                               contentType: contentType, extraHeaders: headerLines, body: Array(body.utf8))
         }
     }
 

@@ -5,7 +5,7 @@
 /// Reads the `routes` array of the configuration file.
 enum RouteParser {
     /// The allowed value of `routes`, for messages.
-    static let allowed = "a list of {path, match, methods, kind, status, content_type, body, location, root, index, symlinks, precompressed} objects (file only)"
+    static let allowed = "a list of {path, match, methods, kind, status, content_type, body, location, headers, root, index, symlinks, precompressed} objects (file only)"
     /// Methods a route can name.
     static let methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]
     /// Route kinds: a fixed answer, the metrics exposition, or a redirect.
@@ -21,7 +21,7 @@ enum RouteParser {
         for (i, entry) in entries.enumerated() {
             let prefix = "routes[\(i)]"
             guard case .object(let fields) = entry else { throw invalid(prefix, entry.description, "an object") }
-            let known = ["path", "match", "methods", "kind", "status", "content_type", "body", "location",
+            let known = ["path", "match", "methods", "kind", "status", "content_type", "body", "location", "headers",
                          "root", "index", "symlinks", "precompressed"]
             for key in fields.keys.sorted() where !known.contains(key) {
                 throw ConfigurationError(key: "\(prefix).\(key)", "\(source): unknown key \(prefix).\(key): allowed keys here: \(known.joined(separator: ", "))")
@@ -59,6 +59,12 @@ enum RouteParser {
                 route.match = "prefix"
             } else if let key = ["root", "index", "symlinks", "precompressed"].first(where: { fields[$0] != nil }) {
                 throw invalid("\(prefix).\(key)", fields[key]!.description, "nothing: only directory routes take \(key)")
+            }
+            if let headers = fields["headers"] {
+                guard route.kind != "metrics" else {
+                    throw invalid("\(prefix).headers", headers.description, "nothing: metrics routes take no headers")
+                }
+                route.headers = try RouteHeaderParser.parse(headers, key: "\(prefix).headers", invalid: invalid)
             }
             if let list = fields["methods"] {
                 guard case .array(let items) = list, !items.isEmpty else { throw invalid("\(prefix).methods", list.description, "a non-empty list of GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH") }

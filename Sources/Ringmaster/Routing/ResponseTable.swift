@@ -176,6 +176,10 @@ public struct ResponseTable: ~Copyable {
         return UnsafeRawBufferPointer(start: block + start, count: headOnly ? head : head + layout.body.length)
     }
 
+    /// A route's extra header lines ("Name: value\r\n"...).
+    @inline(__always)
+    func extraHeaders(of route: Int) -> UnsafeRawBufferPointer { bytes(layouts[route].extraHeaders) }
+
     /// A route's path bytes.
     @inline(__always)
     func path(of route: Int) -> UnsafeRawBufferPointer { bytes(layouts[route].path) }

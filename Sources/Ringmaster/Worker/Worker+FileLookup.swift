@@ -32,7 +32,7 @@ extension Worker {
                     return .cached(index)
                 }
                 fileCache.remove(index)
-                return admit(fd: fd, facts: facts, hash: hash, key: key, variant: variant, vary: directory.precompressed)
+                return admit(fd: fd, facts: facts, hash: hash, key: key, variant: variant, vary: directory.precompressed, route: route)
             case .failure(.notFound) where entry.pointee.absent:
                 entry.pointee.checkedAt = now
                 return .absent
@@ -44,7 +44,7 @@ extension Worker {
         statistics.add(.fileCacheMisses)
         switch FileOpener.open(root: directory.fd, path: name, resolve: directory.resolve) {
         case .success(let (fd, facts)):
-            return admit(fd: fd, facts: facts, hash: hash, key: key, variant: variant, vary: directory.precompressed)
+            return admit(fd: fd, facts: facts, hash: hash, key: key, variant: variant, vary: directory.precompressed, route: route)
         case .failure(.notFound) where variant == 1:
             return rememberAbsent(hash: hash, key: key)
         case .failure(let failure):
@@ -53,17 +53,25 @@ extension Worker {
     }
 
     /// A freshly opened file: cached when small, else handed out open for streaming.
-    mutating func admit(fd: Int32, facts: FileFacts, hash: UInt64, key: UnsafeRawBufferPointer, variant: UInt8, vary: Bool) -> FileLookup {
+    mutating func admit(fd: Int32, facts: FileFacts, hash: UInt64, key: UnsafeRawBufferPointer, variant: UInt8, vary: Bool,
+                        route: Int) -> FileLookup {
         if facts.isDirectory {
             close(fd)
             return variant == 1 ? .absent : .directory
         }
         let out = UnsafeMutableRawBufferPointer(start: fileHeaderScratch, count: FileHeaders.maxLength)
-        guard let (headersLength, tagLength) = FileHeaders.write(size: facts.size, modificationSeconds: facts.modifiedSeconds,
+        guard var (headersLength, tagLength) = FileHeaders.write(size: facts.size, modificationSeconds: facts.modifiedSeconds,
                                                                  modificationNanoseconds: facts.modifiedNanoseconds,
                                                                  gzip: variant == 1, vary: vary, into: out) else {
             close(fd)
             return .failed(.unavailable)
+        }
+        // The route's own header lines (`headers` in its configuration, e.g. Cache-Control)
+        // ride with the validators, cached once per file.
+        let own = responses.extraHeaders(of: route)
+        if own.count > 0 {
+            (fileHeaderScratch + headersLength).copyMemory(from: own.baseAddress!, byteCount: own.count)
+            headersLength += own.count
         }
         guard facts.size <= UInt64(fileCache.maxFileSize),
               let index = fileCache.insert(hash: hash, key: key, headersLength: headersLength, bodyLength: Int(facts.size)) else {
