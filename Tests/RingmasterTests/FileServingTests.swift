@@ -35,6 +35,36 @@ import Testing
         #expect(post.header("Allow") == "GET, HEAD")
     }
 
+    /// Pipelined file answers that do not fit the room left in the output wait in a chunk of
+    /// their own instead of failing: every depth gets every response, in order.
+    @Test func deepPipelinesOfFileRequestsAllGetAnswers() throws {
+        let site = try SiteFixture()
+        try site.write("small.txt", "0123456789")
+        let server = try site.server()
+        // Every depth from 40 to 90 moves the room left for the last answer through every
+        // value a file head can need; a mixed batch (404s between) shifts it again.
+        for (depth, mixed) in (40...90).map({ ($0, false) }) + [(60, true), (128, true)] {
+            let c = try server.client()
+            var batch = ""
+            for i in 0..<depth { batch += mixed && i % 7 == 6 ? "GET /nope HTTP/1.1\r\nHost: a\r\n\r\n" : "GET /small.txt HTTP/1.1\r\nHost: a\r\n\r\n" }
+            try c.send(batch)
+            for i in 0..<depth {
+                let missing = mixed && i % 7 == 6
+                let r = try c.readResponse()
+                #expect(r.status == (missing ? 404 : 200), "depth \(depth), response \(i)")
+                if !missing { #expect(r.bodyText == "0123456789") }
+            }
+        }
+        #expect(server.server.total(.protocolOverflows) == 0)
+    }
+
+    @Test func anIndexThatIsADirectoryIs404NotARedirectLoop() throws {
+        let site = try SiteFixture()
+        try FileManager.default.createDirectory(atPath: site.root + "/loop/index.html", withIntermediateDirectories: true)
+        let server = try site.server()
+        #expect(try server.client().get("/loop/").status == 404)
+    }
+
     @Test func pathsLeavingTheRootAreRefused() throws {
         let site = try SiteFixture()
         let server = try site.server()

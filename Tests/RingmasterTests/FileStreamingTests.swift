@@ -86,6 +86,13 @@ import Testing
         #expect(plain.header("ETag") != compressed.header("ETag"), "two representations, two tags")
         #expect(try c.get("/app.js", ["Accept-Encoding: gzip;q=0, br"]).header("Content-Encoding") == nil)
         #expect(try c.get("/style.css", ["Accept-Encoding: gzip"]).bodyText == "body { color: red }\n", "no sibling: the file itself")
+        // A sibling that cannot be served (a link out of the root) leaves the plain file.
+        try site.write("lib.js", "lib()\n")
+        try FileManager.default.createSymbolicLink(atPath: site.root + "/lib.js.gz", withDestinationPath: "/etc/hostname")
+        for _ in 0..<2 {
+            let lib = try c.get("/lib.js", ["Accept-Encoding: gzip"])
+            #expect(lib.status == 200 && lib.bodyText == "lib()\n" && lib.header("Content-Encoding") == nil)
+        }
         let off = try site.server(DirectoryOptions(root: site.root, precompressed: false))
         #expect(try off.client().get("/app.js", ["Accept-Encoding: gzip"]).header("Content-Encoding") == nil)
     }

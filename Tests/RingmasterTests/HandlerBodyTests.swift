@@ -37,6 +37,28 @@ import Testing
         #expect(try c.get("/small").bodyText == "small", "no body followed the HEAD answer")
     }
 
+    @Test func noContentAndNotModifiedNeverCarryABody() throws {
+        let site = try SiteFixture()
+        let root = site.root
+        let server = try HandlerTests.server { router in
+            router.get("/nm") { _, response in
+                response.status = .notModified
+                response.write([UInt8](repeating: 65, count: 40_000))
+            }
+            router.get("/nc") { _, response in
+                response.status = .noContent
+                response.sendFile(root + "/1k.bin")
+            }
+            router.get("/ok") { _, response in response.write("ok") }
+        }
+        let c = try server.client()
+        try c.send("GET /nm HTTP/1.1\r\nHost: a\r\n\r\nGET /nc HTTP/1.1\r\nHost: a\r\n\r\nGET /ok HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(try c.readResponse().status == 304)
+        #expect(try c.readResponse().status == 204)
+        let ok = try c.readResponse()
+        #expect(ok.status == 200 && ok.bodyText == "ok", "no stray body bytes before the third response")
+    }
+
     @Test func sendFileStreamsTheFileWithValidators() throws {
         let site = try SiteFixture()
         let big = SiteFixture.pattern(1 << 20, seed: 5)

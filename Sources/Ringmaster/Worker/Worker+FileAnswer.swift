@@ -56,13 +56,14 @@ extension Worker {
             return
         }
         let headRoom = 512 + extra.count
-        if case .memory(_, let bytes) = body, outputRoom(slot: slot) >= headRoom + Int(count) {
-            // Small enough to go out with the head in one send: one memcpy, no stream.
-            guard let out = reserveOutput(slot: slot, count: headRoom + Int(count)),
+        if case .memory(_, let bytes) = body, headRoom + Int(count) <= slab.chunkSize {
+            // Small enough to go out with the head in one send: one memcpy, no stream (into a
+            // chunk of its own when pipelined responses left too little room).
+            guard let out = responseOutput(slot: slot, count: headRoom + Int(count)),
                   let headLength = writeFileHead(status: status, contentType: contentType, length: count, extra: extra, close: close,
-                                                 into: UnsafeMutableRawBufferPointer(start: out, count: headRoom)) else { return }
-            (out + headLength).copyMemory(from: bytes + Int(first), byteCount: Int(count))
-            commitOutput(slot: slot, count: headLength + Int(count))
+                                                 into: UnsafeMutableRawBufferPointer(start: out.pointer, count: headRoom)) else { return }
+            (out.pointer + headLength).copyMemory(from: bytes + Int(first), byteCount: Int(count))
+            commitHandlerOutput(slot: slot, count: headLength + Int(count), held: out.held)
             recordFileAnswer(status.rawValue, bodyBytes: count)
             return
         }
@@ -108,10 +109,10 @@ extension Worker {
     mutating func appendFileHead(slot: UInt32, status: HTTPStatus, contentType: StaticString, length: UInt64,
                                  extra: UnsafeRawBufferPointer, close: Bool) {
         let headRoom = 512 + extra.count
-        guard let out = reserveOutput(slot: slot, count: headRoom),
+        guard let out = responseOutput(slot: slot, count: headRoom),
               let headLength = writeFileHead(status: status, contentType: contentType, length: length, extra: extra, close: close,
-                                             into: UnsafeMutableRawBufferPointer(start: out, count: headRoom)) else { return }
-        commitOutput(slot: slot, count: headLength)
+                                             into: UnsafeMutableRawBufferPointer(start: out.pointer, count: headRoom)) else { return }
+        commitHandlerOutput(slot: slot, count: headLength, held: out.held)
         recordFileAnswer(status.rawValue, bodyBytes: 0)
     }
 

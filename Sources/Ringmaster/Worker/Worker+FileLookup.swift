@@ -33,19 +33,21 @@ extension Worker {
                 }
                 fileCache.remove(index)
                 return admit(fd: fd, facts: facts, hash: hash, key: key, variant: variant, vary: directory.precompressed, route: route)
-            case .failure(.notFound) where entry.pointee.absent:
+            case .failure where variant == 1 && entry.pointee.absent:
                 entry.pointee.checkedAt = now
                 return .absent
             case .failure(let failure):
                 fileCache.remove(index)
-                return variant == 1 && failure == .notFound ? rememberAbsent(hash: hash, key: key) : .failed(failure)
+                return variant == 1 ? rememberAbsent(hash: hash, key: key) : .failed(failure)
             }
         }
         statistics.add(.fileCacheMisses)
         switch FileOpener.open(root: directory.fd, path: name, resolve: directory.resolve) {
         case .success(let (fd, facts)):
             return admit(fd: fd, facts: facts, hash: hash, key: key, variant: variant, vary: directory.precompressed, route: route)
-        case .failure(.notFound) where variant == 1:
+        case .failure where variant == 1:
+            // A sibling that cannot be served (missing, unreadable, a link out of the root)
+            // is as good as absent: the plain file answers.
             return rememberAbsent(hash: hash, key: key)
         case .failure(let failure):
             return .failed(failure)

@@ -45,7 +45,8 @@ extension Worker {
         if start < normalized.length && pathScratch.load(fromByteOffset: start, as: UInt8.self) == UInt8(ascii: "/") { start += 1 }
         var length = normalized.length - start
         let relative = pathScratch + start
-        if length == 0 || normalized.trailingSlash {
+        let indexAppended = length == 0 || normalized.trailingSlash
+        if indexAppended {
             (relative + length).copyMemory(from: directory.index.baseAddress!, byteCount: directory.index.count)
             length += directory.index.count
         }
@@ -57,8 +58,11 @@ extension Worker {
             lookup = findFile(route: route, variant: 1, path: relative, length: length, directory: directory)
             length -= 3
             gzip = true
-            if case .absent = lookup { gzip = false }
-            if case .directory = lookup { gzip = false; lookup = .absent }
+            switch lookup {
+            case .cached, .opened: break
+            // No servable sibling: the plain file answers.
+            default: gzip = false; lookup = .absent
+            }
         }
         if case .absent = lookup { lookup = findFile(route: route, variant: 0, path: relative, length: length, directory: directory) }
         let contentType = MIMEType.contentType(forPath: UnsafeRawBufferPointer(start: relative, count: length))
@@ -72,6 +76,9 @@ extension Worker {
         case .opened(let fd, let facts, let headersLength, let tagLength):
             answerFile(slot: slot, facts: facts, contentType: contentType, headers: UnsafeRawBufferPointer(start: fileHeaderScratch, count: headersLength),
                        tagLength: tagLength, body: .file(fd), fields: fields, close: close, headOnly: headOnly)
+        case .directory where indexAppended:
+            // The index name is itself a directory: a redirect would only add another slash.
+            appendFileError(slot: slot, status: .notFound, close: close, headOnly: headOnly)
         case .directory:
             redirectToDirectory(slot: slot, path: UnsafeRawBufferPointer(start: pathScratch, count: normalized.length),
                                 query: normalized.query.map { UnsafeRawBufferPointer(rebasing: head.target(in: buffer)[$0]) }, close: close, headOnly: headOnly)
@@ -91,6 +98,7 @@ extension Worker {
         switch status {
         case .notFound: body = Worker.notFoundBody
         case .forbidden: body = Worker.bytes("Forbidden\n")
+        case .uriTooLong: body = Worker.bytes("URI Too Long\n")
         default: body = Worker.bytes("Internal Server Error\n")
         }
         recordFileAnswer(status.rawValue, bodyBytes: headOnly ? 0 : UInt64(body.count))
@@ -100,6 +108,12 @@ extension Worker {
     /// 301 from `/dir` to `/dir/` (keeping the query), so the index's relative links resolve
     /// against the directory, as every web server does.
     mutating func redirectToDirectory(slot: UInt32, path: UnsafeRawBufferPointer, query: UnsafeRawBufferPointer?, close: Bool, headOnly: Bool) {
+        // Percent-encoding can triple the path: past 8 KiB of Location the answer is 414
+        // rather than a head no chunk could hold.
+        guard 3 * path.count + (query?.count ?? 0) + 16 <= 8192 else {
+            appendFileError(slot: slot, status: .uriTooLong, close: close, headOnly: headOnly)
+            return
+        }
         recordFileAnswer(301, bodyBytes: 0)
         var length = 0
         Worker.append("Location: ", to: fileHeaderScratch, at: &length)

@@ -80,6 +80,8 @@ extension Worker {
         var failure = response.failure
         if failure == nil && !(200...999).contains(response.status.rawValue) { failure = .invalidStatus }
         let headRoom = 200 + responses.serverName.count + response.contentTypeLength + response.headerLength
+        // 204 and 304 never carry a body, however it was written (RFC 9110 §15.3.5, §15.4.5).
+        let headOnly = headOnly || response.status.rawValue == 204 || response.status.rawValue == 304
         var sent = (status: response.status.rawValue, bodyBytes: headOnly ? 0 : response.bodyLength)
         if let failure {
             logHandlerFailure(failure, handler: handler, response: response)

@@ -63,6 +63,22 @@ extension Worker {
         return slab.pointer(connection.pointee.outChunk) + Int(connection.pointee.outLength)
     }
 
+    /// Space for one whole response of `count` bytes (at most a chunk): in the output when it
+    /// has room, else in a chunk of its own that becomes the output once the output drains
+    /// (parsing waits meanwhile: `reserveOutputRoom`). A generated or file response therefore
+    /// never fails for want of room behind pipelined ones. Commit with `commitHandlerOutput`.
+    /// Nil (the connection closed) when the slab is exhausted.
+    mutating func responseOutput(slot: UInt32, count: Int) -> (pointer: UnsafeMutableRawPointer, held: Bool)? {
+        guard table[slot].pointee.handlerState & HandlerState.held == 0 else {
+            // Parsing stops while a response is held, so a second one cannot come; if it
+            // did, writing it anywhere would break the order.
+            assertionFailure("a second response while one is held")
+            closeConnection(slot: slot)
+            return nil
+        }
+        return handlerOutput(slot: slot, count: count)
+    }
+
     @inline(__always)
     mutating func commitOutput(slot: UInt32, count: Int) {
         table[slot].pointee.outLength += UInt32(count)

@@ -150,17 +150,17 @@ extension Worker {
     mutating func appendGenerated(slot: UInt32, status: HTTPStatus, body: UnsafeRawBufferPointer, extraHeaders: UnsafeRawBufferPointer,
                                   contentType: UnsafeRawBufferPointer = Worker.textPlain, close: Bool, headOnly: Bool) {
         let headRoom = 512 + extraHeaders.count
-        guard let out = reserveOutput(slot: slot, count: headRoom + body.count) else { return }
+        guard let out = responseOutput(slot: slot, count: headRoom + body.count) else { return }
         guard let headLength = ResponseWriter.writeHead(status: status, server: responses.serverName, date: date,
                                                         contentType: contentType, contentLength: UInt64(body.count),
                                                         close: close, extraHeaders: extraHeaders,
-                                                        into: UnsafeMutableRawBufferPointer(start: out, count: headRoom)) else { return }
+                                                        into: UnsafeMutableRawBufferPointer(start: out.pointer, count: headRoom)) else { return }
         var length = headLength
         if !headOnly && body.count > 0 {
-            (out + headLength).copyMemory(from: body.baseAddress!, byteCount: body.count)
+            (out.pointer + headLength).copyMemory(from: body.baseAddress!, byteCount: body.count)
             length += body.count
         }
-        commitOutput(slot: slot, count: length)
+        commitHandlerOutput(slot: slot, count: length, held: out.held)
     }
 
     /// "Allow: GET, HEAD\r\n" for `methods`, written into `scratch` (128 bytes; RFC 9110

@@ -147,8 +147,9 @@ public struct Worker: ~Copyable {
         limits.maxRequestLine + responses.longestIndexName + 8
     }
 
-    /// File headers, a Content-Range line, or a Location of an encoded path.
-    static let fileHeaderScratchSize = 3 * 65536 + 512
+    /// File validator lines with a route's own headers (at most 4 KiB) and a Content-Range
+    /// line, a handler's headers after a file's validators, or a Location (capped at 8 KiB).
+    static let fileHeaderScratchSize = 16384
 
     /// True when the receive buffers are on huge pages.
     public var usesHugePages: Bool { buffers.usesHugePages }
