@@ -49,18 +49,25 @@ import Testing
         }
     }
 
+    /// Runs `round` `warmUp` times, then `measured` times while counting the allocations of
+    /// the server's (only) worker thread. Returns them and the requests served meanwhile.
+    /// RINGMASTER_TRACE_ALLOCATIONS=N prints where the first N allocations come from.
+    func countWorkerAllocations(_ server: TestServer, warmUp: Int = 20, measured: Int = 60,
+                                _ round: () throws -> Void) throws -> (allocations: Int, requests: UInt64) {
+        for _ in 0..<warmUp { try round() }
+        let before = server.server.total(.requests)
+        malloc_counter_trace(Int32(getenv("RINGMASTER_TRACE_ALLOCATIONS").map { atoi($0) } ?? 0))
+        malloc_counter_track(server.server.workers[0].threadID)
+        for _ in 0..<measured { try round() }
+        let allocations = Int(malloc_counter_count())
+        malloc_counter_track(-1)
+        return (allocations, server.server.total(.requests) - before)
+    }
+
     /// Warms `server` up, then counts the worker's allocations over 10,080 requests.
     func expectNoAllocations(_ server: TestServer) throws {
         let clients = try (0..<8).map { _ in try server.client() }
-        for _ in 0..<20 { try exercise(clients) }
-        let before = server.server.total(.requests)
-        // RINGMASTER_TRACE_ALLOCATIONS=N prints where the first N allocations come from.
-        malloc_counter_trace(Int32(getenv("RINGMASTER_TRACE_ALLOCATIONS").map { atoi($0) } ?? 0))
-        malloc_counter_track(server.server.workers[0].threadID)
-        for _ in 0..<60 { try exercise(clients) }
-        let allocations = malloc_counter_count()
-        malloc_counter_track(-1)
-        let served = server.server.total(.requests) - before
+        let (allocations, served) = try countWorkerAllocations(server) { try exercise(clients) }
         #expect(served == 60 * 8 * 21)
         #expect(allocations == 0, "the worker allocated \(allocations) times for \(served) requests")
     }
@@ -75,7 +82,7 @@ import Testing
         let server = try site.server { $0.fileCacheMaxFile = 256 << 10 }
         let clients = try (0..<4).map { _ in try server.client() }
         let tag = try clients[0].get("/1k.bin").header("ETag")!
-        func round() throws {
+        let (allocations, served) = try countWorkerAllocations(server, warmUp: 10) {
             for c in clients {
                 try c.send("GET /1k.bin HTTP/1.1\r\nHost: a\r\n\r\nGET /style.css HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\n\r\n")
                 _ = try c.readResponse()
@@ -87,14 +94,7 @@ import Testing
                 _ = try c.get("/nope.txt")
             }
         }
-        for _ in 0..<10 { try round() }
-        let before = server.server.total(.requests)
-        malloc_counter_trace(Int32(getenv("RINGMASTER_TRACE_ALLOCATIONS").map { atoi($0) } ?? 0))
-        malloc_counter_track(server.server.workers[0].threadID)
-        for _ in 0..<60 { try round() }
-        let allocations = malloc_counter_count()
-        malloc_counter_track(-1)
-        #expect(server.server.total(.requests) - before == 60 * 4 * 7)
+        #expect(served == 60 * 4 * 7)
         #expect(allocations == 0, "the worker allocated \(allocations) times serving files")
     }
 
@@ -130,14 +130,7 @@ import Testing
         configuration.configuredRoutes = []
         let server = try TestServer(configuration, router: router)
         let clients = try (0..<8).map { _ in try server.client() }
-        for _ in 0..<20 { try exerciseHandlers(clients) }
-        let before = server.server.total(.requests)
-        malloc_counter_trace(Int32(getenv("RINGMASTER_TRACE_ALLOCATIONS").map { atoi($0) } ?? 0))
-        malloc_counter_track(server.server.workers[0].threadID)
-        for _ in 0..<60 { try exerciseHandlers(clients) }
-        let allocations = malloc_counter_count()
-        malloc_counter_track(-1)
-        let served = server.server.total(.requests) - before
+        let (allocations, served) = try countWorkerAllocations(server) { try exerciseHandlers(clients) }
         #expect(served == 60 * 8 * 20)
         #expect(allocations == 0, "the worker allocated \(allocations) times for \(served) handler requests")
     }
