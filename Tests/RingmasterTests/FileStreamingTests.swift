@@ -86,6 +86,9 @@ import Testing
         #expect(plain.header("ETag") != compressed.header("ETag"), "two representations, two tags")
         #expect(try c.get("/app.js", ["Accept-Encoding: gzip;q=0, br"]).header("Content-Encoding") == nil)
         #expect(try c.get("/style.css", ["Accept-Encoding: gzip"]).bodyText == "body { color: red }\n", "no sibling: the file itself")
+        let misses = server.server.total(.fileCacheMisses)
+        #expect(try c.get("/style.css", ["Accept-Encoding: gzip"]).status == 200)
+        #expect(server.server.total(.fileCacheMisses) == misses, "the missing sibling is cached too: no open per request")
         // A sibling that cannot be served (a link out of the root) leaves the plain file.
         try site.write("lib.js", "lib()\n")
         try FileManager.default.createSymbolicLink(atPath: site.root + "/lib.js.gz", withDestinationPath: "/etc/hostname")
