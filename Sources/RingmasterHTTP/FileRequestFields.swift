@@ -13,7 +13,7 @@ public struct FileRequestFields {
     /// Scans `fields` (parsed from `buffer`). A field repeated on several lines keeps its
     /// first line: for If-None-Match that may miss a match and cost a full 200, never a
     /// wrong 304; a repeated Range is invalid anyway (§14.2 allows ignoring it).
-    public static func scan(_ fields: UnsafeMutableBufferPointer<HTTPHeaderField>, count: Int,
+    public static func scan(_ fields: UnsafeBufferPointer<HTTPHeaderField>, count: Int,
                             in buffer: UnsafeRawBufferPointer) -> FileRequestFields {
         var found = FileRequestFields()
         var i = 0

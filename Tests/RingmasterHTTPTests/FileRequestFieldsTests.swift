@@ -38,7 +38,7 @@ import Testing
                 Issue.record("head did not parse")
                 return
             }
-            let found = FileRequestFields.scan(fields, count: parsed.headerCount, in: buffer)
+            let found = FileRequestFields.scan(UnsafeBufferPointer(fields), count: parsed.headerCount, in: buffer)
             func text(_ value: UnsafeRawBufferPointer?) -> String? { value.map { String(decoding: $0, as: UTF8.self) } }
             #expect(text(found.range) == "bytes=1-2", "the first line wins")
             #expect(text(found.ifNoneMatch) == "\"x\"")

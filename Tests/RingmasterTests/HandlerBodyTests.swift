@@ -91,5 +91,13 @@ import Testing
         #expect(head.header("Content-Length") == "\(big.count)")
         #expect(try c.get("/typed").status == 200)
         #expect(server.server.total(.fileStreams) == 3, "every GET of a file streams it; HEAD does not")
+        // The request's validators and Range apply to a sent file as to a directory route's.
+        let tag = try #require(report.header("ETag"))
+        let notModified = try c.get("/report", ["If-None-Match: \(tag)"])
+        #expect(notModified.status == 304 && notModified.body.isEmpty)
+        let part = try c.get("/report", ["Range: bytes=10-19"])
+        #expect(part.status == 206 && part.body == Array(big[10...19]))
+        #expect(part.header("Content-Range") == "bytes 10-19/\(big.count)")
+        #expect(try c.get("/typed").bodyText == "body { color: red }\n", "nothing stray after the 206")
     }
 }

@@ -32,6 +32,9 @@ public struct Request: ~Copyable {
     }
 
     /// The method; `.other` for a method Ringmaster has no case for (see `methodName`).
+    /// The fields a file answer depends on (validators, Range, Accept-Encoding).
+    var fileFields: FileRequestFields { FileRequestFields.scan(fields, count: head.headerCount, in: bytes) }
+
     public var method: HTTPMethod { head.method }
     /// The method token as sent.
     public var methodName: String { String(decoding: head.methodName(in: bytes), as: UTF8.self) }

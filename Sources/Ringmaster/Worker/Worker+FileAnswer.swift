@@ -19,7 +19,7 @@ enum FileBody {
 extension Worker {
     /// Appends the answer for a file of `facts` whose own header lines are `headers` (the
     /// entity-tag at offset 6, `tagLength` bytes).
-    mutating func answerFile(slot: UInt32, facts: FileFacts, contentType: StaticString, headers: UnsafeRawBufferPointer, tagLength: Int,
+    mutating func answerFile(slot: UInt32, facts: FileFacts, contentType: UnsafeRawBufferPointer, headers: UnsafeRawBufferPointer, tagLength: Int,
                              body: FileBody, fields: FileRequestFields, close: Bool, headOnly: Bool) {
         let tag = UnsafeRawBufferPointer(rebasing: headers[6..<(6 + tagLength)])
         if ConditionalRequest.isNotModified(ifNoneMatch: fields.ifNoneMatch, ifModifiedSince: fields.ifModifiedSince,
@@ -106,7 +106,7 @@ extension Worker {
     }
 
     /// Appends a file response's head alone.
-    mutating func appendFileHead(slot: UInt32, status: HTTPStatus, contentType: StaticString, length: UInt64,
+    mutating func appendFileHead(slot: UInt32, status: HTTPStatus, contentType: UnsafeRawBufferPointer, length: UInt64,
                                  extra: UnsafeRawBufferPointer, close: Bool) {
         let headRoom = 512 + extra.count
         guard let out = responseOutput(slot: slot, count: headRoom),
@@ -116,10 +116,9 @@ extension Worker {
         recordFileAnswer(status.rawValue, bodyBytes: 0)
     }
 
-    func writeFileHead(status: HTTPStatus, contentType: StaticString, length: UInt64, extra: UnsafeRawBufferPointer, close: Bool,
+    func writeFileHead(status: HTTPStatus, contentType: UnsafeRawBufferPointer, length: UInt64, extra: UnsafeRawBufferPointer, close: Bool,
                        into out: UnsafeMutableRawBufferPointer) -> Int? {
-        ResponseWriter.writeHead(status: status, server: responses.serverName, date: date,
-                                 contentType: UnsafeRawBufferPointer(start: contentType.utf8Start, count: contentType.utf8CodeUnitCount),
+        ResponseWriter.writeHead(status: status, server: responses.serverName, date: date, contentType: contentType,
                                  contentLength: length, close: close, extraHeaders: extra, into: out)
     }
 }

@@ -50,7 +50,7 @@ extension Worker {
             (relative + length).copyMemory(from: directory.index.baseAddress!, byteCount: directory.index.count)
             length += directory.index.count
         }
-        let fields = FileRequestFields.scan(headerFields, count: head.headerCount, in: buffer)
+        let fields = FileRequestFields.scan(UnsafeBufferPointer(headerFields), count: head.headerCount, in: buffer)
         var gzip = false
         var lookup = FileLookup.absent
         if directory.precompressed && FileRequestFields.allowsGzip(fields.acceptEncoding) {
@@ -65,7 +65,8 @@ extension Worker {
             }
         }
         if case .absent = lookup { lookup = findFile(route: route, variant: 0, path: relative, length: length, directory: directory) }
-        let contentType = MIMEType.contentType(forPath: UnsafeRawBufferPointer(start: relative, count: length))
+        let type = MIMEType.contentType(forPath: UnsafeRawBufferPointer(start: relative, count: length))
+        let contentType = UnsafeRawBufferPointer(start: type.utf8Start, count: type.utf8CodeUnitCount)
         switch lookup {
         case .cached(let index):
             let entry = fileCache.entries[index]

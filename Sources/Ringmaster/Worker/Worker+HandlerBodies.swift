@@ -42,7 +42,11 @@ extension Worker {
     }
 
     /// `Response.sendFile`: opens `path`, answers with its validators and streams it.
-    mutating func appendHandlerFile(slot: UInt32, path: String, _ response: borrowing Response, close: Bool, headOnly: Bool) -> (status: UInt16, bodyBytes: Int) {
+    /// With `fields` (the request's, when it is still at hand) and status 200, the answer
+    /// honours If-None-Match / If-Modified-Since (304) and a single Range (206/416), as a
+    /// directory route's does.
+    mutating func appendHandlerFile(slot: UInt32, path: String, _ response: borrowing Response, fields: FileRequestFields?,
+                                    close: Bool, headOnly: Bool) -> (status: UInt16, bodyBytes: Int) {
         var failure = FileOpenFailure.notFound
         let opened = path.withCString { name -> (fd: Int32, facts: FileFacts)? in
             switch FileOpener.open(root: AT_FDCWD, path: name, resolve: 0) {
@@ -59,7 +63,7 @@ extension Worker {
         }
         // Validators first, then the handler's own lines, as one block of extra headers.
         let scratch = UnsafeMutableRawBufferPointer(start: fileHeaderScratch, count: Worker.fileHeaderScratchSize)
-        guard let (validators, _) = FileHeaders.write(size: facts.size, modificationSeconds: facts.modifiedSeconds,
+        guard let (validators, tagLength) = FileHeaders.write(size: facts.size, modificationSeconds: facts.modifiedSeconds,
                                                       modificationNanoseconds: facts.modifiedNanoseconds, gzip: false, vary: false,
                                                       into: scratch) else {
             Glibc.close(fd)
@@ -76,6 +80,12 @@ extension Worker {
             let guessed = path.utf8.withContiguousStorageIfAvailable { MIMEType.contentType(forPath: UnsafeRawBufferPointer($0)) }
                 ?? MIMEType.defaultType
             type = UnsafeRawBufferPointer(start: guessed.utf8Start, count: guessed.utf8CodeUnitCount)
+        }
+        if let fields, response.status == .ok {
+            fileAnswer = (0, 0)
+            answerFile(slot: slot, facts: facts, contentType: type, headers: extra, tagLength: tagLength, body: .file(fd),
+                       fields: fields, close: close, headOnly: headOnly)
+            return (fileAnswer.status, Int(fileAnswer.bodyBytes))
         }
         let headRoom = 512 + type.count + extra.count
         let stream = headOnly || facts.size == 0 ? nil : streams.allocate()

@@ -71,12 +71,16 @@ extension Worker {
             return
         }
         let close = pending & PendingResponse.close != 0
-        appendHandlerResponse(slot: slot, response, close: close, headOnly: pending & PendingResponse.headOnly != 0, handler: handler)
+        // A file answer can still read the request's validators and Range (not once deferred).
+        let fields = response.filePath == nil ? nil : request.fileFields
+        appendHandlerResponse(slot: slot, response, close: close, headOnly: pending & PendingResponse.headOnly != 0, handler: handler,
+                              fields: fields)
     }
 
     /// Writes `response` after what the connection already has queued, or holds it whole
     /// in a chunk of its own when the output has no room left for it.
-    mutating func appendHandlerResponse(slot: UInt32, _ response: borrowing Response, close: Bool, headOnly: Bool, handler: Int) {
+    mutating func appendHandlerResponse(slot: UInt32, _ response: borrowing Response, close: Bool, headOnly: Bool, handler: Int,
+                                        fields: FileRequestFields? = nil) {
         var failure = response.failure
         if failure == nil && !(200...999).contains(response.status.rawValue) { failure = .invalidStatus }
         let headRoom = 200 + responses.serverName.count + response.contentTypeLength + response.headerLength
@@ -88,7 +92,7 @@ extension Worker {
             appendHandlerFailure(slot: slot, close: close, headOnly: headOnly)
             sent = (500, headOnly ? 0 : Worker.handlerFailureBody.count)
         } else if let path = response.filePath {
-            sent = appendHandlerFile(slot: slot, path: path, response, close: close, headOnly: headOnly)
+            sent = appendHandlerFile(slot: slot, path: path, response, fields: fields, close: close, headOnly: headOnly)
         } else if headRoom + response.bodyLength > slab.chunkSize && !headOnly {
             // Larger than a chunk: the head now, the body through a body stream after it.
             sent = appendStreamedHandlerBody(slot: slot, response, headRoom: headRoom, close: close)
