@@ -34,6 +34,38 @@ import Testing
         #expect(server.server.total(.fileErrors) == 0)
     }
 
+    @Test func everyStreamBusyAnswers503ThenServesAgain() throws {
+        let site = try SiteFixture()
+        try site.write("big.bin", SiteFixture.pattern(3 << 20))
+        let server = try site.server { $0.maxStreams = 1; $0.fileCacheMaxFile = 64 << 10 }
+        // The only stream is held by a client that does not read.
+        var stalled: TestClient? = try TestClient(port: server.port, receiveBuffer: 4096)
+        try stalled!.send("GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n")
+        usleep(200_000)
+        let c = try server.client()
+        let refused = try c.get("/big.bin")
+        #expect(refused.status == 503 && refused.header("Retry-After") == "1")
+        #expect(try c.get("/1k.bin").status == 200, "cached small files need no stream")
+        #expect(server.server.total(.streamsExhausted) == 1)
+        stalled!.reset()
+        stalled = nil   // closed with SO_LINGER 0: a reset
+        var again = try c.get("/big.bin")
+        for _ in 0..<20 where again.status == 503 {
+            usleep(100_000)
+            again = try c.get("/big.bin")
+        }
+        #expect(again.status == 200 && again.body.count == 3 << 20, "the stream came back when its connection closed")
+    }
+
+    @Test func aFIFOInTheRootCannotBlockTheWorker() throws {
+        let site = try SiteFixture()
+        #expect(mkfifo(site.root + "/pipe", 0o644) == 0)
+        let server = try site.server()
+        let c = try server.client()
+        #expect(try c.get("/pipe").status == 404, "opened O_NONBLOCK, refused after fstat")
+        #expect(try c.get("/1k.bin").status == 200)
+    }
+
     @Test func cachedBodiesLargerThanTheChunkAreSentFromTheCache() throws {
         let site = try SiteFixture()
         let medium = SiteFixture.pattern(200 << 10, seed: 3)

@@ -86,6 +86,4 @@ struct BodyStreams: ~Copyable {
 
     @inline(__always)
     func buffer(_ id: UInt32) -> UnsafeMutableRawPointer { buffers.base + Int(id) * bufferSize }
-
-    var active: Int { capacity - freeCount }
 }

@@ -46,15 +46,11 @@ extension Worker {
         w.sample("ringmaster_responses_total", PrometheusLabel("code", "4xx"), total(.responses4xx))
         w.sample("ringmaster_responses_total", PrometheusLabel("code", "5xx"), total(.responses5xx))
         w.family("ringmaster_parse_errors_total", help: "Requests rejected as malformed or over a limit, by kind.", type: .counter)
-        w.sample("ringmaster_parse_errors_total", PrometheusLabel("kind", "malformed"), total(.parseErrorMalformed))
-        w.sample("ringmaster_parse_errors_total", PrometheusLabel("kind", "timeout"), total(.parseErrorTimeout))
-        w.sample("ringmaster_parse_errors_total", PrometheusLabel("kind", "body_too_large"), total(.parseErrorBodyTooLarge))
-        w.sample("ringmaster_parse_errors_total", PrometheusLabel("kind", "target_too_long"), total(.parseErrorTargetTooLong))
-        w.sample("ringmaster_parse_errors_total", PrometheusLabel("kind", "expectation"), total(.parseErrorExpectation))
-        w.sample("ringmaster_parse_errors_total", PrometheusLabel("kind", "headers_too_large"), total(.parseErrorHeadersTooLarge))
-        w.sample("ringmaster_parse_errors_total", PrometheusLabel("kind", "not_implemented"), total(.parseErrorNotImplemented))
-        w.sample("ringmaster_parse_errors_total", PrometheusLabel("kind", "version"), total(.parseErrorVersion))
-        w.sample("ringmaster_parse_errors_total", PrometheusLabel("kind", "other"), total(.parseErrorOther))
+        // One sample per kind, from the same table the statistics and the bridge use.
+        let kinds = WorkerStatistics.parseErrorKinds
+        for k in 0..<kinds.count {
+            w.sample("ringmaster_parse_errors_total", PrometheusLabel("kind", kinds[k].1), total(kinds[k].0))
+        }
         single(&w, "ringmaster_peer_errors_total", help: "Connections ended by a peer error.", .counter, .peerErrors)
         w.family("ringmaster_timeouts_total", help: "Connections cut by a timeout, by kind.", type: .counter)
         w.sample("ringmaster_timeouts_total", PrometheusLabel("kind", "idle"), total(.idleTimeouts))

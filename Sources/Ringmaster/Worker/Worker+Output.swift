@@ -20,14 +20,6 @@ extension Worker {
         return slab.chunkSize - Int(connection.pointee.outLength) >= responseReserve
     }
 
-    /// Bytes the output can take now (compacting it when no send is in flight).
-    mutating func outputRoom(slot: UInt32) -> Int {
-        let connection = table[slot]
-        guard connection.pointee.outChunk != ChunkSlab.none else { return slab.chunkSize }
-        compactOutput(slot: slot)
-        return slab.chunkSize - Int(connection.pointee.outLength)
-    }
-
     /// Moves unsent bytes to the chunk's start; only while the kernel is not reading it.
     mutating func compactOutput(slot: UInt32) {
         let connection = table[slot]
