@@ -117,26 +117,3 @@ extension RouteConfiguration {
         return copy
     }
 }
-
-@Suite struct ReloadRoutingTests {
-    @Test func reloadThatRemovesARouteWhileItsBodyIsReadAnswers404() throws {
-        var c = TestServer.configuration()
-        c.configuredRoutes = [
-            RouteConfiguration(path: "/a", methods: ["POST"], body: "a\n"),
-            RouteConfiguration(path: "/b", methods: ["POST"], body: "b\n"),
-            RouteConfiguration(path: "/c", methods: ["POST"], body: "c\n"),
-        ]
-        let server = try TestServer(c)
-        let client = try server.client()
-        try client.send("POST /c HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\nabc")
-        usleep(100_000)
-        var smaller = c
-        smaller.configuredRoutes = [RouteConfiguration(path: "/a", methods: ["POST"], body: "a\n")]
-        for worker in server.server.workers { worker.control.reload(smaller.hotSettings) }
-        usleep(100_000)
-        try client.send("def")
-        #expect(try client.readResponse().status == 404)
-        try client.send("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n")
-        #expect(try client.readResponse().bodyText == "a\n", "the connection survives the reload")
-    }
-}

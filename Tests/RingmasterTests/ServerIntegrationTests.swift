@@ -130,12 +130,40 @@ let getRoot = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
     }
 
     @Test func expectContinueGetsInterimResponse() throws {
-        let server = try TestServer()
+        var c = TestServer.configuration()
+        c.configuredRoutes = [RouteConfiguration(path: "/", methods: ["GET", "POST"], body: "ok\n")]
+        let server = try TestServer(c)
         let client = try server.client()
         try client.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n")
         #expect(try client.readResponse().status == 100)
         try client.send("abc")
-        #expect(try client.readResponse().status == 405)
+        #expect(try client.readResponse().bodyText == "ok\n")
+        // A method the path does not serve: the 405 at once instead of a 100, and the
+        // connection closes after it (the client holds its body back).
+        try client.send("PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n")
+        let refused = try client.readResponse()
+        #expect(refused.status == 405 && refused.header("Connection") == "close")
+        #expect(client.isClosedByServer())
+    }
+
+    @Test func methodsNoRouteServesAreRefusedWhenTheHeadCompletes() throws {
+        let server = try TestServer()
+        // CONNECT with a body that never comes: 501 at once, not at the body timeout.
+        let connect = try server.client()
+        try connect.send("CONNECT example.com:443 HTTP/1.0\r\nContent-Length: 10\r\n\r\n")
+        let refused = try connect.readResponse()
+        #expect(refused.status == 501)
+        #expect(connect.isClosedByServer())
+        let unknown = try server.client()
+        try unknown.send("BREW /pot HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\n")
+        #expect(try unknown.readResponse().status == 501)
+        // A known method the path does not take: 405 before the body; the body that then
+        // comes is dropped and the connection stays usable.
+        let post = try server.client()
+        try post.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n")
+        #expect(try post.readResponse().status == 405)
+        try post.send("hello" + getRoot)
+        #expect(try post.readResponse().status == 200)
     }
 
     @Test func thousandConcurrentConnections() throws {

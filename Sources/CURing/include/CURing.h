@@ -59,6 +59,9 @@
 #ifndef IORING_ASYNC_CANCEL_FD_FIXED
 #define IORING_ASYNC_CANCEL_FD_FIXED (1U << 3)      // Linux 6.0
 #endif
+#ifndef IORING_ASYNC_CANCEL_OP
+#define IORING_ASYNC_CANCEL_OP (1U << 5)            // Linux 6.6: match on sqe->len as the opcode
+#endif
 #ifndef IORING_FEAT_NODROP
 #define IORING_FEAT_NODROP (1U << 1)
 #endif

@@ -22,6 +22,8 @@ public enum Operation: UInt8, Sendable {
     case logWrite
     /// A timer a Swift handler asked for (`WorkerContext.after`); the slot field is its id.
     case handlerTimer
+    /// shutdown(SHUT_WR) before a lingering close (IORING_OP_SHUTDOWN).
+    case shutdown
 }
 
 /// `user_data` codec, `[slot:32][op:8][buffer:16][generation:8]` (DESIGN.md, "The event loop").

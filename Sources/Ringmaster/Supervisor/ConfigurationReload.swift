@@ -60,9 +60,9 @@ final class ConfigurationReload: @unchecked Sendable {
             return
         }
         let routeCount = server.router.routes.count + new.configuration.routes.count
-        if routeCount > Answer.maxRoutes {
+        if routeCount > RouteAnswer.maxRoutes {
             let counts = "\(new.configuration.routes.count) configured routes and \(server.router.routes.count) in code"
-            logger.error("SIGHUP: \(counts) exceed \(Answer.maxRoutes); keeping the running configuration")
+            logger.error("SIGHUP: \(counts) exceed \(RouteAnswer.maxRoutes); keeping the running configuration")
             return
         }
         let settings = new.configuration.hotSettings

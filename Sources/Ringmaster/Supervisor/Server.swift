@@ -40,9 +40,9 @@ public final class Server: @unchecked Sendable {
     public func start() throws {
         // Route numbers travel in one byte of the connection record.
         let routeCount = router.routes.count + configuration.routes.count
-        guard routeCount <= Answer.maxRoutes else {
+        guard routeCount <= RouteAnswer.maxRoutes else {
             throw ConfigurationError(key: "routes", "routes: \(router.routes.count) in code and \(configuration.routes.count) configured "
-                                     + "make \(routeCount); at most \(Answer.maxRoutes) are allowed")
+                                     + "make \(routeCount); at most \(RouteAnswer.maxRoutes) are allowed")
         }
         let allowed = try CPUSet.allowed()
         let cpus: [Int?]

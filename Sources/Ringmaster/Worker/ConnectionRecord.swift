@@ -9,16 +9,20 @@ import RingmasterHTTP
 public struct ConnectionRecord {
     /// Bumped on close; CQEs carrying another generation belong to a previous occupant.
     public var generation: UInt8
-    /// `ConnectionFlags` bits.
-    public var flags: UInt8
-    /// The route whose response is owed once the request body has been consumed.
+    /// The route whose response is owed once the request body has been consumed, in the
+    /// route table of `tableEpoch`.
     public var pendingRoute: UInt8
+    /// The lifecycle: flags and timer, changed only by the machine's transitions.
+    public var machine: ConnectionMachine
     /// `PendingResponse` bits for that response.
     public var pendingFlags: UInt8
+    /// `HandlerState` bits: a handler request collecting its body, a deferred response, a
+    /// response held for output room (details in the worker's handler side table).
+    public var handlerState: UInt8
     /// The slab chunk holding outgoing bytes, or `ChunkSlab.none`.
     public var outChunk: UInt32
-    /// Outgoing bytes: [outStart, outLength) are unsent. While a send is in flight (the
-    /// `sending` flag) the chunk is neither compacted nor released.
+    /// Outgoing bytes: [outStart, outLength) are unsent. While a send is in flight the
+    /// chunk is neither compacted nor released.
     public var outStart: UInt32
     /// The body stream (`BodyStreams`) sending a large body after the output, or `BodyStreams.none`.
     var stream: UInt32
@@ -28,24 +32,25 @@ public struct ConnectionRecord {
     public var carryLength: UInt32
     /// Requests served on this connection.
     public var requests: UInt32
+    /// Bytes read and dropped since the connection began closing (lingering close cap).
+    public var discarded: UInt32
     /// The request body being consumed (Content-Length or chunked), 16 bytes.
     public var body: BodyDecoder
-    /// Which timeout the connection's deadline (in the worker's `TimingWheel`) stands for.
-    public var timer: TimerKind
-    /// `HandlerState` bits: a handler request collecting its body, a deferred response, a
-    /// response held for output room (details in the worker's handler side table).
-    public var handlerState: UInt8
     /// For a pending 405: the methods the path accepts (`MethodSet` bits), for `Allow`.
     public var allowedMethods: UInt16
+    /// Which route table `pendingRoute` indexes (RouteTables: a reload keeps the old table
+    /// until the requests that matched it are answered).
+    public var tableEpoch: UInt8
+    var reserved: UInt8
     var reserved2: UInt32
-    var reserved3: UInt64
 
     /// A closed, empty record with generation `generation`.
     public init(generation: UInt8) {
         self.generation = generation
-        flags = 0
         pendingRoute = 0
+        machine = ConnectionMachine()
         pendingFlags = 0
+        handlerState = 0
         outChunk = ChunkSlab.none
         outStart = 0
         stream = BodyStreams.none
@@ -53,31 +58,16 @@ public struct ConnectionRecord {
         carryChunk = ChunkSlab.none
         carryLength = 0
         requests = 0
+        discarded = 0
         body = BodyDecoder()
-        timer = .none
-        handlerState = 0
         allowedMethods = 0
+        tableEpoch = 0
+        reserved = 0
         reserved2 = 0
-        reserved3 = 0
     }
-}
 
-/// Bits of `ConnectionRecord.flags`.
-public enum ConnectionFlags {
-    /// The slot holds an accepted connection.
-    public static let open: UInt8 = 1 << 0
-    /// A multishot recv is armed.
-    public static let receiving: UInt8 = 1 << 1
-    /// A send is in flight.
-    public static let sending: UInt8 = 1 << 2
-    /// Close once the queued output is sent (Connection: close, an error, a drain).
-    public static let closeAfterSend: UInt8 = 1 << 3
-    /// Parked without a recv because the buffer ring ran dry (ENOBUFS).
-    public static let starved: UInt8 = 1 << 4
-    /// The peer shut down its side; finish sending, then close.
-    public static let peerClosed: UInt8 = 1 << 5
-    /// Input is waiting in the carry buffer for output space.
-    public static let outputBlocked: UInt8 = 1 << 6
+    /// Whether the slot holds an accepted connection.
+    @inline(__always) var isOpen: Bool { machine.isOpen }
 }
 
 /// Bits of `ConnectionRecord.pendingFlags`.
@@ -101,4 +91,6 @@ public enum TimerKind: UInt8, Sendable {
     case body
     /// Between progress of a send (a client that stops reading).
     case write
+    /// After the last response, while discarding what the client still sends.
+    case linger
 }

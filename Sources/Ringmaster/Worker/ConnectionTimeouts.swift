@@ -10,12 +10,20 @@ public struct ConnectionTimeouts: Sendable, Equatable {
     public var body: UInt8 = 30
     /// Without progress on a send.
     public var write: UInt8 = 30
+    /// Lingering close: how long a connection whose last response is sent keeps reading (and
+    /// dropping) what the client still sends, so the client reads that response before the
+    /// close (nginx's lingering_time); 0 closes at once.
+    public var linger: UInt8 = 5
+    /// Lingering close: bytes dropped at most before the connection is cut anyway.
+    public var lingerBytes: UInt32 = 16 << 20
 
-    public init(idle: UInt8 = 60, header: UInt8 = 10, body: UInt8 = 30, write: UInt8 = 30) {
+    public init(idle: UInt8 = 60, header: UInt8 = 10, body: UInt8 = 30, write: UInt8 = 30, linger: UInt8 = 5, lingerBytes: UInt32 = 16 << 20) {
         self.idle = idle
         self.header = header
         self.body = body
         self.write = write
+        self.linger = linger
+        self.lingerBytes = lingerBytes
     }
 
     /// Seconds for `kind`.
@@ -27,6 +35,7 @@ public struct ConnectionTimeouts: Sendable, Equatable {
         case .header: return header
         case .body: return body
         case .write: return write
+        case .linger: return linger
         }
     }
 }

@@ -5,11 +5,10 @@
 // waits for the file: with both buffers busy a line is dropped and counted.
 //
 // Hooks, each behind one `if accessLog.enabled` at its call site (the only cost when off):
-// `logRequestHead` in handleRequest, `logAnswer` in answerPending, `logError` in respondError,
+// `logRequestHead` in handleRequest, `logLine` in the one commit path (Worker+Answer.swift),
 // `flushAccessLog` in handleTick, `reopenAccessLog` in handleWake. A new way of answering
-// (a response decided later than handleRequest, a file sent) calls `logLine` with its status
-// and body size; `takeRequest` gives the captured request until the slot's next head.
-import CURing
+// goes through `commit`, which logs it; `takeRequest` gives the captured request until the
+// slot's next head.
 import Glibc
 import RingmasterHTTP
 
@@ -24,31 +23,6 @@ extension Worker {
                 || table[owner].pointee.handlerState & (HandlerState.deferred | HandlerState.collecting) != 0)
         accessLog.capture(slot: slot, method: head.methodName(in: buffer), target: head.target(in: buffer),
                           version: head.version, keepOwner: keep)
-    }
-
-    /// Logs the response answerPending just appended for `route`.
-    mutating func logAnswer(slot: UInt32, route: UInt8, headOnly: Bool) {
-        let bodyBytes: Int
-        if headOnly {
-            bodyBytes = 0
-        } else if route == Answer.methodNotAllowed {
-            bodyBytes = Worker.methodNotAllowedBody.count
-        } else if Int(route) >= responses.routeCount {
-            bodyBytes = Worker.notFoundBody.count
-        } else if responses.kind(of: Int(route)) == .metrics {
-            bodyBytes = accessLog.metricsBodyBytes
-        } else {
-            bodyBytes = responses.bodyLength(of: Int(route))
-        }
-        logLine(request: accessLog.takeRequest(slot: slot), status: responses.status(of: route), bodyBytes: bodyBytes)
-    }
-
-    /// Logs an error response (called before respondError forgets the owed response). The
-    /// request line is known only when the head was parsed: a broken body, a body timeout.
-    mutating func logError(slot: UInt32, status: HTTPStatus) {
-        let known = table[slot].pointee.pendingFlags & PendingResponse.owed != 0
-        logLine(request: known ? accessLog.takeRequest(slot: slot) : nil, status: status.rawValue,
-                bodyBytes: ResponseWriter.errorBodyLength(status: status))
     }
 
     /// Appends a line; when the filling buffer is full, starts its write and fills the other
@@ -82,10 +56,7 @@ extension Worker {
     /// file is O_APPEND, so the kernel writes at its end whatever the offset. A regular file
     /// has no non-blocking write, so the kernel writes from an io-wq worker thread, never ours.
     mutating func submitLogWrite() {
-        let bytes = accessLog.buffers.unwritten
-        let sqe = ring.nextSQE()
-        io_uring_prep_write(sqe, accessLog.writeFD, bytes.baseAddress, UInt32(bytes.count), UInt64.max)
-        sqe.pointee.user_data = UserData(slot: 0, operation: .logWrite).rawValue
+        ring.prepareWrite(fd: accessLog.writeFD, bytes: accessLog.buffers.unwritten, offset: UInt64.max, userData: UserData(slot: 0, operation: .logWrite))
     }
 
     /// A write finished: continue a short one, close a file retired by a reopen once its last
@@ -168,12 +139,5 @@ extension Worker {
         accessLog.buffers.clearFilling()
         close(accessLog.fd)
         accessLog.fd = -1
-    }
-
-    /// Checks for IORING_OP_WRITE (Linux 5.6) when the access log is on.
-    static func checkLogWrites(ring: borrowing Ring) throws(SetupError) {
-        let r = curing_probe_op(ring.fd, UInt32(IORING_OP_WRITE.rawValue))
-        if r < 0 { throw .missingFeature("IORING_REGISTER_PROBE", since: "5.6", errno: -r) }
-        if r == 0 { throw .missingFeature("IORING_OP_WRITE (the access log)", since: "5.6") }
     }
 }

@@ -3,7 +3,6 @@
 // no room) until `finish` is called on the same worker. Finishes and timers asked for by
 // handlers are queued on the WorkerContext and acted on here, after each batch of
 // completions, never from inside the handler that asked (the worker is mid-update then).
-import CURing
 import Glibc
 import RingmasterHTTP
 
@@ -38,7 +37,7 @@ extension Worker {
         let slot = finish.slot
         guard Int(slot) < table.capacity else { return }
         let connection = table[slot]
-        guard connection.pointee.flags & ConnectionFlags.open != 0, connection.pointee.generation == finish.generation,
+        guard connection.pointee.isOpen, connection.pointee.generation == finish.generation,
               connection.pointee.handlerState & HandlerState.deferred != 0,
               handling.slots[Int(slot)].deferralID == finish.id else { return }
         connection.pointee.handlerState &= ~HandlerState.deferred
@@ -52,16 +51,11 @@ extension Worker {
             return
         }
         // A drain began, or the peer shut its side, while the response was owed: it is the last.
-        let close = flags & PendingResponse.close != 0 || draining || connection.pointee.flags & ConnectionFlags.closeAfterSend != 0
+        let close = flags & PendingResponse.close != 0 || draining || connection.pointee.machine.isClosing
         appendHandlerResponse(slot: slot, response, close: close, headOnly: flags & PendingResponse.headOnly != 0, handler: handler)
-        guard connection.pointee.generation == finish.generation, connection.pointee.flags & ConnectionFlags.open != 0 else { return }
-        if connection.pointee.flags & ConnectionFlags.outputBlocked != 0 && connection.pointee.handlerState & HandlerState.held == 0 {
-            // Pipelined requests waited in the carry chunk behind this response.
-            connection.pointee.flags &= ~ConnectionFlags.outputBlocked
-            processCarry(slot: slot)
-            guard connection.pointee.generation == finish.generation else { return }
-        }
-        flushOutput(slot: slot)
+        guard connection.pointee.generation == finish.generation, connection.pointee.isOpen else { return }
+        // Sends it, and serves the pipelined requests that waited behind it once it is out.
+        guard perform(connection.pointee.machine.answerProgressed(facts(slot)), slot: slot) else { return }
         updateTimer(slot: slot)
     }
 
@@ -70,17 +64,12 @@ extension Worker {
     /// until the id is reused after its completion.
     mutating func armHandlerTimer(id: UInt32) {
         let (raw, milliseconds) = handling.context.timer(id)
-        let spec = raw.bindMemory(to: __kernel_timespec.self, capacity: 1)
-        spec.pointee.tv_sec = Int64(milliseconds / 1000)
-        spec.pointee.tv_nsec = Int64(milliseconds % 1000) * 1_000_000
-        let sqe = ring.nextSQE()
-        io_uring_prep_timeout(sqe, spec, 0, 0)
-        sqe.pointee.user_data = UserData(slot: id, operation: .handlerTimer).rawValue
+        ring.prepareTimeout(milliseconds: milliseconds, spec: raw, userData: UserData(slot: id, operation: .handlerTimer))
     }
 
     /// A handler timer expired (-ETIME): run its callback; what it queues runs after the batch.
-    mutating func handleHandlerTimer(_ data: UserData, result: Int32) {
-        guard let callback = handling.context.fire(data.slot), result == -ETIME || result == 0, exit == nil else { return }
+    mutating func handleHandlerTimer(_ data: UserData, _ completion: Completion) {
+        guard let callback = handling.context.fire(data.slot), completion.outcome == .expired || completion.outcome == .done(0), exit == nil else { return }
         callback()
     }
 }

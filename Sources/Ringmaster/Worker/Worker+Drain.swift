@@ -1,7 +1,6 @@
 // The worker's part of the coordinated shutdown (DESIGN.md, "Shutdown"): stop accepting,
 // answer what was received with Connection: close, close idle connections, leave when the
 // last one is gone or the deadline passes.
-import CURing
 import Glibc
 
 extension Worker {
@@ -11,19 +10,15 @@ extension Worker {
         // Refuse new connections first: shutdown(2) on the listener ends the multishot accept
         // and makes the kernel reset new SYNs; the cancel covers a kernel that keeps it armed.
         shutdown(listenerFD, Int32(SHUT_RDWR))
-        let cancel = ring.nextSQE()
-        io_uring_prep_cancel64(cancel, UserData(slot: 0, operation: .accept).rawValue, 0)
-        cancel.pointee.flags |= CURING_IOSQE_CQE_SKIP_SUCCESS
-        cancel.pointee.user_data = UserData(slot: 0, operation: .cancel).rawValue
+        ring.prepareCancel(target: UserData(slot: 0, operation: .accept), userData: UserData(slot: 0, operation: .cancel))
         var slot: UInt32 = 0
         while Int(slot) < table.highWater {
             let connection = table[slot]
-            if connection.pointee.flags & ConnectionFlags.open != 0 {
-                if isIdle(connection) {
-                    closeConnection(slot: slot)
-                } else if connection.pointee.pendingFlags & PendingResponse.owed != 0 {
+            if connection.pointee.isOpen {
+                if connection.pointee.pendingFlags & PendingResponse.owed != 0 {
                     connection.pointee.pendingFlags |= PendingResponse.close
                 }
+                perform(connection.pointee.machine.drainBegan(facts(slot)), slot: slot)
             }
             slot += 1
         }
@@ -33,12 +28,7 @@ extension Worker {
         }
         // The deadline: one IORING_OP_TIMEOUT, relative, in the scratch block after the
         // eventfd's 8 bytes.
-        let spec = (scratch + 16).assumingMemoryBound(to: __kernel_timespec.self)
-        spec.pointee.tv_sec = Int64(shutdownTimeoutMilliseconds / 1000)
-        spec.pointee.tv_nsec = Int64(shutdownTimeoutMilliseconds % 1000) * 1_000_000
-        let sqe = ring.nextSQE()
-        io_uring_prep_timeout(sqe, spec, 0, 0)
-        sqe.pointee.user_data = UserData(slot: 0, operation: .timeout).rawValue
+        ring.prepareTimeout(milliseconds: shutdownTimeoutMilliseconds, spec: scratch + 16, userData: UserData(slot: 0, operation: .timeout))
     }
 
     mutating func handleDrainDeadline() {

@@ -47,8 +47,7 @@ extension Worker {
         guard connection.pointee.handlerState & HandlerState.collecting != 0 else {
             // Not collected (cannot happen: handler routes keep their indices across reloads).
             connection.pointee.pendingFlags = 0
-            appendHandlerFailure(slot: slot, close: true, headOnly: false)
-            connection.pointee.flags |= ConnectionFlags.closeAfterSend
+            commit(slot: slot, Worker.text(.internalServerError, Worker.handlerFailureBody, headOnly: false), close: true)
             return
         }
         let id = handling.slots[Int(slot)].request
@@ -77,64 +76,32 @@ extension Worker {
                               fields: fields)
     }
 
-    /// Writes `response` after what the connection already has queued, or holds it whole
-    /// in a chunk of its own when the output has no room left for it.
+    /// Writes `response` after what the connection already has queued (held whole in a
+    /// chunk of its own when the output has no room left for it).
     mutating func appendHandlerResponse(slot: UInt32, _ response: borrowing Response, close: Bool, headOnly: Bool, handler: Int,
                                         fields: FileRequestFields? = nil) {
+        commit(slot: slot, handlerAnswer(response, headOnly: headOnly, handler: handler, fields: fields), close: close)
+    }
+
+    /// The answer a handler's response makes: its head and body, a file, or a 500 in place of
+    /// one that cannot be sent as written.
+    mutating func handlerAnswer(_ response: borrowing Response, headOnly: Bool, handler: Int, fields: FileRequestFields?) -> Answer {
         var failure = response.failure
         if failure == nil && !(200...999).contains(response.status.rawValue) { failure = .invalidStatus }
-        let headRoom = 200 + responses.serverName.count + response.contentTypeLength + response.headerLength
-        // 204 and 304 never carry a body, however it was written (RFC 9110 §15.3.5, §15.4.5).
-        let headOnly = headOnly || response.status.rawValue == 204 || response.status.rawValue == 304
-        var sent = (status: response.status.rawValue, bodyBytes: headOnly ? 0 : response.bodyLength)
         if let failure {
             logHandlerFailure(failure, handler: handler, response: response)
-            appendHandlerFailure(slot: slot, close: close, headOnly: headOnly)
-            sent = (500, headOnly ? 0 : Worker.handlerFailureBody.count)
-        } else if let path = response.filePath {
-            sent = appendHandlerFile(slot: slot, path: path, response, fields: fields, close: close, headOnly: headOnly)
-        } else if headRoom + response.bodyLength > slab.chunkSize && !headOnly {
-            // Larger than a chunk: the head now, the body through a body stream after it.
-            sent = appendStreamedHandlerBody(slot: slot, response, headRoom: headRoom, close: close)
-        } else {
-            let needed = headRoom + (headOnly ? 0 : response.bodyLength)
-            guard let out = handlerOutput(slot: slot, count: needed) else { return }
-            let length = writeHandlerResponse(response, close: close, headOnly: headOnly,
-                                              into: UnsafeMutableRawBufferPointer(start: out.pointer, count: needed))
-            commitHandlerOutput(slot: slot, count: length, held: out.held)
-            statistics.recordStatus(response.status.rawValue)
+            return Worker.text(.internalServerError, Worker.handlerFailureBody, headOnly: headOnly)
         }
-        if accessLog.enabled { logLine(request: accessLog.takeRequest(slot: slot), status: sent.status, bodyBytes: sent.bodyBytes) }
-        guard table[slot].pointee.flags & ConnectionFlags.open != 0 else { return }
-        if close { table[slot].pointee.flags |= ConnectionFlags.closeAfterSend }
-    }
-
-    /// Head (with Content-Length of the whole body, also for HEAD) and body. 204 and 304
-    /// carry no body whatever was written (RFC 9110 §15.3.5, §15.4.5).
-    func writeHandlerResponse(_ response: borrowing Response, close: Bool, headOnly: Bool, into out: UnsafeMutableRawBufferPointer) -> Int {
+        // 204 and 304 never carry a body, however it was written (RFC 9110 §15.3.5, §15.4.5).
         let headOnly = headOnly || response.status.rawValue == 204 || response.status.rawValue == 304
-        guard let head = ResponseWriter.writeHead(status: response.status, server: responses.serverName, date: date,
-                                                  contentType: response.contentTypeBytes, contentLength: UInt64(response.bodyLength),
-                                                  close: close, extraHeaders: response.headerBytes, into: out) else {
-            preconditionFailure("handler head budget too small")
-        }
-        guard !headOnly, response.bodyLength > 0 else { return head }
-        (out.baseAddress! + head).copyMemory(from: response.bodyBytes.baseAddress!, byteCount: response.bodyLength)
-        return head + response.bodyLength
-    }
-
-    /// A 500 in place of a response that could not be sent as written.
-    mutating func appendHandlerFailure(slot: UInt32, close: Bool, headOnly: Bool) {
-        statistics.recordStatus(500)
-        let body = Worker.handlerFailureBody
-        let needed = 512 + body.count
-        guard let out = handlerOutput(slot: slot, count: needed) else { return }
-        guard let head = ResponseWriter.writeHead(status: .internalServerError, server: responses.serverName, date: date,
-                                                  contentType: Worker.textPlain, contentLength: UInt64(body.count), close: close,
-                                                  extraHeaders: Worker.bytes(""),
-                                                  into: UnsafeMutableRawBufferPointer(start: out.pointer, count: needed)) else { return }
-        if !headOnly { (out.pointer + head).copyMemory(from: body.baseAddress!, byteCount: body.count) }
-        commitHandlerOutput(slot: slot, count: headOnly ? head : head + body.count, held: out.held)
+        if let path = response.filePath { return handlerFileAnswer(path: path, response, fields: fields, headOnly: headOnly) }
+        let head = AnswerHead(status: response.status, contentType: response.contentTypeBytes, contentLength: UInt64(response.bodyLength),
+                              extraHeaders: response.headerBytes)
+        if headOnly || response.bodyLength == 0 { return .response(head, .none) }
+        let headRoom = 256 + responses.serverName.count + response.contentTypeLength + response.headerLength
+        if headRoom + response.bodyLength <= slab.chunkSize { return .response(head, .inline(response.bodyBytes)) }
+        // Larger than a chunk: the head now, the body through a body stream after it.
+        return streamedHandlerBody(response, head: head, headOnly: headOnly)
     }
 
     /// Space for `count` bytes: in the output chunk when it has room (compacting it if no
@@ -167,6 +134,7 @@ extension Worker {
     }
 
     /// The output chunk drained: a held response becomes the output. Returns whether one did.
+    @discardableResult
     mutating func installHeldOutput(slot: UInt32) -> Bool {
         let connection = table[slot]
         guard connection.pointee.handlerState & HandlerState.held != 0 else { return false }

@@ -6,15 +6,14 @@ import RingmasterHTTP
 extension Worker {
     static let metricsCapacity = 16384
 
-    /// Appends the metrics response.
-    mutating func appendMetrics(slot: UInt32, close: Bool, headOnly: Bool) {
+    /// The metrics response, written into the metrics scratch now.
+    func metricsAnswer(headOnly: Bool) -> Answer {
         var writer = PrometheusWriter(UnsafeMutableRawBufferPointer(start: metricsScratch, count: Worker.metricsCapacity))
         writeMetrics(into: &writer)
         let length = writer.finish() ?? writer.count
-        accessLog.metricsBodyBytes = length
-        appendGenerated(slot: slot, status: .ok, body: UnsafeRawBufferPointer(start: metricsScratch, count: length),
-                        extraHeaders: Worker.bytes(""), contentType: Worker.bytes("text/plain; version=0.0.4; charset=utf-8"),
-                        close: close, headOnly: headOnly)
+        let body = UnsafeRawBufferPointer(start: metricsScratch, count: length)
+        return .response(AnswerHead(status: .ok, contentType: Worker.bytes("text/plain; version=0.0.4; charset=utf-8"),
+                                    contentLength: UInt64(length)), headOnly ? .none : .inline(body))
     }
 
     /// A counter summed over every worker.

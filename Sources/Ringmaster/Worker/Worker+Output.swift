@@ -1,6 +1,5 @@
 // Outgoing bytes: responses are appended to one slab chunk per connection and sent with one
 // send per batch; a short send continues from where it stopped (never a reason to close).
-import CURing
 import Glibc
 
 extension Worker {
@@ -15,6 +14,7 @@ extension Worker {
         // A handler's response still owed (deferred, or held for room) keeps later ones behind it.
         if connection.pointee.handlerState & (HandlerState.deferred | HandlerState.held) != 0 { return false }
         guard connection.pointee.outChunk != ChunkSlab.none else { return true }
+
         if slab.chunkSize - Int(connection.pointee.outLength) >= responseReserve { return true }
         compactOutput(slot: slot)
         return slab.chunkSize - Int(connection.pointee.outLength) >= responseReserve
@@ -24,7 +24,7 @@ extension Worker {
     mutating func compactOutput(slot: UInt32) {
         let connection = table[slot]
         let start = Int(connection.pointee.outStart)
-        guard connection.pointee.flags & ConnectionFlags.sending == 0, start > 0,
+        guard !connection.pointee.machine.isSending, start > 0,
               connection.pointee.outChunk != ChunkSlab.none else { return }
         let base = slab.pointer(connection.pointee.outChunk)
         let length = Int(connection.pointee.outLength)
@@ -48,6 +48,8 @@ extension Worker {
         }
         if slab.chunkSize - Int(connection.pointee.outLength) < count { compactOutput(slot: slot) }
         guard slab.chunkSize - Int(connection.pointee.outLength) >= count else {
+            // Cannot happen: parsing stops before the output lacks room for a response
+            // (reserveOutputRoom) and larger answers are held whole in a chunk of their own.
             statistics.add(.protocolOverflows)
             closeConnection(slot: slot)
             return nil
@@ -90,84 +92,41 @@ extension Worker {
     mutating func flushOutput(slot: UInt32) {
         let connection = table[slot]
         let record = connection.pointee
-        guard record.flags & (ConnectionFlags.sending | ConnectionFlags.open) == ConnectionFlags.open else { return }
+        guard record.machine.maySend else { return }
         guard record.outLength > record.outStart else {
             if record.stream != BodyStreams.none { pumpStream(slot: slot) }
             return
         }
-        let sqe = ring.nextSQE()
-        io_uring_prep_send(sqe, Int32(slot), slab.pointer(record.outChunk) + Int(record.outStart),
-                           Int(record.outLength - record.outStart), Int32(MSG_NOSIGNAL))
-        sqe.pointee.flags |= CURING_IOSQE_FIXED_FILE
-        sqe.pointee.user_data = UserData(slot: slot, operation: .send, buffer: UInt16(truncatingIfNeeded: record.outChunk),
-                                         generation: record.generation).rawValue
-        connection.pointee.flags |= ConnectionFlags.sending
+        ring.prepareSend(slot: slot, bytes: slab.pointer(record.outChunk) + Int(record.outStart), count: Int(record.outLength - record.outStart),
+                         userData: UserData(slot: slot, operation: .send, buffer: UInt16(truncatingIfNeeded: record.outChunk),
+                                            generation: record.generation))
+        connection.pointee.machine.sendStarted()
     }
 
-    mutating func handleSend(_ data: UserData, result: Int32) {
+    mutating func handleSend(_ data: UserData, _ completion: Completion) {
         let slot = data.slot
         let connection = table[slot]
-        guard connection.pointee.generation == data.generation, connection.pointee.flags & ConnectionFlags.open != 0 else {
+        guard connection.pointee.generation == data.generation, connection.pointee.isOpen else {
             // The connection closed while this send was in flight; the chunk was left to it.
             slab.release(UInt32(data.buffer))
             return
         }
-        connection.pointee.flags &= ~ConnectionFlags.sending
-        guard result >= 0 else {
+        guard case .done(let sent) = completion.outcome else {
             statistics.add(.peerErrors)
-            closeConnection(slot: slot)
+            perform(connection.pointee.machine.sendCompleted(ok: false, facts(slot)), slot: slot)
             return
         }
-        statistics.add(.bytesOut, UInt64(result))
-        connection.pointee.outStart += UInt32(result)
+        statistics.add(.bytesOut, UInt64(sent))
+        connection.pointee.outStart += UInt32(sent)
         if connection.pointee.outStart == connection.pointee.outLength {
             slab.release(connection.pointee.outChunk)
             connection.pointee.outChunk = ChunkSlab.none
             connection.pointee.outStart = 0
             connection.pointee.outLength = 0
-            if installHeldOutput(slot: slot) {
-                // A handler's response waited for this chunk to drain; it goes out next.
-                flushOutput(slot: slot)
-                updateTimer(slot: slot)
-                return
-            }
-            if connection.pointee.stream == BodyStreams.none {
-                guard outputDrained(slot: slot, generation: data.generation) else { return }
-            }
-        } else {
-            compactOutput(slot: slot)
+            // A response that waited whole for this chunk to drain goes out next.
+            installHeldOutput(slot: slot)
         }
-        flushOutput(slot: slot)
+        guard perform(connection.pointee.machine.sendCompleted(ok: true, facts(slot)), slot: slot) else { return }
         updateTimer(slot: slot)
-    }
-
-    /// Everything queued (and any body stream) is sent: close if the connection asked for
-    /// it, serve input that waited for room, or close an idle connection during a drain.
-    /// False when the connection was closed or replaced.
-    mutating func outputDrained(slot: UInt32, generation: UInt8) -> Bool {
-        let connection = table[slot]
-        if connection.pointee.flags & ConnectionFlags.closeAfterSend != 0 {
-            closeConnection(slot: slot)
-            return false
-        }
-        if connection.pointee.flags & ConnectionFlags.outputBlocked != 0 {
-            // Output drained: serve what waited in the carry chunk.
-            connection.pointee.flags &= ~ConnectionFlags.outputBlocked
-            processCarry(slot: slot)
-            if connection.pointee.generation != generation { return false }
-        }
-        if draining && isIdle(connection) {
-            closeConnection(slot: slot)
-            return false
-        }
-        return true
-    }
-
-    /// No output, no partial request: safe to close during a drain.
-    func isIdle(_ connection: UnsafeMutablePointer<ConnectionRecord>) -> Bool {
-        let record = connection.pointee
-        return record.flags & ConnectionFlags.sending == 0 && record.outLength == record.outStart
-            && record.carryLength == 0 && record.body.isComplete && record.pendingFlags == 0 && record.stream == BodyStreams.none
-            && record.handlerState == 0
     }
 }

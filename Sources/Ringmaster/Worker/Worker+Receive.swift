@@ -1,76 +1,152 @@
 // Receiving: multishot recv with provided buffers, parsing in place, carrying a split request
-// over in a slab chunk, and parking connections the buffer ring cannot serve (ENOBUFS).
-import CURing
+// head over in a slab chunk, holding buffers while the output has no room (backpressure), and
+// parking connections the buffer ring cannot serve (ENOBUFS).
 import Glibc
 
 extension Worker {
-    /// Multishot recv with buffer select from the pool's current group (Linux 6.0). The group
-    /// rides in user_data, so even a stale completion returns its buffer to the right ring.
-    mutating func armRecv(slot: UInt32) {
-        let connection = table[slot]
+    /// Multishot recv with buffer select from the pool's current group. The group rides in
+    /// user_data, so even a stale completion returns its buffer to the right ring.
+    mutating func submitRecv(slot: UInt32) {
         let group = buffers.currentGroup
-        let sqe = ring.nextSQE()
-        io_uring_prep_recv_multishot(sqe, Int32(slot), nil, 0, 0)
-        sqe.pointee.flags |= CURING_IOSQE_FIXED_FILE | CURING_IOSQE_BUFFER_SELECT
-        curing_sqe_set_buf_group(sqe, group)
-        sqe.pointee.user_data = UserData(slot: slot, operation: .recv, buffer: group, generation: connection.pointee.generation).rawValue
-        connection.pointee.flags |= ConnectionFlags.receiving
+        ring.prepareMultishotRecv(slot: slot, group: group,
+                                  userData: UserData(slot: slot, operation: .recv, buffer: group, generation: table[slot].pointee.generation))
     }
 
-    mutating func handleRecv(_ data: UserData, result: Int32, flags: UInt32) {
+    mutating func handleRecv(_ data: UserData, _ completion: Completion) {
         let slot = data.slot
         let connection = table[slot]
-        let hasBuffer = flags & CURING_CQE_F_BUFFER != 0
-        let bufferID = UInt16(truncatingIfNeeded: flags >> CURING_CQE_BUFFER_SHIFT)
-        guard connection.pointee.generation == data.generation, connection.pointee.flags & ConnectionFlags.open != 0 else {
+        let buffer = completion.bufferID
+        guard connection.pointee.generation == data.generation, connection.pointee.isOpen else {
             // A completion for a previous occupant of the slot: drop it, keep its buffer.
-            if hasBuffer { buffers.recycle(group: data.buffer, id: bufferID) }
+            if let buffer { buffers.recycle(group: data.buffer, id: buffer) }
             return
         }
-        if flags & CURING_CQE_F_MORE == 0 { connection.pointee.flags &= ~ConnectionFlags.receiving }
-        if result > 0 {
-            statistics.add(.bytesIn, UInt64(result))
-            receive(slot: slot, bytes: UnsafeRawBufferPointer(start: buffers.buffer(group: data.buffer, id: bufferID), count: Int(result)))
-            // Parsed: the buffer goes back at once, never held until the send completes.
-            buffers.recycle(group: data.buffer, id: bufferID)
-        } else {
-            if hasBuffer { buffers.recycle(group: data.buffer, id: bufferID) }
-            if result == 0 {
-                handlePeerShutdown(slot: slot)
-                return
-            }
-            if result == -ENOBUFS {
-                park(slot: slot)
-                return
-            }
+        switch completion.outcome {
+        case .done(let count) where count > 0:
+            statistics.add(.bytesIn, UInt64(count))
+            let id = buffer ?? 0
+            received(slot: slot, group: data.buffer, id: id, count: count)
+        case .done:
+            perform(connection.pointee.machine.peerShutdown(facts(slot)), slot: slot)
+            return
+        case .noBuffers:
+            perform(connection.pointee.machine.noBuffers(), slot: slot)
+            return
+        case .cancelled:
+            // The stop backpressure asked for: receiveEnded below re-arms if it is over.
+            break
+        default:
+            if let buffer { buffers.recycle(group: data.buffer, id: buffer) }
             statistics.add(.peerErrors)
-            closeConnection(slot: slot)
+            perform(connection.pointee.machine.failed(), slot: slot)
             return
         }
-        guard connection.pointee.generation == data.generation, connection.pointee.flags & ConnectionFlags.open != 0 else { return }
-        if connection.pointee.flags & (ConnectionFlags.receiving | ConnectionFlags.closeAfterSend) == 0 { armRecv(slot: slot) }
+        guard connection.pointee.generation == data.generation, connection.pointee.isOpen else { return }
+        if !completion.hasMore && !perform(connection.pointee.machine.receiveEnded(), slot: slot) { return }
         updateTimer(slot: slot)
     }
 
-    /// The peer sent FIN: finish sending what is queued (or a handler still owes), then close.
-    mutating func handlePeerShutdown(slot: UInt32) {
+    /// `count` bytes in buffer `id` of `group`: parsed in place, held for later, or dropped.
+    mutating func received(slot: UInt32, group: UInt16, id: UInt16, count: Int) {
         let connection = table[slot]
-        if connection.pointee.flags & ConnectionFlags.sending != 0 || connection.pointee.outLength > connection.pointee.outStart
-            || connection.pointee.handlerState & HandlerState.deferred != 0 {
-            connection.pointee.flags |= ConnectionFlags.peerClosed | ConnectionFlags.closeAfterSend
-            flushOutput(slot: slot)
-        } else {
-            closeConnection(slot: slot)
+        let bytes = UnsafeRawBufferPointer(start: buffers.buffer(group: group, id: id), count: count)
+        switch connection.pointee.machine.received() {
+        case .parse:
+            let used = consumeInput(slot: slot, bytes)
+            if used < count && connection.pointee.isOpen && connection.pointee.machine.isInputWaiting {
+                // The output filled: the rest of this buffer waits with it (no copy).
+                heldInput.append(slot: slot, group: group, id: id, offset: used, length: count)
+                flushOutput(slot: slot)
+                return
+            }
+        case .hold:
+            heldInput.append(slot: slot, group: group, id: id, offset: 0, length: count)
+            return
+        case .discard:
+            discard(slot: slot, count: count)
+        }
+        // Parsed: the buffer goes back at once, never held until the send completes.
+        buffers.recycle(group: group, id: id)
+        if connection.pointee.isOpen { flushOutput(slot: slot) }
+    }
+
+    /// Bytes read while closing are dropped; a client that keeps sending past the lingering
+    /// cap is closed (docs/connections.md, "Lingering close").
+    mutating func discard(slot: UInt32, count: Int) {
+        let connection = table[slot]
+        connection.pointee.discarded = UInt32(clamping: UInt64(connection.pointee.discarded) + UInt64(count))
+        if connection.pointee.discarded > lingerBytes { perform(connection.pointee.machine.failed(), slot: slot) }
+    }
+
+    /// Consumes received bytes: parsed in place when nothing is carried over, otherwise
+    /// appended to the carry chunk and parsed there. Returns the bytes taken; fewer than
+    /// `bytes.count` only when the output filled (the caller keeps the rest).
+    mutating func consumeInput(slot: UInt32, _ bytes: UnsafeRawBufferPointer) -> Int {
+        let connection = table[slot]
+        let generation = connection.pointee.generation
+        var input = bytes
+        if connection.pointee.carryLength == 0 {
+            let used = processInput(slot: slot, input)
+            input = UnsafeRawBufferPointer(rebasing: input[used...])
+        }
+        while !input.isEmpty && connection.pointee.generation == generation && connection.pointee.machine.acceptsRequests {
+            if connection.pointee.machine.isInputWaiting { return bytes.count - input.count }
+            guard let carry = carryChunk(slot: slot) else {
+                perform(connection.pointee.machine.failed(), slot: slot)
+                return bytes.count
+            }
+            let length = Int(connection.pointee.carryLength)
+            let n = min(slab.chunkSize - length, input.count)
+            (carry + length).copyMemory(from: input.baseAddress!, byteCount: n)
+            connection.pointee.carryLength += UInt32(n)
+            input = UnsafeRawBufferPointer(rebasing: input[n...])
+            let progressed = processCarry(slot: slot)
+            if !progressed && Int(connection.pointee.carryLength) == slab.chunkSize && !connection.pointee.machine.isInputWaiting {
+                // A full carry chunk without a complete head.
+                respondError(slot: slot, status: .requestHeaderFieldsTooLarge)
+                return bytes.count
+            }
+        }
+        return bytes.count
+    }
+
+    /// Input that waited for output room: the carry first, then the held buffers in order,
+    /// until the output fills again or everything is parsed.
+    mutating func resumeInput(slot: UInt32) {
+        let connection = table[slot]
+        let generation = connection.pointee.generation
+        if connection.pointee.carryLength > 0 { processCarry(slot: slot) }
+        while connection.pointee.generation == generation && !connection.pointee.machine.isInputWaiting,
+              let held = heldInput.first(slot) {
+            guard connection.pointee.machine.acceptsRequests else { break }
+            let bytes = UnsafeRawBufferPointer(start: buffers.buffer(group: held.group, id: held.id) + Int(held.offset),
+                                               count: Int(held.length - held.offset))
+            let used = consumeInput(slot: slot, bytes)
+            guard connection.pointee.generation == generation else { return }
+            if used < bytes.count && connection.pointee.machine.isInputWaiting {
+                heldInput.advanceFirst(slot, by: used)
+                break
+            }
+            let done = heldInput.removeFirst(slot)
+            buffers.recycle(group: done.group, id: done.id)
+        }
+        guard connection.pointee.generation == generation, connection.pointee.isOpen else { return }
+        // Closing: what is still held will never be parsed.
+        if !connection.pointee.machine.acceptsRequests { releaseHeldInput(slot: slot) }
+        perform(connection.pointee.machine.inputResumed(stillWaiting: connection.pointee.machine.isInputWaiting), slot: slot)
+    }
+
+    /// Recycles every buffer `slot` holds.
+    mutating func releaseHeldInput(slot: UInt32) {
+        while heldInput.holds(slot) {
+            let held = heldInput.removeFirst(slot)
+            buffers.recycle(group: held.group, id: held.id)
         }
     }
 
-    /// ENOBUFS ended the multishot recv: park the connection until buffers are recycled
-    /// instead of re-arming into the same empty ring (audit item 7: never spin), and grow the
-    /// pool by a group when it may.
+    /// Puts a connection whose recv ended with ENOBUFS on the starved FIFO, and grows the pool
+    /// by a group when it may.
     mutating func park(slot: UInt32) {
-        let connection = table[slot]
-        guard connection.pointee.flags & ConnectionFlags.starved == 0 else { return }
-        connection.pointee.flags |= ConnectionFlags.starved
         starved[(starvedHead + starvedCount) % table.capacity] = slot
         starvedCount += 1
         statistics.add(.bufferStarvations)
@@ -91,49 +167,8 @@ extension Worker {
             starvedHead = (starvedHead + 1) % table.capacity
             starvedCount -= 1
             remaining -= 1
-            let connection = table[slot]
-            guard connection.pointee.flags & ConnectionFlags.starved != 0 else { continue }
-            connection.pointee.flags &= ~ConnectionFlags.starved
-            if connection.pointee.flags & ConnectionFlags.open != 0 { armRecv(slot: slot) }
+            perform(table[slot].pointee.machine.buffersReturned(), slot: slot)
         }
-    }
-
-    /// Handles received bytes: parsed in place when nothing is carried over, otherwise
-    /// appended to the carry chunk and parsed there.
-    mutating func receive(slot: UInt32, bytes: UnsafeRawBufferPointer) {
-        let connection = table[slot]
-        let generation = connection.pointee.generation
-        if connection.pointee.flags & ConnectionFlags.closeAfterSend != 0 { return }
-        var input = bytes
-        if connection.pointee.carryLength == 0 && connection.pointee.flags & ConnectionFlags.outputBlocked == 0 {
-            let used = processInput(slot: slot, input)
-            input = UnsafeRawBufferPointer(rebasing: input[used...])
-        }
-        while !input.isEmpty && connection.pointee.generation == generation
-                && connection.pointee.flags & ConnectionFlags.closeAfterSend == 0 {
-            guard let carry = carryChunk(slot: slot) else {
-                closeConnection(slot: slot)
-                return
-            }
-            let length = Int(connection.pointee.carryLength)
-            let n = min(slab.chunkSize - length, input.count)
-            (carry + length).copyMemory(from: input.baseAddress!, byteCount: n)
-            connection.pointee.carryLength += UInt32(n)
-            input = UnsafeRawBufferPointer(rebasing: input[n...])
-            let progressed = processCarry(slot: slot)
-            if !progressed && Int(connection.pointee.carryLength) == slab.chunkSize {
-                if connection.pointee.flags & ConnectionFlags.outputBlocked != 0 {
-                    // The client keeps sending while not reading a full chunk of responses:
-                    // stop serving it rather than buffer without bound.
-                    statistics.add(.protocolOverflows)
-                    closeConnection(slot: slot)
-                } else {
-                    respondError(slot: slot, status: .requestHeaderFieldsTooLarge)
-                }
-                break
-            }
-        }
-        if connection.pointee.generation == generation { flushOutput(slot: slot) }
     }
 
     /// Parses what the carry chunk holds; keeps the unconsumed tail at its start. Returns
@@ -147,7 +182,7 @@ extension Worker {
         let length = Int(connection.pointee.carryLength)
         let used = processInput(slot: slot, UnsafeRawBufferPointer(start: carry, count: length))
         guard connection.pointee.generation == generation, connection.pointee.carryChunk != ChunkSlab.none else { return used > 0 }
-        if used == length || connection.pointee.flags & ConnectionFlags.closeAfterSend != 0 {
+        if used == length || !connection.pointee.machine.acceptsRequests {
             releaseCarry(slot: slot)
         } else if used > 0 {
             memmove(carry, carry + used, length - used)

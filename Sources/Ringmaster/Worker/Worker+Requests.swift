@@ -3,15 +3,6 @@
 // parses; a malformed request gets its 4xx/5xx and the connection closes after it.
 import RingmasterHTTP
 
-/// What a request is answered with, stored in `ConnectionRecord.pendingRoute` while its body
-/// is being consumed.
-enum Answer {
-    static let notFound: UInt8 = 255
-    static let methodNotAllowed: UInt8 = 254
-    /// Route indices stay below this (the table holds at most 250 routes).
-    static let maxRoutes = 250
-}
-
 extension Worker {
     /// Consumes requests from the start of `input`; returns the bytes consumed. Stops early at
     /// an incomplete head (the caller carries the rest) or when the output has no room for
@@ -37,9 +28,10 @@ extension Worker {
                 }
                 continue
             }
-            if connection.pointee.flags & ConnectionFlags.closeAfterSend != 0 { return input.count }
+            if !connection.pointee.machine.acceptsRequests { return input.count }
             guard reserveOutputRoom(slot: slot) else {
-                connection.pointee.flags |= ConnectionFlags.outputBlocked
+                // Backpressure: the rest waits (and receiving stops) until the output drains.
+                perform(connection.pointee.machine.outputFull(), slot: slot)
                 return offset
             }
             switch RequestParser.parseHead(rest, headers: headerFields, limits: limits) {
@@ -63,13 +55,20 @@ extension Worker {
     mutating func handleRequest(slot: UInt32, head: RequestHead, in buffer: UnsafeRawBufferPointer) {
         let connection = table[slot]
         if accessLog.enabled { logRequestHead(slot: slot, head: head, in: buffer) }
+        guard head.method != .connect, head.method != .other else {
+            // No route serves CONNECT or an unknown method: refused as soon as the head is
+            // complete, not after a body that may never come (RFC 9110 §9.1: 501).
+            respondError(slot: slot, status: .notImplemented)
+            return
+        }
         switch responses.match(target: head.target(in: buffer), method: head.method) {
         case .route(let route): connection.pointee.pendingRoute = UInt8(truncatingIfNeeded: route)
         case .methodNotAllowed(let allowed):
-            connection.pointee.pendingRoute = Answer.methodNotAllowed
+            connection.pointee.pendingRoute = RouteAnswer.methodNotAllowedIndex
             connection.pointee.allowedMethods = allowed.rawValue
-        case .notFound: connection.pointee.pendingRoute = Answer.notFound
+        case .notFound: connection.pointee.pendingRoute = RouteAnswer.notFoundIndex
         }
+        connection.pointee.tableEpoch = routeTables.epoch
         var pending = PendingResponse.owed
         if head.method == .head { pending |= PendingResponse.headOnly }
         if !head.keepAlive || draining { pending |= PendingResponse.close }
@@ -81,20 +80,33 @@ extension Worker {
             // is read and dropped, and the connection closes after the answer, so a client
             // holding it back for 100-continue is not left waiting.
             let close = pending & PendingResponse.close != 0 || !body.isComplete
-            // Owed while serveFile runs, so a refused path's respondError logs the request.
+            // Owed while serveFile runs, so a refused path's error logs the request.
             connection.pointee.pendingFlags = PendingResponse.owed
-            fileAnswer = (0, 0)
-            serveFile(slot: slot, route: route, head: head, in: buffer, close: close, headOnly: head.method == .head)
-            guard connection.pointee.flags & ConnectionFlags.open != 0 else { return }
+            let answer = files.serve(route: route, head: head, in: buffer, fields: UnsafeBufferPointer(headerFields), responses: responses,
+                                     date: date, headOnly: head.method == .head)
+            if case .error(let status) = answer { respondError(slot: slot, status: status) } else { commit(slot: slot, answer, close: close) }
+            guard connection.pointee.isOpen, connection.pointee.machine.acceptsRequests || close else { return }
             connection.pointee.pendingFlags = 0
-            if accessLog.enabled && fileAnswer.status != 0 {
-                logLine(request: accessLog.takeRequest(slot: slot), status: fileAnswer.status, bodyBytes: Int(fileAnswer.bodyBytes))
-            }
-            if close { connection.pointee.flags |= ConnectionFlags.closeAfterSend }
             connection.pointee.body = body
             return
         }
         connection.pointee.pendingFlags = pending
+        if connection.pointee.pendingRoute == RouteAnswer.methodNotAllowedIndex && !body.isComplete {
+            // No route serves this method on this path: refused now, not after a body that
+            // may never come. A body that does come is read and dropped, as nginx discards
+            // it, so the connection stays usable; a client that holds its body back for
+            // 100-continue gets no 100 and will not send it, so that connection closes after
+            // the 405 (RFC 9110 §10.1.1).
+            if head.expectContinue {
+                connection.pointee.pendingFlags |= PendingResponse.close
+                answerPending(slot: slot)
+                connection.pointee.machine.answerQueued(closes: true, isError: true)
+                return
+            }
+            answerPending(slot: slot)
+            connection.pointee.body = body
+            return
+        }
         let handler = handlerIndex(route: connection.pointee.pendingRoute)
         if body.isComplete {
             // No body, or Content-Length: 0: nothing to wait for.
@@ -109,58 +121,41 @@ extension Worker {
         }
     }
 
-    /// Appends the response owed to the connection.
+    /// Appends the response owed to the connection, from the route table its request matched.
     mutating func answerPending(slot: UInt32) {
         let connection = table[slot]
         let pending = connection.pointee.pendingFlags
         guard pending & PendingResponse.owed != 0 else { return }
-        if let handler = handlerIndex(route: connection.pointee.pendingRoute) {
+        let close = pending & PendingResponse.close != 0
+        let headOnly = pending & PendingResponse.headOnly != 0
+        let route = connection.pointee.pendingRoute
+        let epoch = connection.pointee.tableEpoch
+        let answer = epoch == routeTables.epoch
+            ? RouteAnswer.of(route: route, in: responses, close: close, headOnly: headOnly, draining: draining)
+            : routeTables.answer(epoch: epoch, route: route, close: close, headOnly: headOnly, draining: draining)
+        if case .handler(let handler) = answer {
             answerCollectedHandler(slot: slot, handler: handler)
             return
         }
         connection.pointee.pendingFlags = 0
-        let close = pending & PendingResponse.close != 0
-        let headOnly = pending & PendingResponse.headOnly != 0
-        let route = connection.pointee.pendingRoute
-        if Int(route) < responses.routeCount && responses.kind(of: Int(route)) == .health && draining {
+        switch answer {
+        case .prebuilt(let bytes, let status, let bodyBytes):
+            commit(slot: slot, .prebuilt(bytes, status: status, bodyBytes: bodyBytes), close: close)
+        case .draining:
             // Draining: tell the load balancer to stop sending before the listener closes.
-            statistics.recordStatus(503)
-            appendGenerated(slot: slot, status: .serviceUnavailable, body: Worker.bytes("draining\n"), extraHeaders: Worker.bytes(""), close: close, headOnly: headOnly)
-            if accessLog.enabled { logLine(request: accessLog.takeRequest(slot: slot), status: 503, bodyBytes: headOnly ? 0 : 9) }
-            if close { connection.pointee.flags |= ConnectionFlags.closeAfterSend }
-            return
-        }
-        statistics.recordStatus(responses.status(of: route))
-        if route == Answer.methodNotAllowed {
+            commit(slot: slot, Worker.text(.serviceUnavailable, Worker.bytes("draining\n"), headOnly: headOnly), close: close)
+        case .metrics:
+            // Counted first: the exposition includes its own response.
+            statistics.recordStatus(200)
+            commit(slot: slot, metricsAnswer(headOnly: headOnly), close: close, counted: true)
+        case .methodNotAllowed:
             let allow = Worker.writeAllowHeader(MethodSet(rawValue: connection.pointee.allowedMethods), into: allowScratch)
-            appendGenerated(slot: slot, status: .methodNotAllowed, body: Worker.methodNotAllowedBody, extraHeaders: allow, close: close, headOnly: headOnly)
-        } else if Int(route) >= responses.routeCount {
-            // Answer.notFound, or a route that a SIGHUP reload removed while its body was read.
-            appendGenerated(slot: slot, status: .notFound, body: Worker.notFoundBody, extraHeaders: Worker.bytes(""), close: close, headOnly: headOnly)
-        } else if responses.kind(of: Int(route)) == .metrics {
-            appendMetrics(slot: slot, close: close, headOnly: headOnly)
-        } else {
-            appendOutput(slot: slot, responses.response(route: Int(route), close: close, headOnly: headOnly))
+            commit(slot: slot, Worker.text(.methodNotAllowed, Worker.methodNotAllowedBody, headers: allow, headOnly: headOnly), close: close)
+        case .notFound, .file, .handler:
+            // A file route is answered at its head; never owed here.
+            commit(slot: slot, Worker.text(.notFound, Worker.notFoundBody, headOnly: headOnly), close: close)
         }
-        if accessLog.enabled { logAnswer(slot: slot, route: route, headOnly: headOnly) }
-        if close { connection.pointee.flags |= ConnectionFlags.closeAfterSend }
-    }
-
-    /// A response written now (404, 405, metrics): head through ResponseWriter, then the body.
-    mutating func appendGenerated(slot: UInt32, status: HTTPStatus, body: UnsafeRawBufferPointer, extraHeaders: UnsafeRawBufferPointer,
-                                  contentType: UnsafeRawBufferPointer = Worker.textPlain, close: Bool, headOnly: Bool) {
-        let headRoom = 512 + extraHeaders.count
-        guard let out = responseOutput(slot: slot, count: headRoom + body.count) else { return }
-        guard let headLength = ResponseWriter.writeHead(status: status, server: responses.serverName, date: date,
-                                                        contentType: contentType, contentLength: UInt64(body.count),
-                                                        close: close, extraHeaders: extraHeaders,
-                                                        into: UnsafeMutableRawBufferPointer(start: out.pointer, count: headRoom)) else { return }
-        var length = headLength
-        if !headOnly && body.count > 0 {
-            (out.pointer + headLength).copyMemory(from: body.baseAddress!, byteCount: body.count)
-            length += body.count
-        }
-        commitHandlerOutput(slot: slot, count: length, held: out.held)
+        routeTables.forget(epoch: epoch, owed: true)
     }
 
     /// "Allow: GET, HEAD\r\n" for `methods`, written into `scratch` (128 bytes; RFC 9110
@@ -198,38 +193,4 @@ extension Worker {
         (base + length).copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
         length += text.utf8CodeUnitCount
     }
-
-    /// Answers a malformed or over-limit request with `status` and closes after sending it.
-    mutating func respondError(slot: UInt32, status: HTTPStatus) {
-        let connection = table[slot]
-        if accessLog.enabled { logError(slot: slot, status: status) }
-        if connection.pointee.stream != BodyStreams.none {
-            // A body is still going out: nothing can be put in front of or inside it.
-            statistics.recordParseError(status.rawValue)
-            closeConnection(slot: slot)
-            return
-        }
-        statistics.recordParseError(status.rawValue)
-        statistics.recordStatus(status.rawValue)
-        connection.pointee.pendingFlags = 0
-        connection.pointee.body = BodyDecoder()
-        releaseCarry(slot: slot)
-        connection.pointee.flags &= ~ConnectionFlags.outputBlocked
-        if let out = reserveOutput(slot: slot, count: 512),
-           let length = ResponseWriter.writeError(status: status, server: responses.serverName, date: date,
-                                                  into: UnsafeMutableRawBufferPointer(start: out, count: 512)) {
-            commitOutput(slot: slot, count: length)
-        }
-        connection.pointee.flags |= ConnectionFlags.closeAfterSend
-        flushOutput(slot: slot)
-    }
-
-    static var continueResponse: UnsafeRawBufferPointer { bytes("HTTP/1.1 100 Continue\r\n\r\n") }
-    static var textPlain: UnsafeRawBufferPointer { bytes("text/plain") }
-    @inline(__always)
-    static func bytes(_ text: StaticString) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
-    }
-    static var notFoundBody: UnsafeRawBufferPointer { bytes("Not Found\n") }
-    static var methodNotAllowedBody: UnsafeRawBufferPointer { bytes("Method Not Allowed\n") }
 }

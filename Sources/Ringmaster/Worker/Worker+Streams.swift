@@ -2,7 +2,6 @@
 // from its cache block; a file is read with IORING_OP_READ into the stream's buffer and that
 // buffer is sent before the next read, so a slow reader holds one buffer and the file stays on
 // disk (backpressure). One operation is in flight per connection, as for the output chunk.
-import CURing
 import Glibc
 
 extension Worker {
@@ -43,67 +42,64 @@ extension Worker {
             connection.pointee.outStart = 0
             connection.pointee.outLength = 0
         }
-        let sqe = ring.nextSQE()
+        let send = UserData(slot: slot, operation: .streamSend, buffer: UInt16(id), generation: connection.pointee.generation)
         if let memory = stream.pointee.memory {
             let count = min(stream.pointee.remaining, Worker.maxStreamSend)
-            io_uring_prep_send(sqe, Int32(slot), memory + Int(stream.pointee.offset), Int(count), Int32(MSG_NOSIGNAL))
-            sqe.pointee.flags |= CURING_IOSQE_FIXED_FILE
-            sqe.pointee.user_data = UserData(slot: slot, operation: .streamSend, buffer: UInt16(id), generation: connection.pointee.generation).rawValue
+            ring.prepareSend(slot: slot, bytes: memory + Int(stream.pointee.offset), count: Int(count), userData: send)
         } else if stream.pointee.filled > stream.pointee.sent {
-            io_uring_prep_send(sqe, Int32(slot), streams.buffer(id) + Int(stream.pointee.sent),
-                               Int(stream.pointee.filled - stream.pointee.sent), Int32(MSG_NOSIGNAL))
-            sqe.pointee.flags |= CURING_IOSQE_FIXED_FILE
-            sqe.pointee.user_data = UserData(slot: slot, operation: .streamSend, buffer: UInt16(id), generation: connection.pointee.generation).rawValue
+            ring.prepareSend(slot: slot, bytes: streams.buffer(id) + Int(stream.pointee.sent),
+                             count: Int(stream.pointee.filled - stream.pointee.sent), userData: send)
         } else {
             let count = min(stream.pointee.remaining, UInt64(streams.bufferSize))
-            io_uring_prep_read(sqe, stream.pointee.fd, streams.buffer(id), UInt32(count), stream.pointee.offset)
-            sqe.pointee.user_data = UserData(slot: slot, operation: .fileRead, buffer: UInt16(id), generation: connection.pointee.generation).rawValue
+            ring.prepareRead(fd: stream.pointee.fd, into: streams.buffer(id), count: UInt32(count), offset: stream.pointee.offset,
+                             userData: UserData(slot: slot, operation: .fileRead, buffer: UInt16(id), generation: connection.pointee.generation))
         }
         stream.pointee.busy = true
-        connection.pointee.flags |= ConnectionFlags.sending
+        connection.pointee.machine.sendStarted()
     }
 
     /// The stream's operation for `data` completed: false (and the stream freed) when its
-    /// connection is gone, true with the connection no longer marked busy otherwise.
+    /// connection is gone.
     mutating func streamCompletion(_ data: UserData) -> Bool {
         let id = UInt32(data.buffer)
         streams[id].pointee.busy = false
         let connection = table[data.slot]
-        guard connection.pointee.generation == data.generation, connection.pointee.flags & ConnectionFlags.open != 0,
-              connection.pointee.stream == id else {
+        guard connection.pointee.generation == data.generation, connection.pointee.isOpen, connection.pointee.stream == id else {
             streams.release(id)
             return false
         }
-        connection.pointee.flags &= ~ConnectionFlags.sending
         return true
     }
 
-    mutating func handleFileRead(_ data: UserData, result: Int32) {
+    mutating func handleFileRead(_ data: UserData, _ completion: Completion) {
         guard streamCompletion(data) else { return }
         let stream = streams[UInt32(data.buffer)]
+        let result = completion.result
         guard result > 0 else {
             // An error, or end of file before the promised length (the file shrank): the
             // head already went out, so the only honest signal left is to cut the connection.
             statistics.add(.fileErrors)
-            closeConnection(slot: data.slot)
+            perform(table[data.slot].pointee.machine.sendCompleted(ok: false, facts(data.slot)), slot: data.slot)
             return
         }
         stream.pointee.filled = UInt32(result)
         stream.pointee.sent = 0
         stream.pointee.offset += UInt64(result)
         stream.pointee.remaining -= min(UInt64(result), stream.pointee.remaining)
-        pumpStream(slot: data.slot)
+        // Read, not yet sent: the stream is still pending, so the machine asks for its send.
+        guard perform(table[data.slot].pointee.machine.sendCompleted(ok: true, facts(data.slot)), slot: data.slot) else { return }
         updateTimer(slot: data.slot)
     }
 
-    mutating func handleStreamSend(_ data: UserData, result: Int32) {
+    mutating func handleStreamSend(_ data: UserData, _ completion: Completion) {
         guard streamCompletion(data) else { return }
         let slot = data.slot
         let id = UInt32(data.buffer)
         let stream = streams[id]
+        let result = completion.result
         guard result >= 0 else {
             statistics.add(.peerErrors)
-            closeConnection(slot: slot)
+            perform(table[slot].pointee.machine.sendCompleted(ok: false, facts(slot)), slot: slot)
             return
         }
         statistics.add(.bytesOut, UInt64(result))
@@ -120,11 +116,8 @@ extension Worker {
         if stream.pointee.isFinished {
             streams.release(id)
             table[slot].pointee.stream = BodyStreams.none
-            guard outputDrained(slot: slot, generation: data.generation) else { return }
-            flushOutput(slot: slot)
-        } else {
-            pumpStream(slot: slot)
         }
+        guard perform(table[slot].pointee.machine.sendCompleted(ok: true, facts(slot)), slot: slot) else { return }
         updateTimer(slot: slot)
     }
 

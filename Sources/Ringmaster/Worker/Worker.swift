@@ -1,7 +1,6 @@
 // One event loop: a ring, a buffer ring, a connection shard and the handlers that move each
 // connection through accept, receive, parse, respond, send and close. Built and run on its
 // own (pinned) thread; shares nothing with other workers but its statistics and control.
-import CURing
 import Glibc
 import Logging
 import RingmasterHTTP
@@ -49,20 +48,21 @@ public struct Worker: ~Copyable {
     /// and the tick's timespec (32): memory the kernel reads or writes after submission, so
     /// it lives as long as the worker.
     let scratch: UnsafeMutableRawPointer
+    /// Receive buffers kept for connections whose output has no room (backpressure).
+    var heldInput: HeldInput
+    /// Route tables a reload replaced while requests that matched them wait for bodies.
+    var routeTables = RouteTables()
+    /// Bytes a closing connection may still send before it is cut (lingering close).
+    var lingerBytes: UInt32
     /// Connections parked by ENOBUFS, a FIFO re-armed as buffers come back.
     let starved: UnsafeMutablePointer<UInt32>
     var starvedHead = 0
     var starvedCount = 0
     var date: HTTPDate
-    /// Static files: the small-file cache, the body streams, and scratch for a request's
-    /// normalised path (with room for the index name, ".gz" and a NUL) and its file headers.
-    var fileCache: FileCache
+    /// Static files (the cache and its scratch), a component that returns answers.
+    var files: FileServer
+    /// Bodies too large for the output chunk, sent after their heads.
     var streams: BodyStreams
-    var pathScratch: UnsafeMutableRawPointer
-    var pathScratchSize: Int
-    let fileHeaderScratch: UnsafeMutableRawPointer
-    /// The last file answer's status and body size, for its access log line.
-    var fileAnswer: (status: UInt16, bodyBytes: UInt64) = (0, 0)
     var draining = false
     var exit: WorkerExit?
     let shutdownTimeoutMilliseconds: Int
@@ -76,15 +76,15 @@ public struct Worker: ~Copyable {
     public init(configuration c: WorkerConfiguration, statistics: WorkerStatistics, control: WorkerControl) throws(SetupError) {
         var ring = try Ring(entries: c.ringEntries, cqFactor: c.cqFactor)
         try ring.probeRequiredOperations()
-        let tableSize = try Worker.registerFixedFiles(ring: ring, wanted: c.maxConnections)
+        let tableSize = try ring.registerFixedFiles(wanted: c.maxConnections)
         let buffers = try BufferPool(count: c.bufferCount, bufferSize: c.bufferSize, hugePages: c.hugePages,
                                      node: c.numaNode, maxGroups: c.bufferGroupsMax, ring: ring)
         let table = try ConnectionTable(capacity: tableSize, node: c.numaNode)
         let streams = try BodyStreams(capacity: c.maxStreams, bufferSize: c.streamBufferSize, node: c.numaNode)
         let slab = try ChunkSlab(chunkSize: c.chunkSize, capacity: UInt32(min(2 * tableSize + 64, Int(UInt16.max) - 1)), node: c.numaNode)
-        try Worker.checkSocketCommands(ring: &ring, listenerFD: c.listenerFD)
-        let napi = Worker.registerNAPI(ring: ring, microseconds: c.napiBusyPollMicroseconds, prefer: c.napiPreferBusyPoll)
-        if c.accessLogFD >= 0 { try Worker.checkLogWrites(ring: ring) }
+        try ring.checkSocketCommands(listenerFD: c.listenerFD)
+        let napi = ring.registerNAPI(microseconds: c.napiBusyPollMicroseconds, prefer: c.napiPreferBusyPoll)
+        if c.accessLogFD >= 0 { try ring.checkLogWrites() }
         // Last of the steps that can fail: from here the log owns the file descriptor.
         let accessLog = c.accessLogFD >= 0
             ? try AccessLog(fd: c.accessLogFD, format: c.accessLogFormat, slots: tableSize, node: c.numaNode)
@@ -99,7 +99,6 @@ public struct Worker: ~Copyable {
         self.table = table
         self.slab = slab
         self.streams = streams
-        fileCache = FileCache(maxBytes: c.fileCacheBytes, maxFileSize: c.fileCacheMaxFile)
         index = c.index
         self.statistics = statistics
         logger = c.logger
@@ -118,9 +117,11 @@ public struct Worker: ~Copyable {
         // connection may hold across a reload) never change.
         responses = ResponseTable(routes: c.router.routes + c.routes, serverName: c.serverName)
         handling = HandlerRuntime(router: c.router, connections: tableSize, chunkSize: c.chunkSize, workerIndex: c.index, logger: c.logger)
-        pathScratchSize = Worker.pathScratchSize(limits: c.limits, responses: responses)
-        pathScratch = .allocate(byteCount: pathScratchSize, alignment: 16)
-        fileHeaderScratch = .allocate(byteCount: Worker.fileHeaderScratchSize, alignment: 16)
+        files = FileServer(cacheBytes: c.fileCacheBytes, cacheFileMax: c.fileCacheMaxFile,
+                           pathScratchSize: FileServer.pathScratchSize(limits: c.limits, responses: responses),
+                           chunkSize: c.chunkSize, statistics: statistics)
+        heldInput = HeldInput(buffers: Int(c.bufferCount) * max(c.bufferGroupsMax, 1), slots: tableSize)
+        lingerBytes = c.timeouts.lingerBytes
         headerFields = .allocate(capacity: c.limits.maxHeaderCount)
         headerFields.initialize(repeating: HTTPHeaderField())
         scratch = .allocate(byteCount: 64, alignment: 64)
@@ -131,8 +132,6 @@ public struct Worker: ~Copyable {
     }
 
     deinit {
-        pathScratch.deallocate()
-        fileHeaderScratch.deallocate()
         headerFields.deallocate()
         scratch.deallocate()
         allowScratch.deallocate()
@@ -140,16 +139,6 @@ public struct Worker: ~Copyable {
         starved.deallocate()
         close(listenerFD)
     }
-
-    /// A normalised path is never longer than the request line; then the index name, ".gz"
-    /// and a NUL. Three times that holds a redirect's percent-encoded Location too.
-    static func pathScratchSize(limits: HTTPLimits, responses: borrowing ResponseTable) -> Int {
-        limits.maxRequestLine + responses.longestIndexName + 8
-    }
-
-    /// File validator lines with a route's own headers (at most 4 KiB) and a Content-Range
-    /// line, a handler's headers after a file's validators, or a Location (capped at 8 KiB).
-    static let fileHeaderScratchSize = 16384
 
     /// True when the receive buffers are on huge pages.
     public var usesHugePages: Bool { buffers.usesHugePages }
@@ -171,7 +160,7 @@ public struct Worker: ~Copyable {
                 // No prefetch of the next CQE's connection record (audit item 2): measured
                 // A/B in docs/benchmarks.md, it saved nothing (the records of the benchmark's
                 // connections stay in L1), so it was removed as the audit asks.
-                dispatch(UserData(rawValue: cqe.pointee.user_data), result: cqe.pointee.res, flags: cqe.pointee.flags)
+                dispatch(UserData(rawValue: cqe.pointee.user_data), Completion(result: cqe.pointee.res, flags: cqe.pointee.flags))
                 // Safe: free-running CQ indices.
                 index &+= 1
             }
@@ -194,19 +183,19 @@ public struct Worker: ~Copyable {
 
     /// One handler per operation.
     @inline(__always)
-    mutating func dispatch(_ data: UserData, result: Int32, flags: UInt32) {
+    mutating func dispatch(_ data: UserData, _ completion: Completion) {
         switch data.operation {
-        case .recv?: handleRecv(data, result: result, flags: flags)
-        case .send?: handleSend(data, result: result)
-        case .accept?: handleAccept(result: result, flags: flags)
-        case .wake?: handleWake(result: result)
+        case .recv?: handleRecv(data, completion)
+        case .send?: handleSend(data, completion)
+        case .accept?: handleAccept(completion)
+        case .wake?: handleWake()
         case .timeout?: data.slot == Worker.acceptRetryTimer ? armAccept() : handleDrainDeadline()
-        case .tick?: handleTick(flags: flags)
-        case .fileRead?: handleFileRead(data, result: result)
-        case .streamSend?: handleStreamSend(data, result: result)
-        case .logWrite?: handleLogWrite(result: result)
-        case .handlerTimer?: handleHandlerTimer(data, result: result)
-        case .close?, .cancel?, .setsockopt?: handleAuxiliaryFailure(data, result: result)
+        case .tick?: handleTick(completion)
+        case .fileRead?: handleFileRead(data, completion)
+        case .streamSend?: handleStreamSend(data, completion)
+        case .logWrite?: handleLogWrite(result: completion.result)
+        case .handlerTimer?: handleHandlerTimer(data, completion)
+        case .close?, .cancel?, .setsockopt?, .shutdown?: handleAuxiliaryFailure(data, completion)
         case nil: assertionFailure("CQE with unknown user_data \(data.rawValue)")
         }
     }
@@ -216,7 +205,10 @@ public struct Worker: ~Copyable {
     /// idle worker (no timer wakes it).
     @inline(__always)
     mutating func refreshDate() {
-        if date.update(unixSeconds: Worker.now()) { responses.refresh(date: date) }
+        if date.update(unixSeconds: Worker.now()) {
+            responses.refresh(date: date)
+            routeTables.refresh(date: date)
+        }
     }
 
     @inline(__always)

@@ -4,7 +4,6 @@
 // item 5).
 import Synchronization
 import Glibc
-import CURing
 
 /// Shutdown phases, in order.
 public enum ShutdownPhase: UInt8, Sendable {
@@ -25,9 +24,7 @@ public final class WorkerControl: Sendable {
     public let eventFD: Int32
 
     public init() throws(SetupError) {
-        let fd = eventfd(0, Int32(EFD_CLOEXEC))
-        if fd < 0 { throw .call("eventfd", errno: errno) }
-        eventFD = fd
+        eventFD = try EventFD.make().get()
     }
 
     deinit {

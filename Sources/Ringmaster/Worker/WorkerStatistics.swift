@@ -22,6 +22,10 @@ public enum WorkerCounter: Int, CaseIterable, Sendable {
     case batchSum, batchCount
     /// Access log lines dropped because both buffers were busy; failed access log writes.
     case accessLogDropped, accessLogWriteErrors
+    /// Backpressure: times a connection stopped receiving because its output had no room.
+    case receivePauses
+    /// Lingering closes begun, and those cut by their time limit.
+    case lingeringCloses, lingerTimeouts
 }
 
 /// Counters of one worker. A final class so the supervisor and tests can hold it.

@@ -95,6 +95,13 @@ final class TestClient {
     }
 
     /// True when the server closed the connection (EOF) with nothing more to read.
+    /// Whether the server has sent something (or closed) that is not read yet, without waiting.
+    func hasPendingInput() -> Bool {
+        if !pending.isEmpty { return true }
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&p, 1, 0) > 0
+    }
+
     func isClosedByServer() -> Bool {
         if !pending.isEmpty { return false }
         do { try fill(); return false } catch TestClientError.closed { return true } catch { return false }

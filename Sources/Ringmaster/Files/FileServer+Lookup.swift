@@ -3,19 +3,20 @@
 import Glibc
 import RingmasterHTTP
 
-extension Worker {
+extension FileServer {
     /// Finds `path` (relative, `length` bytes, with room for a NUL after it) under the route's
     /// root. `variant` 1 is the `.gz` sibling, whose absence is cached too (otherwise every
     /// request for a file without one would cost an open).
     mutating func findFile(route: Int, variant: UInt8, path: UnsafeMutableRawPointer, length: Int,
-                           directory: (fd: Int32, pathLength: Int, index: UnsafeRawBufferPointer, resolve: UInt64, precompressed: Bool)) -> FileLookup {
+                           directory: (fd: Int32, pathLength: Int, index: UnsafeRawBufferPointer, resolve: UInt64, precompressed: Bool),
+                           responses: borrowing ResponseTable, date: HTTPDate) -> FileLookup {
         let key = UnsafeRawBufferPointer(start: path, count: length)
         let hash = FileCache.hash(route: route, variant: variant, path: key)
         let now = date.unixSeconds
         path.storeBytes(of: 0, toByteOffset: length, as: UInt8.self)
         let name = UnsafePointer<CChar>(path.assumingMemoryBound(to: CChar.self))
-        if let index = fileCache.find(hash: hash, key: key) {
-            let entry = fileCache.entries + index
+        if let index = cache.find(hash: hash, key: key) {
+            let entry = cache.entries + index
             entry.pointee.referenced = true
             if entry.pointee.checkedAt == now {
                 statistics.add(.fileCacheHits)
@@ -31,24 +32,26 @@ extension Worker {
                     statistics.add(.fileCacheHits)
                     return .cached(index)
                 }
-                fileCache.remove(index)
-                return admit(fd: fd, facts: facts, hash: hash, key: key, variant: variant, vary: directory.precompressed, route: route)
+                cache.remove(index)
+                return admit(fd: fd, facts: facts, hash: hash, key: key, variant: variant, vary: directory.precompressed, route: route,
+                             responses: responses, now: now)
             case .failure where variant == 1 && entry.pointee.absent:
                 entry.pointee.checkedAt = now
                 return .absent
             case .failure(let failure):
-                fileCache.remove(index)
-                return variant == 1 ? rememberAbsent(hash: hash, key: key) : .failed(failure)
+                cache.remove(index)
+                return variant == 1 ? rememberAbsent(hash: hash, key: key, now: now) : .failed(failure)
             }
         }
         statistics.add(.fileCacheMisses)
         switch FileOpener.open(root: directory.fd, path: name, resolve: directory.resolve) {
         case .success(let (fd, facts)):
-            return admit(fd: fd, facts: facts, hash: hash, key: key, variant: variant, vary: directory.precompressed, route: route)
+            return admit(fd: fd, facts: facts, hash: hash, key: key, variant: variant, vary: directory.precompressed, route: route,
+                             responses: responses, now: now)
         case .failure where variant == 1:
             // A sibling that cannot be served (missing, unreadable, a link out of the root)
             // is as good as absent: the plain file answers.
-            return rememberAbsent(hash: hash, key: key)
+            return rememberAbsent(hash: hash, key: key, now: now)
         case .failure(let failure):
             return .failed(failure)
         }
@@ -56,12 +59,12 @@ extension Worker {
 
     /// A freshly opened file: cached when small, else handed out open for streaming.
     mutating func admit(fd: Int32, facts: FileFacts, hash: UInt64, key: UnsafeRawBufferPointer, variant: UInt8, vary: Bool,
-                        route: Int) -> FileLookup {
+                        route: Int, responses: borrowing ResponseTable, now: Int) -> FileLookup {
         if facts.isDirectory {
             close(fd)
             return variant == 1 ? .absent : .directory
         }
-        let out = UnsafeMutableRawBufferPointer(start: fileHeaderScratch, count: FileHeaders.maxLength)
+        let out = UnsafeMutableRawBufferPointer(start: headerScratch, count: FileHeaders.maxLength)
         guard var (headersLength, tagLength) = FileHeaders.write(size: facts.size, modificationSeconds: facts.modifiedSeconds,
                                                                  modificationNanoseconds: facts.modifiedNanoseconds,
                                                                  gzip: variant == 1, vary: vary, into: out) else {
@@ -72,35 +75,35 @@ extension Worker {
         // ride with the validators, cached once per file.
         let own = responses.extraHeaders(of: route)
         if own.count > 0 {
-            (fileHeaderScratch + headersLength).copyMemory(from: own.baseAddress!, byteCount: own.count)
+            (headerScratch + headersLength).copyMemory(from: own.baseAddress!, byteCount: own.count)
             headersLength += own.count
         }
-        guard facts.size <= UInt64(fileCache.maxFileSize),
-              let index = fileCache.insert(hash: hash, key: key, headersLength: headersLength, bodyLength: Int(facts.size)) else {
+        guard facts.size <= UInt64(cache.maxFileSize),
+              let index = cache.insert(hash: hash, key: key, headersLength: headersLength, bodyLength: Int(facts.size)) else {
             return .opened(fd: fd, facts: facts, headersLength: headersLength, tagLength: tagLength)
         }
-        let entry = fileCache.entries + index
+        let entry = cache.entries + index
         let payload = entry.pointee.block!.payload
-        payload.copyMemory(from: fileHeaderScratch, byteCount: headersLength)
+        payload.copyMemory(from: headerScratch, byteCount: headersLength)
         // A small file is read here, synchronously: it is one pread of at most
         // `files.cache_file_max` bytes, usually from the page cache (docs/files.md).
         guard FileOpener.readAll(fd: fd, count: Int(facts.size), into: payload + headersLength) else {
-            fileCache.remove(index)
+            cache.remove(index)
             close(fd)
             return .failed(.unavailable)
         }
         close(fd)
         entry.pointee.facts = facts
         entry.pointee.entityTagLength = tagLength
-        entry.pointee.checkedAt = date.unixSeconds
+        entry.pointee.checkedAt = now
         return .cached(index)
     }
 
     /// Caches that a `.gz` sibling does not exist (rechecked like any entry, once a second).
-    mutating func rememberAbsent(hash: UInt64, key: UnsafeRawBufferPointer) -> FileLookup {
-        if let index = fileCache.insert(hash: hash, key: key, headersLength: 0, bodyLength: 0) {
-            fileCache.entries[index].absent = true
-            fileCache.entries[index].checkedAt = date.unixSeconds
+    mutating func rememberAbsent(hash: UInt64, key: UnsafeRawBufferPointer, now: Int) -> FileLookup {
+        if let index = cache.insert(hash: hash, key: key, headersLength: 0, bodyLength: 0) {
+            cache.entries[index].absent = true
+            cache.entries[index].checkedAt = now
         }
         return .absent
     }

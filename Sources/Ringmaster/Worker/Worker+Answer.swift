@@ -1,0 +1,147 @@
+// The one response path (DESIGN.md, "Answers"): every way of answering a request — a route's
+// prebuilt bytes, a generated head and body, a file head with its body streamed after it, an
+// error — is an `Answer`, and `commit` is the only function that writes one: it finds room in
+// the output (or holds the answer whole in a chunk of its own), writes the head, counts the
+// status, logs the access line and tells the machine whether the connection closes after it.
+import RingmasterHTTP
+
+/// A response head to write: the fields the server does not fix itself.
+struct AnswerHead {
+    var status: HTTPStatus
+    var contentType: UnsafeRawBufferPointer
+    /// The Content-Length (for HEAD and 304, the length a GET would get).
+    var contentLength: UInt64
+    /// Header lines ("Name: value\r\n"...), validators and a route's or handler's own.
+    var extraHeaders: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
+}
+
+/// Where an answer's body comes from.
+enum AnswerBody {
+    /// No body (HEAD, 304, 204, an empty body).
+    case none
+    /// Copied behind the head (it fits a chunk beside it).
+    case inline(UnsafeRawBufferPointer)
+    /// Sent after the head by a body stream: `count` bytes from `offset` of a cache block,
+    /// a handler's spilled body or an open file (which the answer then owns).
+    case stream(FileBody, offset: UInt64, count: UInt64)
+}
+
+/// Everything a request can be answered with.
+enum Answer {
+    /// Response bytes built ahead (a route table's), copied whole.
+    case prebuilt(UnsafeRawBufferPointer, status: UInt16, bodyBytes: Int)
+    case response(AnswerHead, AnswerBody)
+    /// A malformed or over-limit request (or a timeout): the status's short body, then close.
+    case error(HTTPStatus)
+}
+
+extension Worker {
+    /// Writes `answer` after what the connection already has queued. `close` makes it the
+    /// connection's last. The caller flushes (once per batch of pipelined requests).
+    mutating func commit(slot: UInt32, _ answer: Answer, close: Bool, counted: Bool = false) {
+        let connection = table[slot]
+        var bodyBytes = 0
+        var closes = close
+        var isError = false
+        var requestKnown = true
+        let status: UInt16
+        var stream: UInt32?
+        switch answer {
+        case .prebuilt(_, let code, let length): (status, bodyBytes) = (code, length)
+        case .response(let head, let body):
+            status = head.status.rawValue
+            if case .stream(let source, _, _) = body {
+                stream = streams.allocate()
+                guard stream != nil else {
+                    // Every body stream of this worker is busy: 503, try again shortly.
+                    source.discard()
+                    statistics.add(.streamsExhausted)
+                    commit(slot: slot, .response(AnswerHead(status: .serviceUnavailable, contentType: Worker.textPlain, contentLength: 20,
+                                                            extraHeaders: Worker.bytes("Retry-After: 1\r\n")),
+                                                 .inline(Worker.bytes("Service Unavailable\n"))), close: close)
+                    return
+                }
+            }
+        case .error(let code):
+            (status, bodyBytes) = (code.rawValue, ResponseWriter.errorBodyLength(status: code))
+            (closes, isError) = (true, true)
+            // The request line is known only when its head was parsed (a broken body, a body timeout).
+            requestKnown = connection.pointee.pendingFlags & PendingResponse.owed != 0
+            statistics.recordParseError(code.rawValue)
+        }
+        // Counted before it is written, so a metrics body includes its own response.
+        if !counted { statistics.recordStatus(status) }
+        switch answer {
+        case .prebuilt(let bytes, _, _):
+            guard let out = responseOutput(slot: slot, count: bytes.count) else { return }
+            out.pointer.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+            commitHandlerOutput(slot: slot, count: bytes.count, held: out.held)
+        case .response(let head, let body):
+            var inline = 0
+            if case .inline(let bytes) = body { inline = bytes.count }
+            let headRoom = 256 + responses.serverName.count + head.contentType.count + head.extraHeaders.count
+            guard let out = responseOutput(slot: slot, count: headRoom + inline),
+                  let headLength = ResponseWriter.writeHead(status: head.status, server: responses.serverName, date: date,
+                                                            contentType: head.contentType, contentLength: head.contentLength,
+                                                            close: close, extraHeaders: head.extraHeaders,
+                                                            into: UnsafeMutableRawBufferPointer(start: out.pointer, count: headRoom)) else {
+                if let stream { streams.release(stream) }
+                if case .stream(let source, _, _) = body { source.discard() }
+                return
+            }
+            if inline > 0, case .inline(let bytes) = body {
+                (out.pointer + headLength).copyMemory(from: bytes.baseAddress!, byteCount: inline)
+                bodyBytes = inline
+            }
+            commitHandlerOutput(slot: slot, count: headLength + inline, held: out.held)
+            if let stream, case .stream(let source, let offset, let count) = body {
+                startStream(slot: slot, stream: stream, body: source, offset: offset, count: count)
+                bodyBytes = Int(count)
+            }
+        case .error(let code):
+            if let out = reserveOutput(slot: slot, count: 512),
+               let length = ResponseWriter.writeError(status: code, server: responses.serverName, date: date,
+                                                      into: UnsafeMutableRawBufferPointer(start: out, count: 512)) {
+                commitOutput(slot: slot, count: length)
+            }
+        }
+        guard connection.pointee.isOpen else { return }
+        if accessLog.enabled { logLine(request: requestKnown ? accessLog.takeRequest(slot: slot) : nil, status: status, bodyBytes: bodyBytes) }
+        connection.pointee.machine.answerQueued(closes: closes, isError: isError)
+    }
+
+    /// Answers a malformed or over-limit request with `status` and closes after sending it.
+    mutating func respondError(slot: UInt32, status: HTTPStatus) {
+        let connection = table[slot]
+        if connection.pointee.stream != BodyStreams.none {
+            // A body is still going out: nothing can be put in front of or inside it.
+            statistics.recordParseError(status.rawValue)
+            if accessLog.enabled { logLine(request: nil, status: status.rawValue, bodyBytes: 0) }
+            closeConnection(slot: slot)
+            return
+        }
+        routeTables.forget(epoch: connection.pointee.tableEpoch, owed: connection.pointee.pendingFlags & PendingResponse.owed != 0)
+        connection.pointee.body = BodyDecoder()
+        releaseCarry(slot: slot)
+        commit(slot: slot, .error(status), close: true)
+        connection.pointee.pendingFlags = 0
+    }
+
+    /// A generated text answer (404, 405, 403, 500, 503...): `body` unless `headOnly`.
+    @inline(__always)
+    static func text(_ status: HTTPStatus, _ body: UnsafeRawBufferPointer, headers: UnsafeRawBufferPointer = bytes(""),
+                     headOnly: Bool) -> Answer {
+        .response(AnswerHead(status: status, contentType: textPlain, contentLength: UInt64(body.count), extraHeaders: headers),
+                  headOnly || body.isEmpty ? .none : .inline(body))
+    }
+
+    static var textPlain: UnsafeRawBufferPointer { bytes("text/plain") }
+    @inline(__always)
+    static func bytes(_ text: StaticString) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+    }
+    static var notFoundBody: UnsafeRawBufferPointer { bytes("Not Found\n") }
+    static var methodNotAllowedBody: UnsafeRawBufferPointer { bytes("Method Not Allowed\n") }
+    static var handlerFailureBody: UnsafeRawBufferPointer { bytes("500 Internal Server Error\n") }
+    static var continueResponse: UnsafeRawBufferPointer { bytes("HTTP/1.1 100 Continue\r\n\r\n") }
+}
