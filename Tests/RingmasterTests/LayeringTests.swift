@@ -1,6 +1,6 @@
 // DESIGN.md's "may call" rules that the compiler does not enforce: Routing and the handler
 // API are pure (they may use RingmasterHTTP but not the kernel), and only
-// IOUring/Worker/Supervisor touch CURing.
+// IOUring/Supervisor (and the file opener) touch CURing; the worker goes through IOUring/.
 // (RingmasterHTTP is its own target with no dependencies, so the compiler enforces it.)
 import Foundation
 import Testing
@@ -31,6 +31,16 @@ import Testing
         // Handlers see a queue on the worker, never its ring: everything kernel-side is in Worker/.
         let files = try imports(in: "Ringmaster/Handlers")
         #expect(!files.isEmpty)
+        for (file, modules) in files {
+            #expect(!modules.contains("CURing"), "\(file) imports CURing")
+        }
+    }
+
+    @Test func workerLeavesSQEsToTheRingLayer() throws {
+        // DESIGN.md: the worker turns its machine's actions into SQEs through IOUring/ and
+        // never prepares one itself; completions are classified there too (Completion).
+        let files = try imports(in: "Ringmaster/Worker")
+        #expect(files.count > 10)
         for (file, modules) in files {
             #expect(!modules.contains("CURing"), "\(file) imports CURing")
         }

@@ -49,6 +49,8 @@ extension ConfigurationKey {
             .integer("timeouts.header_s", 1...253, hot: true, set: { $0.timeouts.header = UInt8($1) }, get: { Int($0.timeouts.header) }),
             .integer("timeouts.body_s", 1...253, hot: true, set: { $0.timeouts.body = UInt8($1) }, get: { Int($0.timeouts.body) }),
             .integer("timeouts.write_s", 1...253, hot: true, set: { $0.timeouts.write = UInt8($1) }, get: { Int($0.timeouts.write) }),
+            .integer("timeouts.linger_s", 0...253, hot: true, set: { $0.timeouts.linger = UInt8($1) }, get: { Int($0.timeouts.linger) }),
+            .integer("limits.linger_bytes", 0...(1 << 31), hot: true, set: { $0.timeouts.lingerBytes = UInt32($1) }, get: { Int($0.timeouts.lingerBytes) }),
             .flag("tcp.nodelay", hot: false, \.tcpNoDelay),
             .flag("tcp.quickack", hot: false, \.tcpQuickAck),
             .integer("tcp.busy_poll_us", 0...1_000_000, hot: false, set: { $0.napiBusyPollMicroseconds = UInt32($1) },

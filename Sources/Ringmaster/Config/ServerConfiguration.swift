@@ -26,7 +26,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var port = 8080
     public var backlog = 4096
     /// Worker threads; nil means one per allowed CPU ("auto").
-    public var workers: Int? = 1
+    public var workers: Int? = nil
     /// Pin workers to CPUs (from the allowed set, in order).
     public var pinWorkers = true
     /// CPUs to run workers on (must lie inside the allowed set); nil means the allowed set.
@@ -44,7 +44,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var bufferSize: UInt32 = 4096
     public var hugePages: HugePagePolicy = .auto
     public var maxConnections = 16384
-    public var limits = HTTPLimits(maxRequestLine: 8192, maxHeaderBytes: 8192, maxHeaderCount: 64, maxBodyBytes: 1 << 20)
+    public var limits = HTTPLimits(maxRequestLine: 8192, maxHeaderBytes: 8192, maxHeaderCount: 100, maxBodyBytes: 1 << 20)
     public var shutdownTimeoutMilliseconds = 10_000
     /// Per-state connection timeouts, in seconds.
     public var timeouts = ConnectionTimeouts()

@@ -86,6 +86,8 @@ public struct ConnectionMachine: Equatable {
         public static let lingering: UInt16 = 1 << 9
         /// The server is draining: close once quiet.
         public static let draining: UInt16 = 1 << 10
+        /// Lingering close is configured (timeouts.linger_s > 0) for this connection.
+        public static let mayLinger: UInt16 = 1 << 11
     }
 
     /// A closed slot.
@@ -113,9 +115,9 @@ public struct ConnectionMachine: Equatable {
 
     // MARK: Events
 
-    /// A connection was accepted into this slot.
-    mutating func accepted() -> ConnectionActions {
-        flags = Flag.open | Flag.receiving
+    /// A connection was accepted into this slot; `mayLinger` when lingering close is on.
+    mutating func accepted(mayLinger: Bool = true) -> ConnectionActions {
+        flags = Flag.open | Flag.receiving | (mayLinger ? Flag.mayLinger : 0)
         timer = .idle
         return .armReceive
     }
@@ -168,7 +170,7 @@ public struct ConnectionMachine: Equatable {
     private mutating func outputDrained(_ facts: ConnectionFacts) -> ConnectionActions {
         if has(Flag.closeAfterSend) {
             if facts.answerOwed { return [] }
-            if has(Flag.peerClosed) || !has(Flag.lingerWanted) { return .close }
+            if has(Flag.peerClosed) || flags & (Flag.lingerWanted | Flag.mayLinger) != Flag.lingerWanted | Flag.mayLinger { return .close }
             if has(Flag.lingering) { return [] }
             flags |= Flag.lingering
             flags &= ~Flag.inputWaiting
@@ -201,7 +203,8 @@ public struct ConnectionMachine: Equatable {
     /// An owed answer was written (a deferred handler finished, a body stream advanced).
     mutating func answerProgressed(_ facts: ConnectionFacts) -> ConnectionActions {
         guard isOpen else { return [] }
-        if facts.outputPending { return .send }
+        // A send in flight finishes first; its completion decides what follows.
+        if facts.outputPending || has(Flag.sending) { return .send }
         return outputDrained(facts)
     }
 

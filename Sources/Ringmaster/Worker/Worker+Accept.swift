@@ -56,7 +56,7 @@ extension Worker {
         }
         let connection = table[slot]
         connection.pointee = ConnectionRecord(generation: connection.pointee.generation)
-        let actions = connection.pointee.machine.accepted()
+        let actions = connection.pointee.machine.accepted(mayLinger: timeouts.linger > 0)
         if Int(slot) >= table.highWater { table.highWater = Int(slot) + 1 }
         statistics.add(.accepted)
         statistics.add(.active)

@@ -9,7 +9,7 @@ extension Worker {
     /// The metrics response, written into the metrics scratch now.
     func metricsAnswer(headOnly: Bool) -> Answer {
         var writer = PrometheusWriter(UnsafeMutableRawBufferPointer(start: metricsScratch, count: Worker.metricsCapacity))
-        writeMetrics(into: &writer)
+        Worker.writeMetrics(allStatistics, into: &writer)
         let length = writer.finish() ?? writer.count
         let body = UnsafeRawBufferPointer(start: metricsScratch, count: length)
         return .response(AnswerHead(status: .ok, contentType: Worker.bytes("text/plain; version=0.0.4; charset=utf-8"),
@@ -17,21 +17,22 @@ extension Worker {
     }
 
     /// A counter summed over every worker.
-    func total(_ counter: WorkerCounter) -> UInt64 {
+    static func total(_ all: [WorkerStatistics], _ counter: WorkerCounter) -> UInt64 {
         var sum: UInt64 = 0
-        for statistics in allStatistics { sum &+= statistics.value(counter) }
+        for statistics in all { sum &+= statistics.value(counter) }
         return sum
     }
 
-    /// A metric family with one unlabelled sample: `counter` summed over every worker.
-    func single(_ w: inout PrometheusWriter, _ name: StaticString, help: StaticString, _ type: PrometheusWriter.MetricType,
-                _ counter: WorkerCounter) {
-        w.family(name, help: help, type: type)
-        w.sample(name, total(counter))
-    }
-
-    /// The exposition: counters summed over workers, one gauge, one histogram.
-    func writeMetrics(into w: inout PrometheusWriter) {
+    /// The exposition of every worker's counters (`all`): every `WorkerCounter` appears in
+    /// it (MetricsExportTests fails for one added without a sample here).
+    static func writeMetrics(_ all: [WorkerStatistics], into w: inout PrometheusWriter) {
+        func total(_ counter: WorkerCounter) -> UInt64 { Worker.total(all, counter) }
+        /// A metric family with one unlabelled sample: `counter` summed over every worker.
+        func single(_ w: inout PrometheusWriter, _ name: StaticString, help: StaticString, _ type: PrometheusWriter.MetricType,
+                    _ counter: WorkerCounter) {
+            w.family(name, help: help, type: type)
+            w.sample(name, total(counter))
+        }
         single(&w, "ringmaster_connections_accepted_total", help: "Connections accepted.", .counter, .accepted)
         single(&w, "ringmaster_connections_closed_total", help: "Connections closed.", .counter, .closed)
         single(&w, "ringmaster_connections_active", help: "Connections open now.", .gauge, .active)
@@ -50,14 +51,21 @@ extension Worker {
         for k in 0..<kinds.count {
             w.sample("ringmaster_parse_errors_total", PrometheusLabel("kind", kinds[k].1), total(kinds[k].0))
         }
+        single(&w, "ringmaster_parse_errors_all_total", help: "Requests rejected as malformed or over a limit, all kinds.", .counter, .parseErrors)
         single(&w, "ringmaster_peer_errors_total", help: "Connections ended by a peer error.", .counter, .peerErrors)
+        single(&w, "ringmaster_protocol_overflows_total", help: "Connections closed because a response found no output room (never expected: parsing waits for room).", .counter, .protocolOverflows)
+        single(&w, "ringmaster_receive_pauses_total", help: "Times a connection stopped receiving because its output had no room (backpressure).", .counter, .receivePauses)
+        single(&w, "ringmaster_lingering_closes_total", help: "Lingering closes begun (write side shut, input read and dropped).", .counter, .lingeringCloses)
         w.family("ringmaster_timeouts_total", help: "Connections cut by a timeout, by kind.", type: .counter)
         w.sample("ringmaster_timeouts_total", PrometheusLabel("kind", "idle"), total(.idleTimeouts))
         w.sample("ringmaster_timeouts_total", PrometheusLabel("kind", "header"), total(.headerTimeouts))
         w.sample("ringmaster_timeouts_total", PrometheusLabel("kind", "body"), total(.bodyTimeouts))
         w.sample("ringmaster_timeouts_total", PrometheusLabel("kind", "write"), total(.writeTimeouts))
+        w.sample("ringmaster_timeouts_total", PrometheusLabel("kind", "linger"), total(.lingerTimeouts))
         single(&w, "ringmaster_buffer_starvations_total", help: "Receives that found no provided buffer (ENOBUFS).", .counter, .bufferStarvations)
+        single(&w, "ringmaster_buffer_groups_added_total", help: "Provided-buffer groups added when the ring ran dry.", .counter, .bufferGroupsAdded)
         single(&w, "ringmaster_accept_errors_total", help: "Accepts that failed (ENFILE: connection limit).", .counter, .acceptErrors)
+        single(&w, "ringmaster_accept_backoffs_total", help: "Accept retries delayed after a failure (bounded backoff).", .counter, .acceptBackoffs)
         single(&w, "ringmaster_completion_overflows_total", help: "Loop iterations that found the CQ overflowed.", .counter, .completionOverflows)
         w.family("ringmaster_file_cache_lookups_total", help: "Static file cache lookups, by result.", type: .counter)
         w.sample("ringmaster_file_cache_lookups_total", PrometheusLabel("result", "hit"), total(.fileCacheHits))

@@ -17,9 +17,10 @@ public enum WorkerCounter: Int, CaseIterable, Sendable {
     case parseErrorHeadersTooLarge, parseErrorNotImplemented, parseErrorVersion, parseErrorOther
     /// Responses by status class.
     case responses1xx, responses2xx, responses3xx, responses4xx, responses5xx
-    /// CQEs per loop iteration: buckets <= 1, 2, 4, ... 256, then more; sum and count.
+    /// CQEs per loop iteration: buckets <= 1, 2, 4, ... 256, then more, and their sum (the
+    /// count is the buckets' total).
     case batch1, batch2, batch4, batch8, batch16, batch32, batch64, batch128, batch256, batchMore
-    case batchSum, batchCount
+    case batchSum
     /// Access log lines dropped because both buffers were busy; failed access log writes.
     case accessLogDropped, accessLogWriteErrors
     /// Backpressure: times a connection stopped receiving because its output had no room.
@@ -68,7 +69,6 @@ public final class WorkerStatistics: @unchecked Sendable {
         let bucket = completions <= 1 ? 0 : min(32 - (completions - 1).leadingZeroBitCount, 9)
         add(WorkerCounter(rawValue: WorkerCounter.batch1.rawValue + bucket)!)
         add(.batchSum, UInt64(completions))
-        add(.batchCount)
     }
 
     /// Counts a request rejected with `status` (400, 408, 413, 414, 417, 431, 501, 505):
