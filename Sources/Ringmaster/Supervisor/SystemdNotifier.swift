@@ -1,6 +1,7 @@
 // The sd_notify datagram protocol, written directly (no libsystemd): when systemd runs the
 // service with Type=notify it sets NOTIFY_SOCKET to a unix datagram socket ("@name" for the
 // abstract namespace) and waits for "READY=1"; "STOPPING=1" tells it a drain has begun.
+import CURing
 import Glibc
 
 /// Sends state lines to the service manager, when there is one.
