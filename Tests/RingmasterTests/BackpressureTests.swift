@@ -34,6 +34,17 @@ import Testing
         #expect(s.server.total(.protocolOverflows) == 0)
     }
 
+    /// The same, then FIN before reading (a client that half-closes): every request sent
+    /// before the FIN is still answered, then the server closes.
+    @Test func aHalfClosedPipelineIsAnsweredInFullThenClosed() throws {
+        let s = try server()
+        let c = try s.client()
+        try c.send(String(repeating: "GET /b HTTP/1.1\r\nHost: x\r\n\r\n", count: 2000))
+        shutdown(c.fd, Int32(SHUT_WR))
+        for i in 0..<2000 { #expect(try c.readResponse().bodyText == "b", "response \(i)") }
+        #expect(c.isClosedByServer())
+    }
+
     /// 10,000 requests in one write (from another thread: the write itself waits for the
     /// server to read) get 10,000 responses, in order.
     @Test func tenThousandPipelinedRequestsAreAnsweredInOrder() throws {

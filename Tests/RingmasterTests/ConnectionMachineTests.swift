@@ -31,17 +31,23 @@ import Testing
     static func step(_ m: ConnectionMachine, _ event: (inout ConnectionMachine) -> ConnectionActions,
                      stillWaiting: Bool, facts: ConnectionFacts) -> (ConnectionMachine, ConnectionActions) {
         var next = m
-        let actions = event(&next)
-        check(before: m, after: next, actions: actions)
+        var actions = event(&next)
         if actions.contains(.close) {
             next.closed()
+            check(before: m, after: next, actions: actions)
             return (next, actions)
         }
         if actions.contains(.answerTimeout) { next.answerQueued(closes: true, isError: true) }
         if actions.contains(.resumeInput) {
-            let more = next.inputResumed(stillWaiting: stillWaiting)
-            check(before: m, after: next, actions: more)
+            let more = next.inputResumed(stillWaiting: stillWaiting, facts)
+            actions.formUnion(more)
+            if more.contains(.close) {
+                next.closed()
+                check(before: m, after: next, actions: more)
+                return (next, actions)
+            }
         }
+        check(before: m, after: next, actions: actions)
         if actions.contains(.send) && next.maySend && facts.outputPending { next.sendStarted() }
         return (next, actions)
     }
@@ -64,7 +70,9 @@ import Testing
         #expect(f & Flag.starved == 0 || f & Flag.receiving == 0, "a parked connection has no recv: \(describe(f))")
         #expect(f & Flag.lingering == 0 || f & Flag.closeAfterSend != 0, "lingering only after the last answer: \(describe(f))")
         #expect(f & Flag.lingering == 0 || f & Flag.mayLinger != 0, "lingering only when configured: \(describe(f))")
-        #expect(f & Flag.peerClosed == 0 || f & Flag.closeAfterSend != 0, "a FIN with work left closes after it: \(describe(f))")
+        #expect(f & Flag.peerClosed == 0 || f & (Flag.closeAfterSend | Flag.inputWaiting) != 0,
+                "after a FIN: closing once the waiting input is answered: \(describe(f))")
+        #expect(f & Flag.peerClosed == 0 || f & Flag.receiving == 0, "no recv after a FIN: \(describe(f))")
         #expect(!(after.maySend && f & Flag.sending != 0), "one send in flight at a time")
         #expect(!actions.contains(.send) || !actions.contains(.close), "send and close never together")
     }
@@ -156,8 +164,25 @@ import Testing
         #expect(m.received() == .hold, "bytes the kernel already filled are held")
         #expect(m.receiveEnded() == [], "the cancelled recv is not re-armed while input waits")
         #expect(m.sendCompleted(ok: true, ConnectionFacts()) == .resumeInput)
-        #expect(m.inputResumed(stillWaiting: false) == [.armReceive, .send])
+        #expect(m.inputResumed(stillWaiting: false, ConnectionFacts()) == [.armReceive, .send])
         #expect(m.flags & Flag.receiving != 0)
+    }
+
+    @Test func aFINWhileInputWaitsAnswersThatInputFirst() {
+        var m = ConnectionMachine()
+        _ = m.accepted()
+        m.sendStarted()
+        _ = m.outputFull()
+        #expect(m.peerShutdown(ConnectionFacts(outputPending: true)) == [], "the held requests are still to be answered")
+        #expect(m.sendCompleted(ok: true, ConnectionFacts()) == .resumeInput)
+        #expect(m.inputResumed(stillWaiting: false, ConnectionFacts(outputPending: true)) == .send)
+        #expect(m.isClosing, "those answers are the last")
+        m.sendStarted()
+        #expect(m.sendCompleted(ok: true, ConnectionFacts()) == .close)
+        // A FIN in the middle of a request body: that answer can never be given.
+        var partial = ConnectionMachine()
+        _ = partial.accepted()
+        #expect(partial.peerShutdown(ConnectionFacts(answerOwed: true, bodyIncomplete: true)) == .close)
     }
 
     @Test func lingeringCloseAfterAnErrorEndsAtFINOrTimer() {

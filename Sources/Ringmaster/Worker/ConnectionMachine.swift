@@ -190,9 +190,13 @@ public struct ConnectionMachine: Equatable {
     }
 
     /// The worker parsed what waited; `stillWaiting` when output filled again on the way.
-    mutating func inputResumed(stillWaiting: Bool) -> ConnectionActions {
+    mutating func inputResumed(stillWaiting: Bool, _ facts: ConnectionFacts) -> ConnectionActions {
         guard isOpen else { return [] }
         if stillWaiting { return outputFull().union(.send) }
+        if has(Flag.peerClosed) {
+            // Everything received before the FIN is answered: those answers are the last.
+            return finishAfterPeerClosed(facts)
+        }
         if wantsReceive {
             flags |= Flag.receiving
             return [.armReceive, .send]
@@ -234,13 +238,22 @@ public struct ConnectionMachine: Equatable {
         return .armReceive
     }
 
-    /// The peer sent FIN: finish sending what is queued or owed, then close.
+    /// The peer sent FIN: answer what it sent before (even input still waiting for output
+    /// room), then close.
     mutating func peerShutdown(_ facts: ConnectionFacts) -> ConnectionActions {
         flags &= ~(Flag.receiving | Flag.stopping)
         guard isOpen else { return [] }
         if has(Flag.lingering) { return .close }
-        if facts.outputPending || facts.answerOwed || has(Flag.sending) {
-            flags |= Flag.peerClosed | Flag.closeAfterSend
+        flags |= Flag.peerClosed
+        if has(Flag.inputWaiting) { return [] }
+        return finishAfterPeerClosed(facts)
+    }
+
+    /// After FIN with nothing left to parse: send what is queued or still owed (a deferred
+    /// answer), then close; a body that can no longer complete owes nothing.
+    private mutating func finishAfterPeerClosed(_ facts: ConnectionFacts) -> ConnectionActions {
+        if facts.outputPending || has(Flag.sending) || (facts.answerOwed && !facts.bodyIncomplete) {
+            flags |= Flag.closeAfterSend
             return .send
         }
         return .close

@@ -133,7 +133,7 @@ extension Worker {
         guard connection.pointee.generation == generation, connection.pointee.isOpen else { return }
         // Closing: what is still held will never be parsed.
         if !connection.pointee.machine.acceptsRequests { releaseHeldInput(slot: slot) }
-        perform(connection.pointee.machine.inputResumed(stillWaiting: connection.pointee.machine.isInputWaiting), slot: slot)
+        perform(connection.pointee.machine.inputResumed(stillWaiting: connection.pointee.machine.isInputWaiting, facts(slot)), slot: slot)
     }
 
     /// Recycles every buffer `slot` holds.
