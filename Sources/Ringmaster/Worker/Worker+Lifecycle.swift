@@ -32,6 +32,8 @@ extension Worker {
         if actions.contains(.armReceive) { submitRecv(slot: slot) }
         if actions.contains(.answerTimeout) { respondError(slot: slot, status: .requestTimeout) }
         if actions.contains(.shutdownWrite) {
+            // Nothing held will be parsed now: the buffers go back to the pool at once.
+            releaseHeldInput(slot: slot)
             statistics.add(.lingeringCloses)
             ring.prepareShutdownWrite(slot: slot, userData: UserData(slot: slot, operation: .shutdown, generation: generation))
         }

@@ -147,8 +147,7 @@ extension Worker {
     /// Puts a connection whose recv ended with ENOBUFS on the starved FIFO, and grows the pool
     /// by a group when it may.
     mutating func park(slot: UInt32) {
-        starved[(starvedHead + starvedCount) % table.capacity] = slot
-        starvedCount += 1
+        starved.append(slot)
         statistics.add(.bufferStarvations)
         if buffers.groupCount < buffers.maxGroups, (try? buffers.grow(ring: ring)) == true {
             statistics.add(.bufferGroupsAdded)
@@ -161,11 +160,9 @@ extension Worker {
     /// needs at least one), so a burst is served in turn instead of all re-arming into a
     /// ring that can satisfy only a few.
     mutating func rearmStarved(budget: Int) {
-        var remaining = min(budget, starvedCount)
+        var remaining = min(budget, starved.count)
         while remaining > 0 {
-            let slot = starved[starvedHead]
-            starvedHead = (starvedHead + 1) % table.capacity
-            starvedCount -= 1
+            let slot = starved.removeFirst()
             remaining -= 1
             perform(table[slot].pointee.machine.buffersReturned(), slot: slot)
         }

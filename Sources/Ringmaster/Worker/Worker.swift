@@ -55,9 +55,7 @@ public struct Worker: ~Copyable {
     /// Bytes a closing connection may still send before it is cut (lingering close).
     var lingerBytes: UInt32
     /// Connections parked by ENOBUFS, a FIFO re-armed as buffers come back.
-    let starved: UnsafeMutablePointer<UInt32>
-    var starvedHead = 0
-    var starvedCount = 0
+    var starved: StarvedList
     var date: HTTPDate
     /// Static files (the cache and its scratch), a component that returns answers.
     var files: FileServer
@@ -126,7 +124,7 @@ public struct Worker: ~Copyable {
         headerFields.initialize(repeating: HTTPHeaderField())
         scratch = .allocate(byteCount: 64, alignment: 64)
         scratch.initializeMemory(as: UInt8.self, repeating: 0, count: 64)
-        starved = .allocate(capacity: tableSize)
+        starved = StarvedList(slots: tableSize)
         date = HTTPDate(unixSeconds: Worker.now())
         responses.refresh(date: date)
     }
@@ -136,7 +134,6 @@ public struct Worker: ~Copyable {
         scratch.deallocate()
         allowScratch.deallocate()
         metricsScratch.deallocate()
-        starved.deallocate()
         close(listenerFD)
     }
 
@@ -173,7 +170,7 @@ public struct Worker: ~Copyable {
             // flushes them now that the batch made room. Counted, never lost.
             if ring.completionsOverflowed { statistics.add(.completionOverflows) }
             let returned = buffers.publish()
-            if starvedCount > 0 { rearmStarved(budget: returned) }
+            if starved.count > 0 { rearmStarved(budget: returned) }
         }
         if accessLog.enabled { finishAccessLog() }
         // Hand the last closes to the kernel; the ring's teardown finishes the rest.
