@@ -75,7 +75,7 @@ extension Worker {
     mutating func discard(slot: UInt32, count: Int) {
         let connection = table[slot]
         connection.pointee.discarded = UInt32(clamping: UInt64(connection.pointee.discarded) + UInt64(count))
-        if connection.pointee.discarded > lingerBytes { perform(connection.pointee.machine.failed(), slot: slot) }
+        if connection.pointee.discarded > timeouts.lingerBytes { perform(connection.pointee.machine.failed(), slot: slot) }
     }
 
     /// Consumes received bytes: parsed in place when nothing is carried over, otherwise

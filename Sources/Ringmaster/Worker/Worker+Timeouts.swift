@@ -47,7 +47,6 @@ extension Worker {
         }
         limits = settings.limits
         timeouts = settings.timeouts
-        lingerBytes = settings.timeouts.lingerBytes
         var table = ResponseTable(routes: handling.router.routes + settings.routes, serverName: settings.serverName)
         table.refresh(date: date)
         swap(&responses, &table)

@@ -52,8 +52,6 @@ public struct Worker: ~Copyable {
     var heldInput: HeldInput
     /// Route tables a reload replaced while requests that matched them wait for bodies.
     var routeTables = RouteTables()
-    /// Bytes a closing connection may still send before it is cut (lingering close).
-    var lingerBytes: UInt32
     /// Connections parked by ENOBUFS, a FIFO re-armed as buffers come back.
     var starved: StarvedList
     var date: HTTPDate
@@ -119,7 +117,6 @@ public struct Worker: ~Copyable {
                            pathScratchSize: FileServer.pathScratchSize(limits: c.limits, responses: responses),
                            chunkSize: c.chunkSize, statistics: statistics)
         heldInput = HeldInput(buffers: Int(c.bufferCount) * max(c.bufferGroupsMax, 1), slots: tableSize)
-        lingerBytes = c.timeouts.lingerBytes
         headerFields = .allocate(capacity: c.limits.maxHeaderCount)
         headerFields.initialize(repeating: HTTPHeaderField())
         scratch = .allocate(byteCount: 64, alignment: 64)
