@@ -2,7 +2,7 @@
 # static-files.sh: Ringmaster against nginx serving the same static files (1 KB and 100 KB),
 # interleaved per round with the shared kit's peer-bench.sh (keep-alive, 100 connections,
 # server on CPU 1, wrk on CPU 0), then summarize.py's RATIO lines per file size.
-#   bench/static-files.sh [BINARY] [ROUNDS] [SCENARIOS]
+#   bench/static-files.sh [BINARY] [ROUNDS] [SCENARIOS]   (PORT_BASE: the port, default 18400)
 # nginx is configured the way one tunes it for static files (sendfile, tcp_nopush,
 # open_file_cache revalidated every second like our cache, access_log off), so the ratio is
 # against nginx at its best, not its defaults. docs/benchmarks.md records the results.
@@ -64,7 +64,7 @@ for size in $SIZES; do : > "$WORK/results-$size.txt"; done
 for (( r = 1; r <= ROUNDS; r++ )); do
   for size in $SIZES; do
     for label in ringmaster nginx; do
-      "$K/peer-bench.sh" --label $label --port 18400 --scenarios "$SCEN" --path "/$size.bin" --repeat 1 \
+      "$K/peer-bench.sh" --label $label --port ${PORT_BASE:-18400} --scenarios "$SCEN" --path "/$size.bin" --repeat 1 \
         --duration "$DURATION" --warmup 2 --tag round=$r --out "$WORK/results-$size.txt" \
         --workdir "$WORK/$label-$size-$r" -- "$WORK/$label.sh" >/dev/null 2>"$WORK/$label-$size-$r.log" \
         || echo "static-files.sh: $label $size round $r failed (see $WORK/$label-$size-$r.log)" >&2
