@@ -165,6 +165,25 @@ public struct PrometheusWriter {
         endSample(cumulative)
     }
 
+    /// Appends bytes the caller formatted and checked once, ahead of time: the `# HELP`/`# TYPE`
+    /// lines and `name{labels} ` prefixes of metrics whose names are only known at run time
+    /// (an embedding program's swift-metrics), so a scrape copies them instead of formatting.
+    public mutating func appendPreformatted(_ bytes: UnsafeRawBufferPointer) {
+        writer.append(bytes)
+    }
+
+    /// Appends an unsigned value and a newline, after a preformatted prefix.
+    public mutating func appendValueLine(_ value: UInt64) {
+        writer.appendDecimal(value)
+        writer.append("\n")
+    }
+
+    /// Appends `value / 10^fractionDigits` and a newline, after a preformatted prefix.
+    public mutating func appendValueLine(fixedPoint value: Int64, fractionDigits: Int, terminator: StaticString = "\n") {
+        appendFixedPoint(value, fractionDigits: fractionDigits)
+        writer.append(terminator)
+    }
+
     /// Closes the label set, if any, and writes the space before the value.
     mutating func closeLabels() {
         writer.append(labelCount > 0 ? "} " : " ")

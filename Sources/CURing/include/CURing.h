@@ -218,6 +218,12 @@ static inline int curing_openat2(int dirfd, const char *path, int flags, unsigne
 
 static inline int curing_gettid(void) { return (int)syscall(SYS_gettid); }
 
+/* getdents64(2) through syscall(2), which Swift cannot call (variadic): lists a directory
+   into caller memory without opendir's heap allocation (/metrics counts /proc/self/fd). */
+static inline long curing_getdents64(int fd, void *buffer, size_t length) {
+    return syscall(SYS_getdents64, fd, buffer, length);
+}
+
 /// Pins the calling thread to exactly `cpu` (pthread_setaffinity_np). Returns 0 or an errno.
 int curing_pin_self(int cpu);
 

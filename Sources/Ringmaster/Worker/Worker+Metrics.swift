@@ -4,7 +4,9 @@
 import RingmasterHTTP
 
 extension Worker {
-    static let metricsCapacity = 16384
+    /// Room for every family with a `worker` label on many workers, up to 250 route samples and
+    /// an embedding program's own metrics.
+    static let metricsCapacity = 262_144
 
     /// Appends the metrics response.
     mutating func appendMetrics(slot: UInt32, close: Bool, headOnly: Bool) {
@@ -28,7 +30,24 @@ extension Worker {
     func single(_ w: inout PrometheusWriter, _ name: StaticString, help: StaticString, _ type: PrometheusWriter.MetricType,
                 _ counter: WorkerCounter) {
         w.family(name, help: help, type: type)
-        w.sample(name, total(counter))
+        labelled(&w, name, nil, counter)
+    }
+
+    /// One sample of `counter` with `label`: summed over workers, or (with `metrics.worker_label`)
+    /// one sample per worker with `worker="i"` added.
+    func labelled(_ w: inout PrometheusWriter, _ name: StaticString, _ label: PrometheusLabel?, _ counter: WorkerCounter) {
+        guard statistics.labelsWorkers else {
+            w.beginSample(name)
+            if let label { w.label(label) }
+            w.endSample(total(counter))
+            return
+        }
+        for block in allStatistics {
+            w.beginSample(name)
+            if let label { w.label(label) }
+            MetricsExposition.workerLabel(block.workerIndex) { w.label($0) }
+            w.endSample(block.value(counter))
+        }
     }
 
     /// The exposition: counters summed over workers, one gauge, one histogram.
@@ -40,29 +59,29 @@ extension Worker {
         single(&w, "ringmaster_received_bytes_total", help: "Bytes received.", .counter, .bytesIn)
         single(&w, "ringmaster_sent_bytes_total", help: "Bytes sent.", .counter, .bytesOut)
         w.family("ringmaster_responses_total", help: "Responses by status class.", type: .counter)
-        w.sample("ringmaster_responses_total", PrometheusLabel("code", "1xx"), total(.responses1xx))
-        w.sample("ringmaster_responses_total", PrometheusLabel("code", "2xx"), total(.responses2xx))
-        w.sample("ringmaster_responses_total", PrometheusLabel("code", "3xx"), total(.responses3xx))
-        w.sample("ringmaster_responses_total", PrometheusLabel("code", "4xx"), total(.responses4xx))
-        w.sample("ringmaster_responses_total", PrometheusLabel("code", "5xx"), total(.responses5xx))
+        labelled(&w, "ringmaster_responses_total", PrometheusLabel("code", "1xx"), .responses1xx)
+        labelled(&w, "ringmaster_responses_total", PrometheusLabel("code", "2xx"), .responses2xx)
+        labelled(&w, "ringmaster_responses_total", PrometheusLabel("code", "3xx"), .responses3xx)
+        labelled(&w, "ringmaster_responses_total", PrometheusLabel("code", "4xx"), .responses4xx)
+        labelled(&w, "ringmaster_responses_total", PrometheusLabel("code", "5xx"), .responses5xx)
         w.family("ringmaster_parse_errors_total", help: "Requests rejected as malformed or over a limit, by kind.", type: .counter)
         // One sample per kind, from the same table the statistics and the bridge use.
         let kinds = WorkerStatistics.parseErrorKinds
         for k in 0..<kinds.count {
-            w.sample("ringmaster_parse_errors_total", PrometheusLabel("kind", kinds[k].1), total(kinds[k].0))
+            labelled(&w, "ringmaster_parse_errors_total", PrometheusLabel("kind", kinds[k].1), kinds[k].0)
         }
         single(&w, "ringmaster_peer_errors_total", help: "Connections ended by a peer error.", .counter, .peerErrors)
         w.family("ringmaster_timeouts_total", help: "Connections cut by a timeout, by kind.", type: .counter)
-        w.sample("ringmaster_timeouts_total", PrometheusLabel("kind", "idle"), total(.idleTimeouts))
-        w.sample("ringmaster_timeouts_total", PrometheusLabel("kind", "header"), total(.headerTimeouts))
-        w.sample("ringmaster_timeouts_total", PrometheusLabel("kind", "body"), total(.bodyTimeouts))
-        w.sample("ringmaster_timeouts_total", PrometheusLabel("kind", "write"), total(.writeTimeouts))
+        labelled(&w, "ringmaster_timeouts_total", PrometheusLabel("kind", "idle"), .idleTimeouts)
+        labelled(&w, "ringmaster_timeouts_total", PrometheusLabel("kind", "header"), .headerTimeouts)
+        labelled(&w, "ringmaster_timeouts_total", PrometheusLabel("kind", "body"), .bodyTimeouts)
+        labelled(&w, "ringmaster_timeouts_total", PrometheusLabel("kind", "write"), .writeTimeouts)
         single(&w, "ringmaster_buffer_starvations_total", help: "Receives that found no provided buffer (ENOBUFS).", .counter, .bufferStarvations)
         single(&w, "ringmaster_accept_errors_total", help: "Accepts that failed (ENFILE: connection limit).", .counter, .acceptErrors)
         single(&w, "ringmaster_completion_overflows_total", help: "Loop iterations that found the CQ overflowed.", .counter, .completionOverflows)
         w.family("ringmaster_file_cache_lookups_total", help: "Static file cache lookups, by result.", type: .counter)
-        w.sample("ringmaster_file_cache_lookups_total", PrometheusLabel("result", "hit"), total(.fileCacheHits))
-        w.sample("ringmaster_file_cache_lookups_total", PrometheusLabel("result", "miss"), total(.fileCacheMisses))
+        labelled(&w, "ringmaster_file_cache_lookups_total", PrometheusLabel("result", "hit"), .fileCacheHits)
+        labelled(&w, "ringmaster_file_cache_lookups_total", PrometheusLabel("result", "miss"), .fileCacheMisses)
         single(&w, "ringmaster_file_streams_total", help: "Response bodies streamed (too large for the output chunk).", .counter, .fileStreams)
         single(&w, "ringmaster_file_errors_total", help: "Files that failed to open or read.", .counter, .fileErrors)
         single(&w, "ringmaster_path_rejections_total", help: "File request paths refused (traversal, encoded slash, control bytes).", .counter, .pathRejections)
@@ -79,5 +98,9 @@ extension Worker {
                             bucketCounts: UnsafeBufferPointer(counts), sum: Int64(clamping: total(.batchSum)))
             }
         }
+        MetricsExposition.writeDurations(into: &w, allStatistics)
+        MetricsExposition.writeRoutes(into: &w, allStatistics, routeCount: responses.routeCount) { responses.path(of: $0) }
+        MetricsExposition.writeProcess(into: &w)
+        MetricsRegistry.shared.write(into: &w)
     }
 }

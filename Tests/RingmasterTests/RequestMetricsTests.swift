@@ -1,0 +1,161 @@
+// The request duration histogram, per-route counts, process_* and build info, the optional
+// worker label, and an embedding program's swift-metrics on /metrics: the storage (bucket
+// math, per-worker cells on their own lines), the exposition checked by prometheus_client's
+// parser, and the values a real server reports for what a test did.
+import CoreMetrics
+import Foundation
+import Glibc
+import RingmasterHTTP
+import Testing
+@testable import Ringmaster
+
+@Suite struct RequestCellsTests {
+    @Test func bucketsFollowTheOneTwoFiveSeriesFromAMicrosecondToTenSeconds() {
+        let bounds = (0..<RequestCells.durationBounds).map(RequestCells.durationBound)
+        #expect(bounds.prefix(7) == [1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000])
+        #expect(bounds.last == 10_000_000_000)
+        for (i, bound) in bounds.enumerated() {
+            #expect(RequestCells.durationBucket(bound) == i, "a value on a bound belongs to it (le)")
+            #expect(RequestCells.durationBucket(bound + 1) == i + 1)
+        }
+        #expect(RequestCells.durationBucket(0) == 0)
+        #expect(RequestCells.durationBucket(UInt64.max) == RequestCells.durationBounds, "above every bound: +Inf")
+    }
+
+    @Test func recordingFillsTheBlockOfItsOwnWorkerOnly() {
+        let a = WorkerStatistics(), b = WorkerStatistics()
+        a.recordDuration(nanoseconds: 3000)
+        a.recordDuration(nanoseconds: 3000)
+        a.recordDuration(nanoseconds: 20_000_000_000)
+        a.recordRoute(index: 3)
+        a.recordRoute(index: Int(Answer.notFound))
+        #expect(a.durationCount(bucket: 2) == 2)
+        #expect(a.durationCount(bucket: RequestCells.durationBounds) == 1)
+        #expect(a.durationSumNanoseconds == 20_000_006_000)
+        #expect(a.routeCount(index: 3) == 1 && a.routeCount(index: 255) == 1 && a.routeCount(index: 4) == 0)
+        #expect(b.durationSumNanoseconds == 0 && b.routeCount(index: 3) == 0)
+        #expect(Int(bitPattern: a.requestCellsAddress) % 64 == 0, "the request block starts a cache line")
+        #expect(RequestCells.byteCount % 64 == 0, "and ends one, so no two workers' cells share a line")
+    }
+
+    @Test func durationStartIsZeroWhenDurationsAreOffAndRecordsNothing() {
+        let s = WorkerStatistics()
+        s.recordsDurations = false
+        let start = s.durationStart()
+        #expect(start == 0)
+        s.recordDuration(since: start)
+        #expect((0..<RequestCells.durationBuckets).allSatisfy { s.durationCount(bucket: $0) == 0 })
+        s.recordsDurations = true
+        let timed = s.durationStart()
+        #expect(timed != 0)
+        s.recordDuration(since: timed)
+        #expect((0..<RequestCells.durationBuckets).reduce(0) { $0 + s.durationCount(bucket: $1) } == 1)
+    }
+
+    /// Writes the added families for `blocks` and route paths, as the worker does.
+    func exposition(_ blocks: [WorkerStatistics], paths: [String]) -> String {
+        let capacity = 65536
+        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 8)
+        defer { memory.deallocate() }
+        var w = PrometheusWriter(memory)
+        MetricsExposition.writeDurations(into: &w, blocks)
+        let stored = paths.map { Array($0.utf8) }
+        stored.withUnsafeBufferPointer { all in
+            MetricsExposition.writeRoutes(into: &w, blocks, routeCount: all.count) { i in
+                all[i].withUnsafeBytes { UnsafeRawBufferPointer(start: $0.baseAddress, count: $0.count) }
+            }
+        }
+        MetricsExposition.writeProcess(into: &w)
+        return String(decoding: UnsafeRawBufferPointer(rebasing: memory[..<(w.finish() ?? 0)]), as: UTF8.self)
+    }
+
+    @Test func theAddedFamiliesParseWithPrometheusClientAndSumOrLabelWorkers() throws {
+        let blocks = [WorkerStatistics(), WorkerStatistics()]
+        for (i, block) in blocks.enumerated() { block.workerIndex = i }
+        blocks[0].recordDuration(nanoseconds: 1500)
+        blocks[1].recordDuration(nanoseconds: 7_000_000)
+        blocks[0].recordRoute(index: 0)
+        blocks[1].recordRoute(index: 1)
+        blocks[1].recordRoute(index: 2)
+        blocks[1].recordRoute(index: Int(Answer.methodNotAllowed))
+        let summed = try PrometheusParser.parse(exposition(blocks, paths: ["/a", "/b", "/a"]))
+        func value(_ series: String, in samples: [PrometheusParser.Sample]) -> Double? { samples.first { $0.series == series }?.value }
+        #expect(value("ringmaster_request_duration_seconds_count{}", in: summed) == 2)
+        #expect(value("ringmaster_request_duration_seconds_bucket{le=\"0.0000025\"}", in: summed) == 1)
+        #expect(value("ringmaster_request_duration_seconds_bucket{le=\"0.01\"}", in: summed) == 2)
+        #expect(abs((value("ringmaster_request_duration_seconds_sum{}", in: summed) ?? 0) - 0.0070015) < 1e-12)
+        #expect(value("ringmaster_route_requests_total{route=\"/a\"}", in: summed) == 2, "two routes on /a are one sample")
+        #expect(value("ringmaster_route_requests_total{route=\"/b\"}", in: summed) == 1)
+        #expect(summed.filter { $0.series.hasPrefix("ringmaster_route_requests_total") }.count == 2)
+        #expect(value("ringmaster_unrouted_requests_total{reason=\"method_not_allowed\"}", in: summed) == 1)
+        #expect((value("process_resident_memory_bytes{}", in: summed) ?? 0) > 1_000_000)
+        #expect((value("process_open_fds{}", in: summed) ?? 0) >= 3)
+        let start = value("process_start_time_seconds{}", in: summed) ?? 0
+        #expect(start > 1.7e9 && start <= Date().timeIntervalSince1970 + 1, "a Unix time no later than now: \(start)")
+        #expect(value("ringmaster_build_info{swift=\"\(BuildInfo.swiftVersion)\",version=\"\(BuildInfo.version)\"}", in: summed) == 1)
+
+        for block in blocks { block.labelsWorkers = true }
+        let labelled = try PrometheusParser.parse(exposition(blocks, paths: ["/a", "/b", "/a"]))
+        #expect(value("ringmaster_request_duration_seconds_count{worker=\"0\"}", in: labelled) == 1)
+        #expect(value("ringmaster_request_duration_seconds_count{worker=\"1\"}", in: labelled) == 1)
+        #expect(value("ringmaster_request_duration_seconds_bucket{le=\"0.005\",worker=\"1\"}", in: labelled) == 0)
+    }
+
+    @Test func processOpenDescriptorsCountsWhatThisProcessOpened() {
+        let before = ProcessFacts.read().openDescriptors
+        let fds = (0..<5).map { _ in open("/dev/null", O_RDONLY) }
+        defer { fds.forEach { close($0) } }
+        #expect(ProcessFacts.read().openDescriptors == before + 5)
+    }
+
+    @Test func aBrokenExpositionIsRejectedByTheParser() {
+        // The parser check must be able to fail: a sample after another family's TYPE line
+        // with a bad value is refused.
+        #expect(throws: (any Error).self) { try PrometheusParser.parse("# TYPE a counter\na_total x\n") }
+    }
+}
+
+@Suite struct MetricsRegistryTests {
+    func exposition(_ registry: MetricsRegistry) -> String {
+        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
+        defer { memory.deallocate() }
+        var w = PrometheusWriter(memory)
+        registry.write(into: &w)
+        return String(decoding: UnsafeRawBufferPointer(rebasing: memory[..<(w.finish() ?? 0)]), as: UTF8.self)
+    }
+
+    @Test func swiftMetricsCountersGaugesAndTimersAreExportedAndParse() throws {
+        let registry = MetricsRegistry()
+        let jobs = Counter(label: "app.jobs", dimensions: [("queue", "mail")], factory: registry)
+        let other = Counter(label: "app.jobs", dimensions: [("queue", "sms \"urgent\"")], factory: registry)
+        let depth = Meter(label: "app_queue_depth", factory: registry)
+        let latency = CoreMetrics.Timer(label: "app.lookup", factory: registry)
+        let ratio = Recorder(label: "app_ratio", aggregate: false, factory: registry)
+        jobs.increment(by: 3)
+        other.increment()
+        depth.set(2.5)
+        latency.recordNanoseconds(4000)
+        latency.recordNanoseconds(2_000_000_000)
+        ratio.record(0.25)
+        let text = exposition(registry)
+        let samples = try PrometheusParser.parse(text)
+        func value(_ series: String) -> Double? { samples.first { $0.series == series }?.value }
+        #expect(value("app_jobs_total{queue=\"mail\"}") == 3, "\(text)")
+        #expect(value("app_jobs_total{queue=\"sms \\\"urgent\\\"\"}") == 1 || value("app_jobs_total{queue=\"sms \"urgent\"\"}") == 1)
+        #expect(text.components(separatedBy: "# TYPE app_jobs_total counter").count == 2, "one TYPE line for both series")
+        #expect(value("app_queue_depth{}") == 2.5)
+        #expect(value("app_ratio{}") == 0.25)
+        #expect(value("app_lookup_seconds_count{}") == 2)
+        #expect(value("app_lookup_seconds_bucket{le=\"0.000005\"}") == 1)
+        #expect(value("app_lookup_seconds_sum{}") == 2.000004)
+        #expect(samples.first { $0.family == "app_lookup_seconds" }?.type == "histogram")
+    }
+
+    @Test func aNameUsedByAnotherKindGetsItsOwnFamily() throws {
+        let registry = MetricsRegistry()
+        Counter(label: "x", factory: registry).increment()
+        Meter(label: "x_total", factory: registry).set(1.0)
+        let samples = try PrometheusParser.parse(exposition(registry))
+        #expect(Set(samples.map(\.family)).count == 2)
+    }
+}
