@@ -12,6 +12,9 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigurationOptions
 
+    @Flag(name: .long, help: "Share the port with the ringmaster that holds it and take it over once that one exits (zero-downtime restart; docs/shutdown.md).")
+    var takeover = false
+
     func run() throws {
         let loaded: LoadedConfiguration
         do {
@@ -21,7 +24,9 @@ struct RunCommand: ParsableCommand {
             Logger(label: "ringmaster").critical("configuration error: \(error.description)")
             throw ArgumentParser.ExitCode(Ringmaster.ExitCode.configurationError)
         }
+        var running = loaded
+        running.configuration.takeover = takeover
         LogOutput.bootstrap(level: loaded.configuration.logLevel, format: loaded.configuration.logFormat)
-        ProcessRunner.run(loaded, logger: Logger(label: "ringmaster"))
+        ProcessRunner.run(running, logger: Logger(label: "ringmaster"))
     }
 }

@@ -18,6 +18,8 @@ public final class Server: @unchecked Sendable {
     public var workers: [WorkerThread] { state.withLock { $0.workers } }
     /// The bound port (resolves port 0).
     public private(set) var port = 0
+    /// This server's claim on its address (nil for port 0, `listen.shared`, or before start).
+    public private(set) var portClaim: PortClaim?
 
     /// A server for `configuration`. `router`'s routes are matched before the configured
     /// ones (or the built-in `/`, `/plaintext`, `/healthz`, `/metrics` when `routes` is not
@@ -54,6 +56,17 @@ public final class Server: @unchecked Sendable {
         if configuration.steering == .cpu && !configuration.pinWorkers {
             throw ConfigurationError(key: "steering", "steering: \"cpu\" needs pinned workers (pin_workers = true)")
         }
+        // Port 0 is a fresh ephemeral port every time: nobody else can hold it.
+        if configuration.port != 0 && !configuration.listenShared {
+            let (host, port, logger) = (configuration.host, configuration.port, logger)
+            if configuration.takeover {
+                portClaim = PortClaim.takeover(host: host, port: port) {
+                    logger.notice("takeover: this process now owns \(host):\(port)", metadata: ["port": "\(port)"])
+                }
+            } else {
+                portClaim = try PortClaim.exclusive(host: host, port: port)
+            }
+        }
         var listeners: [Int32] = []
         var boundPort = configuration.port
         do {
@@ -65,6 +78,7 @@ public final class Server: @unchecked Sendable {
             if configuration.steering == .cpu { try ReuseportSteering.attach(to: listeners[0], cpus: cpus.compactMap { $0 }) }
         } catch {
             listeners.forEach { close($0) }
+            portClaim?.release()
             throw error
         }
         port = boundPort
@@ -80,6 +94,11 @@ public final class Server: @unchecked Sendable {
         let numa = configuration.numa == .auto
         // Created up front so every worker can read all of them for /metrics.
         let statistics = listeners.map { _ in WorkerStatistics() }
+        for (i, block) in statistics.enumerated() {
+            block.workerIndex = i
+            block.recordsDurations = configuration.recordRequestDurations
+            block.labelsWorkers = configuration.metricsWorkerLabel
+        }
         for (i, fd) in listeners.enumerated() {
             let cpu = cpus[i]
             let node = numa ? cpu.flatMap { NumaTopology.node(ofCPU: $0) } : nil
@@ -129,7 +148,8 @@ public final class Server: @unchecked Sendable {
         }
     }
 
-    /// Joins every worker; returns the worst exit: forced over timed out over drained.
+    /// Joins every worker and releases the port claim; returns the worst exit: forced over
+    /// timed out over drained.
     @discardableResult
     public func wait() -> WorkerExit {
         var result = WorkerExit.drained
@@ -141,6 +161,8 @@ public final class Server: @unchecked Sendable {
             case .drained: break
             }
         }
+        // Every listener is closed: the address is free for the next owner.
+        portClaim?.release()
         return result
     }
 
