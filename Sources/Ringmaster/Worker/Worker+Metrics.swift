@@ -19,6 +19,15 @@ extension Worker {
                         close: close, headOnly: headOnly)
     }
 
+    /// Whether the answer to the request just handled is queued in full on `slot`'s output
+    /// (nothing owed, no handler response deferred), which is when its duration is recorded.
+    @inline(__always)
+    func answerQueued(slot: UInt32, generation: UInt8) -> Bool {
+        let record = table[slot]
+        return record.pointee.generation == generation && record.pointee.pendingFlags & PendingResponse.owed == 0
+            && record.pointee.handlerState & HandlerState.deferred == 0
+    }
+
     /// A counter summed over every worker.
     func total(_ counter: WorkerCounter) -> UInt64 {
         var sum: UInt64 = 0
