@@ -141,7 +141,11 @@ public struct PrometheusWriter {
     ) {
         precondition(bucketCounts.count == upperBounds.count + 1, "one count per bound plus the +Inf bucket")
         var cumulative: UInt64 = 0
-        for index in 0..<bucketCounts.count {
+        // Index loops in this file: a for-in over a range is an unspecialised IndexingIterator
+        // in debug builds, which allocates.
+        var index = 0
+        while index < bucketCounts.count {
+            defer { index += 1 }
             let (total, overflow) = cumulative.addingReportingOverflow(bucketCounts[index])
             cumulative = overflow ? UInt64.max : total
             beginSample(name, suffix: "_bucket")
@@ -196,7 +200,11 @@ public struct PrometheusWriter {
         if value < 0 { writer.append("-") }
         let magnitude = value.magnitude
         var scale: UInt64 = 1
-        for _ in 0..<fractionDigits { scale *= 10 }
+        var step = 0
+        while step < fractionDigits {
+            scale *= 10
+            step += 1
+        }
         writer.appendDecimal(magnitude / scale)
         var fraction = magnitude % scale
         guard fraction != 0 else { return }
@@ -208,7 +216,9 @@ public struct PrometheusWriter {
         writer.append(".")
         // Leading zeros of the fraction: its width is `digits`, its value may be shorter.
         var width: UInt64 = 10
-        for _ in 1..<digits {
+        var place = 1
+        while place < digits {
+            defer { place += 1 }
             if fraction < width { writer.append("0") }
             // Safe: digits <= 18, so width stays at or below 10^18 < UInt64.max.
             width = width &* 10
@@ -220,7 +230,9 @@ public struct PrometheusWriter {
     /// `quotes` (label values; docstrings keep their quotes).
     mutating func appendEscaped(_ bytes: UnsafeRawBufferPointer, quotes: Bool) {
         var start = 0
-        for index in 0..<bytes.count {
+        var index = 0
+        while index < bytes.count {
+            defer { index += 1 }
             let byte = bytes[index]
             let escape: StaticString
             switch byte {

@@ -159,3 +159,65 @@ import Testing
         #expect(Set(samples.map(\.family)).count == 2)
     }
 }
+
+@Suite(.serialized) struct RequestMetricsServerTests {
+    @Test func aServerReportsDurationsRoutesAndAnEmbeddersMetricsThatParse() throws {
+        var c = TestServer.configuration()
+        c.workers = 2
+        c.metricsWorkerLabel = true
+        c.configuredRoutes = [
+            RouteConfiguration(path: "/api", methods: ["GET", "POST"], body: "api\n"),
+            RouteConfiguration(path: "/static/", body: "files\n").with { $0.match = "prefix" },
+            RouteConfiguration(path: "/metrics", kind: "metrics", body: ""),
+        ]
+        let server = try TestServer(c)
+        let jobs = Counter(label: "embedder_jobs", dimensions: [("kind", "test")], factory: MetricsRegistry.shared)
+        jobs.increment(by: 7)
+        var requests = ["GET /api HTTP/1.1\r\nHost: a\r\n\r\n"]
+        requests += Array(repeating: "GET /api HTTP/1.1\r\nHost: a\r\n\r\n", count: 4)
+        requests += Array(repeating: "POST /api HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi", count: 3)
+        requests += ["GET /static/a.css HTTP/1.1\r\nHost: a\r\n\r\n", "GET /static/b HTTP/1.1\r\nHost: a\r\n\r\n"]
+        requests += ["GET /missing HTTP/1.1\r\nHost: a\r\n\r\n", "DELETE /api HTTP/1.1\r\nHost: a\r\n\r\n"]
+        // New connections, so both workers take some.
+        for request in requests {
+            let client = try server.client()
+            try client.send(request)
+            _ = try client.readResponse()
+        }
+        let client = try server.client()
+        try client.send("GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n")
+        let text = try client.readResponse().bodyText
+        let samples = try PrometheusParser.parse(text)
+        func value(_ series: String) -> Double? { samples.first { $0.series == series }?.value }
+        func sum(_ prefix: String) -> Double { samples.filter { $0.series.hasPrefix(prefix) }.reduce(0) { $0 + $1.value } }
+        #expect(value("ringmaster_route_requests_total{route=\"/api\"}") == 8)
+        #expect(value("ringmaster_route_requests_total{route=\"/static/\"}") == 2)
+        #expect(value("ringmaster_route_requests_total{route=\"/metrics\"}") == 1, "the scrape counts itself when matched")
+        #expect(value("ringmaster_unrouted_requests_total{reason=\"not_found\"}") == 1)
+        #expect(value("ringmaster_unrouted_requests_total{reason=\"method_not_allowed\"}") == 1)
+        // Every answer before this scrape was queued in the receive that completed it: 12 timed.
+        #expect(sum("ringmaster_request_duration_seconds_count{worker=") == 12, "\(text)")
+        #expect(sum("ringmaster_request_duration_seconds_bucket{le=\"+Inf\",worker=") == 12)
+        #expect(sum("ringmaster_request_duration_seconds_sum{worker=") > 0)
+        #expect(value("ringmaster_requests_total{worker=\"0\"}") != nil && value("ringmaster_requests_total{worker=\"1\"}") != nil)
+        #expect(sum("ringmaster_requests_total{worker=") == 13)
+        #expect(value("embedder_jobs_total{kind=\"test\"}") == 7)
+        #expect(value("process_cpu_seconds_total{}") ?? 0 > 0)
+        jobs.destroy()
+    }
+
+    @Test func durationsOffRecordNothing() throws {
+        var c = TestServer.configuration()
+        c.recordRequestDurations = false
+        let server = try TestServer(c)
+        let client = try server.client()
+        for _ in 0..<3 {
+            try client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            _ = try client.readResponse()
+        }
+        try client.send("GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n")
+        let samples = try PrometheusParser.parse(try client.readResponse().bodyText)
+        #expect(!samples.contains { $0.series.hasPrefix("ringmaster_request_duration_seconds") })
+        #expect(samples.contains { $0.series == "ringmaster_route_requests_total{route=\"/\"}" && $0.value == 3 })
+    }
+}

@@ -8,49 +8,54 @@ import RingmasterHTTP
 
 /// Writers for the families added to the built-in exposition.
 enum MetricsExposition {
-    /// Calls `body` with `worker="index"`, its digits on the stack.
-    static func workerLabel(_ index: Int, _ body: (PrometheusLabel) -> Void) {
-        withUnsafeTemporaryAllocation(byteCount: 20, alignment: 1) { digits in
-            var n = index
-            var count = 0
-            repeat {
-                digits[19 - count] = UInt8(ascii: "0") + UInt8(n % 10)
-                n /= 10
-                count += 1
-            } while n > 0
-            body(PrometheusLabel("worker", UnsafeRawBufferPointer(rebasing: digits[(20 - count)...])))
-        }
-    }
-
     /// `ringmaster_request_duration_seconds`: head complete to last byte queued, summed over
     /// workers (or per worker with the `worker` label). Bounds in nanoseconds written with
     /// nine fraction digits read as seconds.
     static func writeDurations(into w: inout PrometheusWriter, _ blocks: [WorkerStatistics]) {
         let name: StaticString = "ringmaster_request_duration_seconds"
         w.family(name, help: "Time from a request head complete to the last byte of its answer queued.", type: .histogram)
-        guard let first = blocks.first, first.recordsDurations else { return }
+        guard !blocks.isEmpty, blocks[0].recordsDurations else { return }
+        let first = blocks[0]
         withUnsafeTemporaryAllocation(of: Int64.self, capacity: RequestCells.durationBounds) { bounds in
             withUnsafeTemporaryAllocation(of: UInt64.self, capacity: RequestCells.durationBuckets) { counts in
-                for i in 0..<RequestCells.durationBounds { bounds[i] = Int64(RequestCells.durationBound(i)) }
-                func fill(_ selected: (WorkerStatistics) -> Bool) -> Int64 {
+                // Index loops throughout: see Worker.total (debug-build iterators allocate).
+                var i = 0
+                while i < RequestCells.durationBounds {
+                    bounds[i] = Int64(RequestCells.durationBound(i))
+                    i += 1
+                }
+                /// Fills `counts` from blocks[only] or, with nil, from every block; returns the sum.
+                func fill(_ only: Int?) -> Int64 {
                     var sum: UInt64 = 0
-                    for i in 0..<RequestCells.durationBuckets { counts[i] = 0 }
-                    for block in blocks where selected(block) {
-                        for i in 0..<RequestCells.durationBuckets { counts[i] &+= block.durationCount(bucket: i) }
-                        sum &+= block.durationSumNanoseconds
+                    var bucket = 0
+                    while bucket < RequestCells.durationBuckets {
+                        counts[bucket] = 0
+                        bucket += 1
+                    }
+                    var b = only ?? 0
+                    let end = only == nil ? blocks.count : b + 1
+                    while b < end {
+                        bucket = 0
+                        while bucket < RequestCells.durationBuckets {
+                            counts[bucket] &+= blocks[b].durationCount(bucket: bucket)
+                            bucket += 1
+                        }
+                        sum &+= blocks[b].durationSumNanoseconds
+                        b += 1
                     }
                     return Int64(clamping: sum)
                 }
                 if first.labelsWorkers {
-                    for block in blocks {
-                        let sum = fill { $0 === block }
-                        workerLabel(block.workerIndex) { label in
-                            w.histogram(name, label: label, upperBounds: UnsafeBufferPointer(bounds), fractionDigits: 9,
-                                        bucketCounts: UnsafeBufferPointer(counts), sum: sum)
-                        }
+                    var b = 0
+                    while b < blocks.count {
+                        let block = blocks[b]
+                        b += 1
+                        let sum = fill(b - 1)
+                        w.histogram(name, label: block.workerLabel, upperBounds: UnsafeBufferPointer(bounds), fractionDigits: 9,
+                                    bucketCounts: UnsafeBufferPointer(counts), sum: sum)
                     }
                 } else {
-                    let sum = fill { _ in true }
+                    let sum = fill(nil)
                     w.histogram(name, upperBounds: UnsafeBufferPointer(bounds), fractionDigits: 9,
                                 bucketCounts: UnsafeBufferPointer(counts), sum: sum)
                 }
@@ -65,7 +70,11 @@ enum MetricsExposition {
                             path: (Int) -> UnsafeRawBufferPointer) {
         func count(_ index: Int) -> UInt64 {
             var sum: UInt64 = 0
-            for block in blocks { sum &+= block.routeCount(index: index) }
+            var b = 0
+            while b < blocks.count {
+                sum &+= blocks[b].routeCount(index: index)
+                b += 1
+            }
             return sum
         }
         func same(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {

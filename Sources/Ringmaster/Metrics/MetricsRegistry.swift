@@ -97,7 +97,9 @@ public final class MetricsRegistry: MetricsFactory, Sendable {
 
     private func writeTimer(_ metric: ExportedMetric, sum: UInt64, into w: inout PrometheusWriter) {
         var cumulative: UInt64 = 0
-        for i in 0..<RequestCells.durationBuckets {
+        var i = 0
+        while i < RequestCells.durationBuckets {
+            defer { i += 1 }
             cumulative &+= metric.buckets[i].load(ordering: .relaxed)
             metric.prefix.withUnsafeBytes { w.appendPreformatted($0) }
             if i < RequestCells.durationBounds {

@@ -14,7 +14,8 @@ struct ProcessFacts {
 
     static func read() -> ProcessFacts {
         var facts = ProcessFacts()
-        withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 8) { buffer in
+        // 1 KiB: withUnsafeTemporaryAllocation stays on the stack only up to about that size.
+        withUnsafeTemporaryAllocation(byteCount: 1024, alignment: 8) { buffer in
             // statm: size resident shared ... (pages).
             let statm = readFile("/proc/self/statm", into: buffer)
             if let resident = field(1, of: UnsafeRawBufferPointer(rebasing: buffer[..<statm])) {
@@ -24,7 +25,10 @@ struct ProcessFacts {
             // clock ticks after boot) is the 20th after the closing parenthesis (index 19: state is 0).
             let stat = readFile("/proc/self/stat", into: buffer)
             let text = UnsafeRawBufferPointer(rebasing: buffer[..<stat])
-            if let close = text.lastIndex(of: UInt8(ascii: ")")),
+            // A backward index loop, not lastIndex(of:), which is generic and allocates in debug.
+            var close = text.count - 1
+            while close >= 0 && text[close] != UInt8(ascii: ")") { close -= 1 }
+            if close >= 0,
                let ticks = field(19, of: UnsafeRawBufferPointer(rebasing: text[(close + 1)...])) {
                 var realtime = timespec()
                 var boottime = timespec()
@@ -42,13 +46,16 @@ struct ProcessFacts {
 
     /// Reads up to the buffer's size from `path`; returns the byte count (0 on failure).
     static func readFile(_ path: StaticString, into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        let fd = path.withUTF8Buffer { name in
-            name.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_RDONLY | O_CLOEXEC) }
-        }
+        let fd = openStatic(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return 0 }
         defer { close(fd) }
         let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
         return max(n, 0)
+    }
+
+    /// open(2) of a literal path: a String argument would be copied into a fresh C string.
+    static func openStatic(_ path: StaticString, _ flags: Int32) -> Int32 {
+        path.withUTF8Buffer { name in name.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, flags) } }
     }
 
     /// The `index`th (0-based) space-separated decimal field of `text`.
@@ -56,7 +63,10 @@ struct ProcessFacts {
         var current = -1
         var value: UInt64 = 0
         var inField = false
-        for byte in text {
+        var position = 0
+        while position < text.count {
+            let byte = text[position]
+            position += 1
             if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") {
                 if inField && current == index { return value }
                 inField = false
@@ -76,7 +86,7 @@ struct ProcessFacts {
 
     /// Entries of /proc/self/fd other than "." and "..", less the descriptor used to list it.
     static func countDescriptors(_ buffer: UnsafeMutableRawBufferPointer) -> UInt64 {
-        let fd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let fd = openStatic("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return 0 }
         defer { close(fd) }
         var entries: UInt64 = 0

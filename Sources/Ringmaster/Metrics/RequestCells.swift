@@ -22,7 +22,11 @@ public enum RequestCells {
     /// 1000 × 10^(index / 3) × (1, 2.5, 5)[index % 3].
     public static func durationBound(_ index: Int) -> UInt64 {
         var decade: UInt64 = 1000
-        for _ in 0..<(index / 3) { decade *= 10 }
+        var step = 0
+        while step < index / 3 {
+            decade *= 10
+            step += 1
+        }
         switch index % 3 {
         case 0: return decade
         case 1: return decade * 5 / 2
@@ -42,6 +46,21 @@ public enum RequestCells {
             index += 1
         }
         return durationBounds
+    }
+
+    /// Writes `value` (non-negative) in decimal at `base`; returns the length (at most 20).
+    static func writeDecimal(_ value: Int, into base: UnsafeMutableRawPointer) -> Int {
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 { digits += 1; rest /= 10 }
+        var n = value
+        var i = digits - 1
+        while i >= 0 {
+            base.storeBytes(of: UInt8(ascii: "0") + UInt8(n % 10), toByteOffset: i, as: UInt8.self)
+            n /= 10
+            i -= 1
+        }
+        return digits
     }
 
     /// CLOCK_MONOTONIC in nanoseconds (vDSO on Linux: no system call), never 0.

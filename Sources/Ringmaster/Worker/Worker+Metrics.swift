@@ -31,7 +31,13 @@ extension Worker {
     /// A counter summed over every worker.
     func total(_ counter: WorkerCounter) -> UInt64 {
         var sum: UInt64 = 0
-        for statistics in allStatistics { sum &+= statistics.value(counter) }
+        // Index loops: a for-in over an array or range goes through an unspecialised
+        // IndexingIterator in debug builds, which allocates (AllocationTests scrapes /metrics).
+        var i = 0
+        while i < allStatistics.count {
+            sum &+= allStatistics[i].value(counter)
+            i += 1
+        }
         return sum
     }
 
@@ -51,11 +57,14 @@ extension Worker {
             w.endSample(total(counter))
             return
         }
-        for block in allStatistics {
+        var i = 0
+        while i < allStatistics.count {
+            let block = allStatistics[i]
             w.beginSample(name)
             if let label { w.label(label) }
-            MetricsExposition.workerLabel(block.workerIndex) { w.label($0) }
+            w.label(block.workerLabel)
             w.endSample(block.value(counter))
+            i += 1
         }
     }
 
@@ -76,8 +85,10 @@ extension Worker {
         w.family("ringmaster_parse_errors_total", help: "Requests rejected as malformed or over a limit, by kind.", type: .counter)
         // One sample per kind, from the same table the statistics and the bridge use.
         let kinds = WorkerStatistics.parseErrorKinds
-        for k in 0..<kinds.count {
+        var k = 0
+        while k < kinds.count {
             labelled(&w, "ringmaster_parse_errors_total", PrometheusLabel("kind", kinds[k].1), kinds[k].0)
+            k += 1
         }
         single(&w, "ringmaster_peer_errors_total", help: "Connections ended by a peer error.", .counter, .peerErrors)
         w.family("ringmaster_timeouts_total", help: "Connections cut by a timeout, by kind.", type: .counter)
@@ -101,8 +112,12 @@ extension Worker {
         // Bounds 1, 2, 4 ... 256 and the per-bucket counts, on the stack.
         withUnsafeTemporaryAllocation(of: Int64.self, capacity: 9) { bounds in
             withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 10) { counts in
-                for i in 0..<9 { bounds[i] = 1 << Int64(i) }
-                for i in 0..<10 { counts[i] = total(WorkerCounter(rawValue: WorkerCounter.batch1.rawValue + i)!) }
+                var i = 0
+                while i < 10 {
+                    if i < 9 { bounds[i] = 1 << Int64(i) }
+                    counts[i] = total(WorkerCounter(rawValue: WorkerCounter.batch1.rawValue + i)!)
+                    i += 1
+                }
                 w.histogram("ringmaster_loop_completions", upperBounds: UnsafeBufferPointer(bounds),
                             bucketCounts: UnsafeBufferPointer(counts), sum: Int64(clamping: total(.batchSum)))
             }

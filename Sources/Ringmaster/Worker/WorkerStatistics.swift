@@ -2,6 +2,7 @@
 // instruction on the hot path), read by anyone with relaxed loads. The block is 64-byte
 // aligned and a whole number of cache lines, so two workers' counters never share a line.
 import Glibc
+import RingmasterHTTP
 import Synchronization
 
 /// What a worker counts.
@@ -40,7 +41,16 @@ public final class WorkerStatistics: @unchecked Sendable {
     /// supervisor before the worker thread starts, never changed afterwards.
     public var recordsDurations = true
     /// The worker's index, for the optional `worker` label (`metrics.worker_label`).
-    public var workerIndex = 0
+    public var workerIndex = 0 {
+        didSet { workerLabelLength = RequestCells.writeDecimal(workerIndex, into: workerLabelBytes) }
+    }
+    /// The index in decimal, written once, so a scrape labels samples without formatting.
+    private let workerLabelBytes = UnsafeMutableRawPointer.allocate(byteCount: 20, alignment: 1)
+    private var workerLabelLength = 0
+    /// `worker="<index>"` for /metrics.
+    public var workerLabel: PrometheusLabel {
+        PrometheusLabel("worker", UnsafeRawBufferPointer(start: workerLabelBytes, count: workerLabelLength))
+    }
     /// Whether /metrics writes one sample per worker with a `worker` label instead of sums.
     public var labelsWorkers = false
 
@@ -49,11 +59,13 @@ public final class WorkerStatistics: @unchecked Sendable {
         storage.initializeMemory(as: UInt64.self, repeating: 0, count: WorkerStatistics.lines * 8)
         requestCells = .allocate(byteCount: RequestCells.byteCount, alignment: 64)
         requestCells.initializeMemory(as: UInt64.self, repeating: 0, count: RequestCells.byteCount / 8)
+        workerLabelLength = RequestCells.writeDecimal(0, into: workerLabelBytes)
     }
 
     deinit {
         storage.deallocate()
         requestCells.deallocate()
+        workerLabelBytes.deallocate()
     }
 
     @inline(__always)
