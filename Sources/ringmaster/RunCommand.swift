@@ -17,11 +17,18 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let loaded: LoadedConfiguration
+        let sources: ConfigurationSources
         do {
-            loaded = try ConfigurationLoader.load(options.sources())
+            sources = try options.sources()
+            loaded = try ConfigurationLoader.load(sources)
         } catch {
-            LogOutput.bootstrap(level: .info, format: .text)
-            Logger(label: "ringmaster").critical("configuration error: \(error.description)")
+            // Reported in the format the configuration asks for, even though it is invalid.
+            let format = (try? options.sources()).map(ConfigurationLoader.requestedLogFormat) ?? .text
+            LogOutput.bootstrap(level: .info, format: format)
+            let logger = Logger(label: "ringmaster")
+            for problem in error.all {
+                logger.critical("configuration error: \(problem.description)", metadata: problem.key.isEmpty ? [:] : ["key": "\(problem.key)"])
+            }
             throw ArgumentParser.ExitCode(Ringmaster.ExitCode.configurationError)
         }
         var running = loaded

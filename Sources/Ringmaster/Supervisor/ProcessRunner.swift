@@ -45,7 +45,7 @@ public enum ProcessRunner {
         signalSources = installSignalSources(server: server, reload: reload, logger: logger)
         logger.info("\(loaded.summary)")
         do { try server.start() } catch let error as ConfigurationError {
-            logger.critical("configuration error: \(error)")
+            for problem in error.all { logger.critical("configuration error: \(problem.description)", metadata: ["key": "\(problem.key)"]) }
             Glibc.exit(ExitCode.configurationError)
         } catch {
             logger.critical("\(error)")
@@ -57,7 +57,9 @@ public enum ProcessRunner {
             server.wait()
             Glibc.exit(ExitCode.startupFailure)
         }
-        logger.info("listening on \(configuration.host):\(server.port) with \(server.workers.count) worker(s), steering \(configuration.steering.rawValue)")
+        logger.info("listening on \(configuration.host):\(server.port) with \(server.workers.count) worker(s), steering \(configuration.steering.rawValue)",
+                    metadata: ["host": "\(configuration.host)", "port": "\(server.port)", "workers": "\(server.workers.count)",
+                               "steering": "\(configuration.steering.rawValue)", "takeover": "\(configuration.takeover)", "pid": "\(getpid())"])
         // Every worker accepts now: tell systemd (Type=notify) we are ready.
         SystemdNotifier.notify("READY=1\nMAINPID=\(getpid())")
         DispatchQueue.global().async {
@@ -100,11 +102,11 @@ public enum ProcessRunner {
                 default:
                     stopRequests += 1
                     if stopRequests == 1 {
-                        logger.notice("signal \(signalNumber): draining (send it again to force)")
+                        logger.notice("signal \(signalNumber): draining (send it again to force)", metadata: ["signal": "\(signalNumber)"])
                         SystemdNotifier.notify("STOPPING=1")
                         server.stop(force: false)
                     } else {
-                        logger.warning("signal \(signalNumber) again: closing every connection now")
+                        logger.warning("signal \(signalNumber) again: closing every connection now", metadata: ["signal": "\(signalNumber)"])
                         server.stop(force: true)
                     }
                 }

@@ -132,9 +132,11 @@ public final class Server: @unchecked Sendable {
                 // A signal that arrived during startup applies to late workers too.
                 if let phase = state.requested { worker.control.request(phase) }
             }
-            logger.info("\(worker.summary)")
+            let placement: Logger.Metadata = ["worker": "\(i)", "cpu": cpu.map { "\($0)" } ?? "any", "node": node.map { "\($0)" } ?? "none"]
+            logger.info("\(worker.summary)", metadata: placement)
             if configuration.hugePages == .auto && !worker.usesHugePages {
-                logger.notice("worker \(i): no huge pages available (reserve some with vm.nr_hugepages): receive buffers use normal pages")
+                logger.notice("worker \(i): no huge pages available (reserve some with vm.nr_hugepages): receive buffers use normal pages",
+                              metadata: placement)
             }
         }
     }
