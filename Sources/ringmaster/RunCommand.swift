@@ -15,6 +15,9 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Share the port with the ringmaster that holds it and take it over once that one exits (zero-downtime restart; docs/shutdown.md).")
     var takeover = false
 
+    @Option(name: .long, help: ArgumentHelp("Take over from the ringmaster with this PID: like --takeover, then SIGTERM it once this process is ready.", valueName: "pid"))
+    var replace: Int32?
+
     func run() throws {
         let loaded: LoadedConfiguration
         let sources: ConfigurationSources
@@ -32,7 +35,8 @@ struct RunCommand: ParsableCommand {
             throw ArgumentParser.ExitCode(Ringmaster.ExitCode.configurationError)
         }
         var running = loaded
-        running.configuration.takeover = takeover
+        running.configuration.takeover = takeover || replace != nil
+        running.configuration.replaceProcess = replace
         LogOutput.bootstrap(level: loaded.configuration.logLevel, format: loaded.configuration.logFormat)
         ProcessRunner.run(running, logger: Logger(label: "ringmaster"))
     }

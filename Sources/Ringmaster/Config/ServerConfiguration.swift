@@ -83,6 +83,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// its owner once that one has exited (the zero-downtime restart, docs/shutdown.md). A run
     /// mode, not a key.
     public var takeover = false
+    /// Started with `--replace PID`: a takeover that, once every worker accepts (READY),
+    /// sends SIGTERM to the ringmaster PID so it drains. A run mode, not a key.
+    public var replaceProcess: Int32? = nil
     /// Record the request duration histogram (`metrics.request_duration`).
     public var recordRequestDurations = true
     /// One sample per worker with a `worker` label in /metrics (`metrics.worker_label`).

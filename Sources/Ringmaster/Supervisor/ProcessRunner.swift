@@ -35,6 +35,10 @@ public enum ProcessRunner {
     /// Runs a loaded configuration with `router`; SIGHUP reloads from its sources.
     public static func run(_ loaded: LoadedConfiguration, router: Router = Router(), logger: Logger) -> Never {
         let configuration = loaded.configuration
+        if let pid = configuration.replaceProcess, let problem = Replacement.check(pid: pid) {
+            logger.critical("--replace \(pid): \(problem)", metadata: ["pid": "\(pid)"])
+            Glibc.exit(ExitCode.startupFailure)
+        }
         // Before any thread exists, so every worker inherits the mask and only the signal
         // sources (signalfd-based in Dispatch on Linux) see these signals (STYLE.md fact 5).
         _ = curing_block_shutdown_signals()
@@ -62,6 +66,7 @@ public enum ProcessRunner {
                                "steering": "\(configuration.steering.rawValue)", "takeover": "\(configuration.takeover)", "pid": "\(getpid())"])
         // Every worker accepts now: tell systemd (Type=notify) we are ready.
         SystemdNotifier.notify("READY=1\nMAINPID=\(getpid())")
+        if let pid = configuration.replaceProcess { Replacement.stop(pid: pid, logger: logger) }
         DispatchQueue.global().async {
             let result = server.wait()
             switch result {

@@ -20,6 +20,9 @@ public final class Server: @unchecked Sendable {
     public private(set) var port = 0
     /// This server's claim on its address (nil for port 0, `listen.shared`, or before start).
     public private(set) var portClaim: PortClaim?
+    /// Duplicates of the workers' listeners (the same sockets), so a drain can take every
+    /// listener out of the SO_REUSEPORT group at once, before any worker closes a connection.
+    private let listenerSockets = Mutex<[Int32]>([])
 
     /// A server for `configuration`. `router`'s routes are matched before the configured
     /// ones (or the built-in `/`, `/plaintext`, `/healthz`, `/metrics` when `routes` is not
@@ -82,6 +85,7 @@ public final class Server: @unchecked Sendable {
             throw error
         }
         port = boundPort
+        listenerSockets.withLock { $0 = listeners.map { dup($0) }.filter { $0 >= 0 } }
         // Opened once here, as the starting user; every worker gets its own duplicate.
         var accessLogFD: Int32 = -1
         if let path = configuration.accessLogPath {
@@ -142,11 +146,20 @@ public final class Server: @unchecked Sendable {
     }
 
     /// Starts a graceful drain (or a forced close) on every worker at once.
+    ///
+    /// Every listener is shut down here, after the workers are woken, rather than by each worker
+    /// when it gets to it: a worker closes its idle keep-alive connections as soon as it drains,
+    /// and a client reconnecting at once must not land in the accept queue of a sibling
+    /// worker's listener that is about to close (a reset). With all of them out of the group,
+    /// new connections reach only the process taking over (`--replace`) or are refused.
     public func stop(force: Bool = false) {
         let phase: ShutdownPhase = force ? .forced : .draining
         state.withLock { state in
             if (state.requested?.rawValue ?? 0) < phase.rawValue { state.requested = phase }
             for worker in state.workers { worker.control.request(phase) }
+        }
+        listenerSockets.withLock { sockets in
+            for fd in sockets { shutdown(fd, Int32(SHUT_RDWR)) }
         }
     }
 
@@ -164,6 +177,10 @@ public final class Server: @unchecked Sendable {
             }
         }
         // Every listener is closed: the address is free for the next owner.
+        listenerSockets.withLock { sockets in
+            sockets.forEach { close($0) }
+            sockets = []
+        }
         portClaim?.release()
         return result
     }
