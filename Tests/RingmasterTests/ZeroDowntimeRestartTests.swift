@@ -55,6 +55,21 @@ import Testing
         #expect(new.waitForExit() == ExitCode.success)
     }
 
+    @Test func replaceDoesNotStopARingmasterOnAnotherPort() throws {
+        let other = try ServerProcess(arguments: ["--port", "\(freePort())"])
+        _ = try other.waitForPort()
+        let new = try ServerProcess(arguments: ["--port", "\(freePort())", "--replace", "\(other.process.processIdentifier)"])
+        _ = try new.waitForPort()
+        let deadline = Date().addingTimeInterval(5)
+        while !new.stderr.contains("not signalled") && Date() < deadline { usleep(20_000) }
+        #expect(new.stderr.contains("does not hold"), "\(new.stderr)")
+        #expect(other.process.isRunning, "the other server keeps running")
+        other.signal(SIGTERM)
+        new.signal(SIGTERM)
+        #expect(other.waitForExit() == ExitCode.success)
+        #expect(new.waitForExit() == ExitCode.success)
+    }
+
     @Test func replaceRefusesAPidThatIsNotARingmaster() throws {
         let child = try ServerProcess(arguments: ["--port", "0", "--replace", "1"])
         #expect(child.waitForExit() == ExitCode.startupFailure)

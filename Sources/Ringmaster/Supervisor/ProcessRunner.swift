@@ -66,7 +66,16 @@ public enum ProcessRunner {
                                "steering": "\(configuration.steering.rawValue)", "takeover": "\(configuration.takeover)", "pid": "\(getpid())"])
         // Every worker accepts now: tell systemd (Type=notify) we are ready.
         SystemdNotifier.notify("READY=1\nMAINPID=\(getpid())")
-        if let pid = configuration.replaceProcess { Replacement.stop(pid: pid, logger: logger) }
+        if let pid = configuration.replaceProcess {
+            // The old process holds the address's claim until it exits; if this one got the
+            // claim at start, the PID serves another address and must not be stopped.
+            if server.portClaim?.held == true {
+                logger.error("--replace \(pid): that process does not hold \(configuration.host):\(server.port); not signalled",
+                             metadata: ["pid": "\(pid)"])
+            } else {
+                Replacement.stop(pid: pid, logger: logger)
+            }
+        }
         DispatchQueue.global().async {
             let result = server.wait()
             switch result {
