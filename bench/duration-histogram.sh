@@ -3,7 +3,8 @@
 # same release binary, interleaved rounds: server (1 worker) on CPU 1, loadgen on CPU 0,
 # keep-alive (depth 1, GET /) and pipelined (depth 16, GET /plaintext), 64 connections.
 # Prints server CPU µs per request (utime+stime from /proc/PID/stat) for each run.
-#   bench/duration-histogram.sh [ROUNDS] [SECONDS]
+# The order of the two settings alternates by round, so neither always runs first.
+#   bench/duration-histogram.sh [ROUNDS] [SECONDS]     DEPTHS="1 16" by default
 set -u
 ROUNDS=${1:-3}
 SECONDS_PER_RUN=${2:-4}
@@ -14,12 +15,13 @@ LOADGEN=${LOADGEN:-/tmp/ringmaster-loadgen}
 TICK=$(getconf CLK_TCK)
 PORT=18191
 for round in $(seq "$ROUNDS"); do
-  for setting in true false; do
+  order="true false"; [ $((round % 2)) = 0 ] && order="false true"
+  for setting in $order; do
     LOG=$(mktemp)
     taskset -c 1 "$BIN" --port $PORT --set metrics.request_duration=$setting --set pin_workers=false >"$LOG" 2>&1 &
     PID=$!
     for i in $(seq 100); do grep -q listening "$LOG" && break; sleep 0.05; done
-    for DEPTH in 1 16; do
+    for DEPTH in ${DEPTHS:-1 16}; do
       PATHQ=/plaintext; [ $DEPTH = 1 ] && PATHQ=/
       read -r _ _ _ _ _ _ _ _ _ _ _ _ _ U0 S0 _ < /proc/$PID/stat
       R=$(taskset -c 0 "$LOADGEN" 127.0.0.1 $PORT $PATHQ 1 64 $DEPTH "$SECONDS_PER_RUN")

@@ -52,6 +52,26 @@ import Testing
         #expect((0..<RequestCells.durationBuckets).reduce(0) { $0 + s.durationCount(bucket: $1) } == 1)
     }
 
+    @Test func theCycleCounterIsCalibratedAndTimesLikeTheMonotonicClock() throws {
+        #expect(CycleClock.nanoseconds(ticks: 1_000_000_000, scale: 1 << 32) == 1_000_000_000)
+        #expect(CycleClock.nanoseconds(ticks: 3_000_000_000, scale: (1 << 32) / 3) == 999_999_999, "no overflow past 2^32 ticks")
+        guard CycleClock.scale != 0 else {
+            #expect(!CycleClock.counterIsClock, "the counter is only unused where the kernel does not trust it")
+            return
+        }
+        // Between 100 MHz and 10 GHz.
+        #expect(CycleClock.scale > (1 << 32) / 10 && CycleClock.scale < (1 << 32) * 10, "scale \(CycleClock.scale)")
+        let s = WorkerStatistics()
+        s.cycleScale = CycleClock.scale
+        let start = s.durationStart()
+        usleep(3000)
+        s.recordDuration(since: start)
+        // 3 ms (plus scheduling) is above the 2.5 ms bound (bucket 10) and far below 250 ms.
+        let bucket = (0..<RequestCells.durationBuckets).first { s.durationCount(bucket: $0) == 1 } ?? -1
+        #expect(bucket > 10 && bucket < 17, "bucket \(bucket), sum \(s.durationSumNanoseconds) ns")
+        #expect(s.durationSumNanoseconds >= 3_000_000 && s.durationSumNanoseconds < 250_000_000)
+    }
+
     /// Writes the added families for `blocks` and route paths, as the worker does.
     func exposition(_ blocks: [WorkerStatistics], paths: [String]) -> String {
         let capacity = 65536

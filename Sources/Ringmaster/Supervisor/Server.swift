@@ -101,6 +101,7 @@ public final class Server: @unchecked Sendable {
         for (i, block) in statistics.enumerated() {
             block.workerIndex = i
             block.recordsDurations = configuration.recordRequestDurations
+            block.cycleScale = configuration.recordRequestDurations ? CycleClock.scale : 0
             block.labelsWorkers = configuration.metricsWorkerLabel
         }
         for (i, fd) in listeners.enumerated() {

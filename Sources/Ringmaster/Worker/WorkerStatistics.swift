@@ -2,6 +2,7 @@
 // instruction on the hot path), read by anyone with relaxed loads. The block is 64-byte
 // aligned and a whole number of cache lines, so two workers' counters never share a line.
 import Glibc
+import CURing
 import RingmasterHTTP
 import Synchronization
 
@@ -40,6 +41,9 @@ public final class WorkerStatistics: @unchecked Sendable {
     /// Whether `durationStart()` reads the clock (`metrics.request_duration`). Set by the
     /// supervisor before the worker thread starts, never changed afterwards.
     public var recordsDurations = true
+    /// `CycleClock.scale` when durations are read from the cycle counter, 0 for clock_gettime.
+    /// Set by the supervisor before the worker thread starts.
+    public var cycleScale: UInt64 = 0
     /// The worker's index, for the optional `worker` label (`metrics.worker_label`).
     public var workerIndex = 0 {
         didSet { workerLabelLength = RequestCells.writeDecimal(workerIndex, into: workerLabelBytes) }
@@ -146,12 +150,14 @@ public final class WorkerStatistics: @unchecked Sendable {
         c.pointee.store(c.pointee.load(ordering: .relaxed) &+ amount, ordering: .relaxed)
     }
 
-    /// The monotonic clock in nanoseconds when durations are recorded, else 0: what the worker
-    /// takes when a request head is complete, and hands to `recordDuration(since:)` once the
-    /// answer's last byte is queued. One vDSO `clock_gettime`, no system call, no allocation.
+    /// A timestamp when durations are recorded, else 0: what the worker takes when a request
+    /// head is complete, and hands to `recordDuration(since:)` once the answer's last byte is
+    /// queued. One cycle-counter read (`CycleClock`), or one vDSO `clock_gettime` where the
+    /// counter is not a clock; no system call, no allocation.
     @inline(__always)
     public func durationStart() -> UInt64 {
-        recordsDurations ? RequestCells.monotonicNanoseconds() : 0
+        guard recordsDurations else { return 0 }
+        return (cycleScale != 0 ? curing_cycles() : RequestCells.monotonicNanoseconds()) | 1
     }
 
     /// Records the time since `start` (from `durationStart()`); nothing when `start` is 0
@@ -159,8 +165,9 @@ public final class WorkerStatistics: @unchecked Sendable {
     @inline(__always)
     public func recordDuration(since start: UInt64) {
         guard start != 0 else { return }
-        let now = RequestCells.monotonicNanoseconds()
-        recordDuration(nanoseconds: now >= start ? now - start : 0)
+        let now = (cycleScale != 0 ? curing_cycles() : RequestCells.monotonicNanoseconds()) | 1
+        let elapsed = now >= start ? now - start : 0
+        recordDuration(nanoseconds: cycleScale != 0 ? CycleClock.nanoseconds(ticks: elapsed, scale: cycleScale) : elapsed)
     }
 
     /// Counts one request that took `nanoseconds` from head complete to last byte queued.
