@@ -141,7 +141,11 @@ public struct PrometheusWriter {
     ) {
         precondition(bucketCounts.count == upperBounds.count + 1, "one count per bound plus the +Inf bucket")
         var cumulative: UInt64 = 0
-        for index in 0..<bucketCounts.count {
+        // Index loops in this file: a for-in over a range is an unspecialised IndexingIterator
+        // in debug builds, which allocates.
+        var index = 0
+        while index < bucketCounts.count {
+            defer { index += 1 }
             let (total, overflow) = cumulative.addingReportingOverflow(bucketCounts[index])
             cumulative = overflow ? UInt64.max : total
             beginSample(name, suffix: "_bucket")
@@ -165,6 +169,25 @@ public struct PrometheusWriter {
         endSample(cumulative)
     }
 
+    /// Appends bytes the caller formatted and checked once, ahead of time: the `# HELP`/`# TYPE`
+    /// lines and `name{labels} ` prefixes of metrics whose names are only known at run time
+    /// (an embedding program's swift-metrics), so a scrape copies them instead of formatting.
+    public mutating func appendPreformatted(_ bytes: UnsafeRawBufferPointer) {
+        writer.append(bytes)
+    }
+
+    /// Appends an unsigned value and a newline, after a preformatted prefix.
+    public mutating func appendValueLine(_ value: UInt64) {
+        writer.appendDecimal(value)
+        writer.append("\n")
+    }
+
+    /// Appends `value / 10^fractionDigits` and a newline, after a preformatted prefix.
+    public mutating func appendValueLine(fixedPoint value: Int64, fractionDigits: Int, terminator: StaticString = "\n") {
+        appendFixedPoint(value, fractionDigits: fractionDigits)
+        writer.append(terminator)
+    }
+
     /// Closes the label set, if any, and writes the space before the value.
     mutating func closeLabels() {
         writer.append(labelCount > 0 ? "} " : " ")
@@ -177,7 +200,11 @@ public struct PrometheusWriter {
         if value < 0 { writer.append("-") }
         let magnitude = value.magnitude
         var scale: UInt64 = 1
-        for _ in 0..<fractionDigits { scale *= 10 }
+        var step = 0
+        while step < fractionDigits {
+            scale *= 10
+            step += 1
+        }
         writer.appendDecimal(magnitude / scale)
         var fraction = magnitude % scale
         guard fraction != 0 else { return }
@@ -189,7 +216,9 @@ public struct PrometheusWriter {
         writer.append(".")
         // Leading zeros of the fraction: its width is `digits`, its value may be shorter.
         var width: UInt64 = 10
-        for _ in 1..<digits {
+        var place = 1
+        while place < digits {
+            defer { place += 1 }
             if fraction < width { writer.append("0") }
             // Safe: digits <= 18, so width stays at or below 10^18 < UInt64.max.
             width = width &* 10
@@ -201,7 +230,9 @@ public struct PrometheusWriter {
     /// `quotes` (label values; docstrings keep their quotes).
     mutating func appendEscaped(_ bytes: UnsafeRawBufferPointer, quotes: Bool) {
         var start = 0
-        for index in 0..<bytes.count {
+        var index = 0
+        while index < bytes.count {
+            defer { index += 1 }
             let byte = bytes[index]
             let escape: StaticString
             switch byte {

@@ -21,7 +21,7 @@ struct CheckConfigCommand: ParsableCommand {
             print(loaded.report)
             print("# configuration is valid (\(loaded.sources.filePath.map { "file \($0)" } ?? "no file"))")
         } catch {
-            FileStandardError.write("ringmaster: configuration error: \(error.description)\n")
+            for problem in error.all { FileStandardError.write("ringmaster: configuration error: \(problem.description)\n") }
             throw ArgumentParser.ExitCode(Ringmaster.ExitCode.configurationError)
         }
     }

@@ -2,6 +2,7 @@
 // and choosing the subcommand is all that lives here; loading, validation and running are
 // the library's.
 import ArgumentParser
+import Ringmaster
 
 @main
 struct RingmasterCommand: ParsableCommand {
@@ -21,7 +22,7 @@ struct RingmasterCommand: ParsableCommand {
 
             Exit codes: 0 drained, 1 startup failure, 2 configuration error, 3 forced, 4 drain timed out.
             """,
-        version: "0.1.0",
+        version: "\(BuildInfo.version)",
         subcommands: [RunCommand.self, CheckConfigCommand.self],
         defaultSubcommand: RunCommand.self
     )

@@ -12,16 +12,32 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigurationOptions
 
+    @Flag(name: .long, help: "Share the port with the ringmaster that holds it and take it over once that one exits (zero-downtime restart; docs/shutdown.md).")
+    var takeover = false
+
+    @Option(name: .long, help: ArgumentHelp("Take over from the ringmaster with this PID: like --takeover, then SIGTERM it once this process is ready.", valueName: "pid"))
+    var replace: Int32?
+
     func run() throws {
         let loaded: LoadedConfiguration
+        let sources: ConfigurationSources
         do {
-            loaded = try ConfigurationLoader.load(options.sources())
+            sources = try options.sources()
+            loaded = try ConfigurationLoader.load(sources)
         } catch {
-            LogOutput.bootstrap(level: .info, format: .text)
-            Logger(label: "ringmaster").critical("configuration error: \(error.description)")
+            // Reported in the format the configuration asks for, even though it is invalid.
+            let format = (try? options.sources()).map(ConfigurationLoader.requestedLogFormat) ?? .text
+            LogOutput.bootstrap(level: .info, format: format)
+            let logger = Logger(label: "ringmaster")
+            for problem in error.all {
+                logger.critical("configuration error: \(problem.description)", metadata: problem.key.isEmpty ? [:] : ["key": "\(problem.key)"])
+            }
             throw ArgumentParser.ExitCode(Ringmaster.ExitCode.configurationError)
         }
+        var running = loaded
+        running.configuration.takeover = takeover || replace != nil
+        running.configuration.replaceProcess = replace
         LogOutput.bootstrap(level: loaded.configuration.logLevel, format: loaded.configuration.logFormat)
-        ProcessRunner.run(loaded, logger: Logger(label: "ringmaster"))
+        ProcessRunner.run(running, logger: Logger(label: "ringmaster"))
     }
 }

@@ -30,6 +30,10 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "kubernetes"
 UNIT = DEPLOY / "systemd" / "ringmaster.service"
+TEMPLATE = DEPLOY / "systemd" / "ringmaster@.service"
+SWITCH = DEPLOY / "systemd" / "ringmaster-switch"
+BUILD_INFO = ROOT / "Sources" / "Ringmaster" / "Metrics" / "BuildInfo.swift"
+IO_URING_LABEL = "ringmaster.dev/io-uring"
 SECCOMP = K8S / "seccomp" / "ringmaster.json"
 DOCKERFILE = DEPLOY / "Dockerfile"
 DOCKERIGNORE = DEPLOY / "Dockerfile.dockerignore"
@@ -235,10 +239,11 @@ def _():
         assert (doc.get("metadata") or {}).get("name"), f"{path.name}: {doc['kind']} has no metadata.name"
 
 
-@check("kubernetes: kinds are ConfigMap, Deployment, Service, HorizontalPodAutoscaler")
+@check("kubernetes: kinds are ConfigMap, Deployment, Service, HPA, PodDisruptionBudget, ServiceMonitor")
 def _():
     kinds = sorted(doc["kind"] for _, doc in load_manifests())
-    assert kinds == sorted(["ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler"]), f"kinds: {kinds}"
+    expected = ["ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ServiceMonitor"]
+    assert kinds == sorted(expected), f"kinds: {kinds}"
 
 
 @check("configmap: ringmaster.json listens on 0.0.0.0:8080 with workers auto and a drain timeout")
@@ -411,26 +416,34 @@ def _():
         stub = Path(tmp) / "ringmaster"
         stub.write_text("#!/bin/sh\nexit 0\n")
         stub.chmod(0o755)
-        text = UNIT.read_text()
-        rewritten, count = re.subn(r"(?m)^ExecStart=(\S*/)?ringmaster(?=\s|$)", f"ExecStart={stub}", text)
-        assert count == 1, "expected exactly one ExecStart= line running ringmaster"
-        unit = Path(tmp) / UNIT.name
-        unit.write_text(rewritten)
-        result = subprocess.run([analyze, "verify", "--man=no", str(unit)], capture_output=True, text=True, timeout=120)
-        output = (result.stdout + result.stderr).strip()
-        # verify exits 0 on some problems (unknown keys, bad values: "..., ignoring"), so any
-        # line that names this unit counts as a failure too.
-        ours = [line for line in output.splitlines() if UNIT.name in line or str(unit) in line]
-        assert result.returncode == 0 and not ours, f"systemd-analyze verify (rc {result.returncode}): {output}"
+        for source, name in ((UNIT, UNIT.name), (TEMPLATE, "ringmaster@blue.service")):
+            text = source.read_text()
+            rewritten, count = re.subn(r"(?m)^(ExecStart|ExecStartPre|ExecReload)=(\S*/)?ringmaster(?=\s|$)", rf"\1={stub}", text)
+            assert len(re.findall(r"(?m)^ExecStart=", rewritten)) == 1 and count >= 1, \
+                f"{source.name}: expected exactly one ExecStart= line running ringmaster"
+            unit = Path(tmp) / name
+            unit.write_text(rewritten)
+            result = subprocess.run([analyze, "verify", "--man=no", str(unit)], capture_output=True, text=True, timeout=120)
+            output = (result.stdout + result.stderr).strip()
+            # verify exits 0 on some problems (unknown keys, bad values: "..., ignoring"), so any
+            # line that names this unit counts as a failure too.
+            ours = [line for line in output.splitlines() if name in line or str(unit) in line]
+            assert result.returncode == 0 and not ours, f"systemd-analyze verify {name} (rc {result.returncode}): {output}"
 
 
-@check("systemd: Type=notify, NotifyAccess=main, ExecReload sends SIGHUP, KillSignal=SIGTERM")
+@check("systemd: Type=notify, ExecStartPre and ExecReload validate with check-config, then SIGHUP, KillSignal=SIGTERM")
 def _():
     unit = parse_unit(UNIT)
     assert service_value(unit, "Type") == "notify"
     assert service_value(unit, "NotifyAccess") == "main"
-    reload = service_value(unit, "ExecReload")
-    assert re.fullmatch(r"\S*kill -(HUP|SIGHUP|s HUP|s SIGHUP) \$MAINPID", reload), f"ExecReload={reload}"
+    check_config = ["check-config", "--config", CONFIG_PATH]
+    pre = [shlex.split(v) for v in unit["Service"].get("ExecStartPre", [])]
+    assert any(p[0].endswith("/ringmaster") and p[1:] == check_config for p in pre), f"no ExecStartPre=ringmaster check-config: {pre}"
+    reloads = unit["Service"].get("ExecReload", [])
+    assert len(reloads) == 2, f"ExecReload= should validate, then signal: {reloads}"
+    first = shlex.split(reloads[0])
+    assert first[0].endswith("/ringmaster") and first[1:] == check_config, f"first ExecReload={reloads[0]}"
+    assert re.fullmatch(r"\S*kill -(HUP|SIGHUP|s HUP|s SIGHUP) \$MAINPID", reloads[1]), f"second ExecReload={reloads[1]}"
     assert service_value(unit, "KillSignal") in ("SIGTERM", "TERM", "15")
     start = shlex.split(service_value(unit, "ExecStart"))
     assert start[0].endswith("/ringmaster") and start[1:3] == ["--config", CONFIG_PATH], f"ExecStart={start}"
@@ -466,6 +479,133 @@ def _():
     assert {"AF_INET", "AF_INET6", "AF_UNIX"} <= set(families), f"RestrictAddressFamilies={families}"
     assert service_value(unit, "AmbientCapabilities") == "CAP_NET_BIND_SERVICE"
     assert service_value(unit, "CapabilityBoundingSet") == "CAP_NET_BIND_SERVICE"
+
+
+@check("systemd: ringmaster@.service is ringmaster.service plus --takeover and one shared User=")
+def _():
+    unit, template = parse_unit(UNIT), parse_unit(TEMPLATE)
+    start = shlex.split(service_value(template, "ExecStart"))
+    assert start == shlex.split(service_value(unit, "ExecStart")) + ["--takeover"], f"template ExecStart={start}"
+    assert service_value(template, "User") == "ringmaster", "both instances need one UID for SO_REUSEPORT"
+    for section in set(unit) | set(template):
+        a, b = dict(unit.get(section, {})), dict(template.get(section, {}))
+        for key in ("Description", "ExecStart", "User"):
+            a.pop(key, None)
+            b.pop(key, None)
+        assert a == b, f"[{section}] differs: {sorted(set(a.items()) ^ set(b.items()), key=str)[:4]}"
+
+
+@check("systemd: ringmaster-switch is valid sh, checks the config, starts the other instance before stopping")
+def _():
+    text = SWITCH.read_text()
+    assert os.access(SWITCH, os.X_OK), f"{SWITCH.name} is not executable"
+    result = subprocess.run(["sh", "-n", str(SWITCH)], capture_output=True, text=True)
+    assert result.returncode == 0, f"sh -n: {result.stderr}"
+    assert "RINGMASTER_" not in text, "the script must not set RINGMASTER_* variables (the server rejects unknown ones)"
+    steps = [text.index(s) for s in ("check-config", 'systemctl start "ringmaster@$new.service"', 'systemctl stop "ringmaster@$old.service"')]
+    assert steps == sorted(steps), "ringmaster-switch must validate, start the new instance, then stop the old one"
+
+
+# ---------------------------------------------------------------- observability, disruption, nodes
+
+
+def version() -> str:
+    found = re.search(r'static let version: StaticString = "([^"]+)"', BUILD_INFO.read_text())
+    assert found, f"no version in {BUILD_INFO.relative_to(ROOT)}"
+    return found.group(1)
+
+
+@check("deployment: the image tag is the version (BuildInfo.version), not :latest; Dockerfile labels it")
+def _():
+    images = [c["image"] for c in containers(pod_spec())]
+    assert images and all(i.rsplit(":", 1)[-1] == version() for i in images if "@" not in i), f"images {images} != version {version()}"
+    labels = " ".join(rest for word, rest in dockerfile_instructions() if word == "LABEL")
+    assert f'org.opencontainers.image.version="{version()}"' in labels, f"Dockerfile LABEL: {labels}"
+    readme = (DEPLOY / "README.md").read_text()
+    assert ":latest" not in readme and f"ringmaster:{version()}" in readme, "deploy/README.md must build and run the versioned tag"
+
+
+@check("deployment: startupProbe GET /healthz before the readiness and liveness probes count")
+def _():
+    main = pod_spec()["containers"][0]
+    probe = main.get("startupProbe") or {}
+    get = probe.get("httpGet") or {}
+    assert get.get("path") == HEALTH_PATH and get.get("port") == HEALTH_PORT, f"startupProbe {probe}"
+    budget = probe.get("periodSeconds", 10) * probe.get("failureThreshold", 3)
+    assert budget >= 10, f"startupProbe allows only {budget} s"
+
+
+@check("deployment: Prometheus scrape annotations name port 8080 and /metrics")
+def _():
+    annotations = one("Deployment")["spec"]["template"]["metadata"].get("annotations") or {}
+    assert annotations.get("prometheus.io/scrape") == "true", f"annotations {annotations}"
+    assert annotations.get("prometheus.io/port") == str(HEALTH_PORT) and annotations.get("prometheus.io/path") == "/metrics"
+
+
+@check("servicemonitor: scrapes /metrics on a named port of the Service it selects")
+def _():
+    monitor, svc = one("ServiceMonitor"), one("Service")
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1", monitor["apiVersion"]
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    labels = svc["metadata"].get("labels") or {}
+    assert selector.items() <= labels.items(), f"selector {selector} does not select the Service (labels {labels})"
+    names = {p.get("name") for p in svc["spec"]["ports"]}
+    for endpoint in monitor["spec"]["endpoints"]:
+        assert endpoint.get("port") in names, f"endpoint port {endpoint.get('port')} is not a Service port name {names}"
+        assert endpoint.get("path") == "/metrics", f"endpoint path {endpoint.get('path')}"
+
+
+@check("pdb: policy/v1 PodDisruptionBudget keeps a pod of the Deployment up")
+def _():
+    pdb, dep, hpa = one("PodDisruptionBudget"), one("Deployment"), one("HorizontalPodAutoscaler")
+    assert pdb["apiVersion"] == "policy/v1", pdb["apiVersion"]
+    labels = dep["spec"]["template"]["metadata"]["labels"]
+    assert pdb["spec"]["selector"]["matchLabels"].items() <= labels.items(), "the PDB does not select the pods"
+    replicas = min(dep["spec"].get("replicas", 1), hpa["spec"].get("minReplicas", 1))
+    if "maxUnavailable" in pdb["spec"]:
+        assert pdb["spec"]["maxUnavailable"] in (1, "1"), f"maxUnavailable {pdb['spec']['maxUnavailable']}"
+        assert replicas >= 2, f"maxUnavailable 1 with {replicas} replica(s) allows no pod at all"
+    else:
+        assert 1 <= int(pdb["spec"]["minAvailable"]) < replicas, "minAvailable must leave room to evict one pod"
+
+
+@check("deployment: required node affinity on the io_uring node label, documented in deploy/README.md")
+def _():
+    affinity = ((pod_spec().get("affinity") or {}).get("nodeAffinity") or {}).get("requiredDuringSchedulingIgnoredDuringExecution") or {}
+    terms = affinity.get("nodeSelectorTerms") or []
+    assert terms and all(any(e.get("key") == IO_URING_LABEL for e in t.get("matchExpressions") or []) for t in terms), \
+        f"every nodeSelectorTerm must require {IO_URING_LABEL}: {terms}"
+    readme = (DEPLOY / "README.md").read_text()
+    assert f"kubectl label node" in readme and IO_URING_LABEL in readme, f"deploy/README.md does not say how to set {IO_URING_LABEL}"
+
+
+@check("configmap: JSON logs (logging.format json)")
+def _():
+    assert (configmap_json().get("logging") or {}).get("format") == "json", "the ConfigMap should log JSON for collectors"
+
+
+@check("configmap and image: ringmaster check-config accepts them (strict reader), when a build is at hand")
+def _():
+    binary = next((p for p in (ROOT / ".build" / "release" / "ringmaster", ROOT / ".build" / "debug" / "ringmaster") if p.exists()), None)
+    if binary is None:
+        raise Skip("no built ringmaster under .build (swift build first)")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, text in (("configmap", one("ConfigMap")["data"]["ringmaster.json"]), ("image", IMAGE_CONFIG.read_text())):
+            path = Path(tmp) / f"{name}.json"
+            path.write_text(text)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("RINGMASTER_")}
+            result = subprocess.run([str(binary), "check-config", "--config", str(path)], capture_output=True, text=True, env=env, timeout=60)
+            assert result.returncode == 0, f"{name}: {result.stderr.strip()}"
+
+
+@check("docs: nothing still says SIGHUP is ignored or reload is not implemented; check-config lists /metrics")
+def _():
+    stale = re.compile(r"SIGHUP is (logged and )?ignored|reload is not implemented|SIGHUP reload is not implemented|reload is a later issue", re.I)
+    files = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), DEPLOY / "README.md", UNIT, TEMPLATE, *K8S.glob("*.yaml")]
+    found = [f"{f.relative_to(ROOT)}: {m.group(0)}" for f in files for m in [stale.search(f.read_text())] if m]
+    assert not found, f"stale: {found}"
+    table = (ROOT / "Sources" / "Ringmaster" / "Config" / "ConfigurationKey+Table.swift").read_text()
+    assert "GET,HEAD /metrics]" in table, "check-config's built-in routes line does not list /metrics"
 
 
 # ---------------------------------------------------------------- Docker

@@ -3,6 +3,7 @@
 // zero heap allocations (counted by the CMallocCounter interposer, which sees every
 // malloc/calloc/realloc/memalign of the process).
 import CMallocCounter
+import CoreMetrics
 import Foundation
 import Glibc
 import Testing
@@ -70,6 +71,29 @@ import Testing
         let (allocations, served) = try countWorkerAllocations(server) { try exercise(clients) }
         #expect(served == 60 * 8 * 21)
         #expect(allocations == 0, "the worker allocated \(allocations) times for \(served) requests")
+    }
+
+    /// /metrics with the duration histogram, per-worker labels, process figures (getrusage,
+    /// /proc reads, a getdents64 listing) and an embedder's swift-metrics: a scrape allocates
+    /// nothing on the worker, and neither do the timed requests around it.
+    @Test func metricsScrapeAllocatesNothingAfterWarmUp() throws {
+        var c = TestServer.configuration()
+        c.metricsWorkerLabel = true
+        let server = try TestServer(c)
+        let timer = CoreMetrics.Timer(label: "allocation_test_lookup", factory: MetricsRegistry.shared)
+        timer.recordNanoseconds(1000)
+        defer { timer.destroy() }
+        let clients = try (0..<4).map { _ in try server.client() }
+        let (allocations, served) = try countWorkerAllocations(server) {
+            for client in clients {
+                try client.send("GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n")
+                _ = try client.readResponse()
+                try client.send("GET /plaintext HTTP/1.1\r\nHost: a\r\n\r\n")
+                _ = try client.readResponse()
+            }
+        }
+        #expect(served == 60 * 4 * 2)
+        #expect(allocations == 0, "the worker allocated \(allocations) times for \(served) requests and scrapes")
     }
 
     /// Cache hits copied into the output, a cached body streamed from memory, a file streamed

@@ -52,7 +52,7 @@ struct CommandRun {
         #expect(run.line("limits.body_bytes")! == ("99", "flag --set limits.body_bytes"))
         #expect(run.line("workers")! == ("4", "env RINGMASTER_WORKERS"))
         #expect(run.line("listen.backlog")! == ("128", "env RINGMASTER_LISTEN_BACKLOG"))
-        #expect(run.line("timeouts.idle_s")! == ("7", "\(path):4 (timeouts.idle_s)"))
+        #expect(run.line("timeouts.idle_s")! == ("7", "\(path):4:16 (timeouts.idle_s)"), "line 4, column 16: where the key is written")
         #expect(run.line("listen.host")! == ("\"127.0.0.1\"", "default"))
         #expect(run.line("routes")?.source == "default")
         let keys = run.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { String($0.split(separator: " ")[0]) }

@@ -34,11 +34,11 @@ func temporaryConfigFile(_ text: String, name: String = "c.json") throws -> Stri
         #expect(loaded.configuration.port == 1000)
         #expect(loaded.configuration.workers == 2)
         #expect(loaded.configuration.limits.maxHeaderBytes == 1024)
-        guard case .file(let path, "listen.port", 2)? = loaded.source(of: "listen.port") else {
+        guard case .file(let path, "listen.port", 2, let column?)? = loaded.source(of: "listen.port"), column > 1 else {
             Issue.record("source \(String(describing: loaded.source(of: "listen.port")))"); return
         }
         #expect(path.hasSuffix("c.json"))
-        #expect(loaded.source(of: "limits.header_bytes")?.description.hasSuffix("c.json:4 (limits.header_bytes)") == true)
+        #expect(loaded.source(of: "limits.header_bytes")?.description.hasSuffix("c.json:4:14 (limits.header_bytes)") == true)
         #expect(loaded.source(of: "listen.backlog") == .defaultValue)
         #expect(loaded.configuration.backlog == 4096)
     }

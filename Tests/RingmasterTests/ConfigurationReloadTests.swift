@@ -2,6 +2,7 @@
 // connection without closing it, refuses an invalid file and restart-only changes (naming
 // them) while serving on; privileges are dropped after binding; JSON log lines parse.
 import Foundation
+import Logging
 import Testing
 @testable import Ringmaster
 
@@ -51,6 +52,22 @@ import Testing
         #expect(try body(of: client, becomes: "two"), "the same connection sees the new body")
         try client.send(getRoot)
         #expect(try client.readResponse().header("Server") == "second")
+        child.signal(SIGTERM)
+        #expect(child.waitForExit() == ExitCode.success)
+    }
+
+    /// The "applied" line names every changed key with its whole value: a long route list is
+    /// not cut off in the middle.
+    @Test func theAppliedLineIsNotCutOffForLongRoutes() throws {
+        let path = try temporaryConfigFile(Self.config(#""routes": [{"path": "/a", "body": "a"}]"#))
+        let child = try ServerProcess(arguments: ["--config", path])
+        _ = try child.waitForPort()
+        let routes = (0..<6).map { #"{"path": "/route-number-\#($0)-with-a-long-name", "body": "\#($0)"}"# }.joined(separator: ", ")
+        try Self.config(#""routes": [\#(routes)]"#).write(toFile: path, atomically: false, encoding: .utf8)
+        child.signal(SIGHUP)
+        #expect(waitFor("SIGHUP: applied", in: child), "stderr: \(child.stderr)")
+        let line = child.stderr.split(separator: "\n").first { $0.contains("SIGHUP: applied") } ?? ""
+        #expect(line.contains("/route-number-5-with-a-long-name"), "\(line)")
         child.signal(SIGTERM)
         #expect(child.waitForExit() == ExitCode.success)
     }
@@ -150,5 +167,34 @@ import Testing
         }
         #expect(messages.contains { $0.hasPrefix("configuration (") }, "the effective configuration summary is logged")
         #expect(messages.contains { $0.hasPrefix("listening on") })
+    }
+
+    /// Metadata are fields of the line, not text in `message` or a nested object.
+    @Test func jsonLogLinesCarryWorkerCpuAndPortAsFields() throws {
+        let child = try ServerProcess(arguments: ["--port", "0", "--workers", "2", "--set", "pin_workers=false"],
+                                      environment: ["RINGMASTER_LOGGING_FORMAT": "json"])
+        let port = try child.waitForPort()
+        child.signal(SIGTERM)
+        #expect(child.waitForExit() == ExitCode.success)
+        usleep(50_000)
+        let objects = try child.stderr.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:] }
+        let workers = objects.filter { $0["worker"] != nil }
+        #expect(Set(workers.compactMap { $0["worker"] as? String }) == ["0", "1"], "\(child.stderr)")
+        #expect(workers.allSatisfy { $0["cpu"] as? String == "any" && $0["metadata"] == nil })
+        let listening = objects.first { ($0["message"] as? String)?.hasPrefix("listening on") == true }
+        #expect(listening?["port"] as? String == "\(port)")
+        #expect(listening?["workers"] as? String == "2")
+        #expect(objects.contains { $0["signal"] as? String == "\(SIGTERM)" })
+    }
+
+    @Test func aMetadataKeyNamedLikeALineFieldDoesNotReplaceIt() throws {
+        let event = LogEvent(level: .info, message: "hello", metadata: ["message": "other", "list": .array(["a", "b"])], source: "test",
+                             file: #fileID, function: #function, line: #line)
+        let line = JSONLogLine.line(label: "l", event: event, metadata: ["worker": "3"])
+        let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        #expect(object?["message"] as? String == "hello")
+        #expect(object?["_message"] as? String == "other")
+        #expect(object?["worker"] as? String == "3")
+        #expect(object?["list"] as? [String] == ["a", "b"])
     }
 }

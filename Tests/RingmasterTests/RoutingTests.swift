@@ -88,7 +88,8 @@ import Testing
 }
 
 /// Parses Prometheus text exposition: every non-comment line is `name{labels} value`;
-/// HELP/TYPE comments precede their samples. Throws on a line that does not parse.
+/// HELP/TYPE comments precede their samples. Throws on a line that does not parse; returns
+/// the integer samples (`PrometheusParser` checks the whole text with a real parser).
 func parseExposition(_ text: String) throws -> [String: UInt64] {
     var samples: [String: UInt64] = [:]
     var declared: Set<String> = []
@@ -100,7 +101,9 @@ func parseExposition(_ text: String) throws -> [String: UInt64] {
             continue
         }
         let fields = line.split(separator: " ")
-        guard fields.count == 2, let value = UInt64(fields[1]) else { throw TestClientError.malformed(String(line)) }
+        guard fields.count == 2, Double(fields[1]) != nil || fields[1] == "+Inf" else { throw TestClientError.malformed(String(line)) }
+        // Fractional samples (process CPU seconds, durations' sums) parse but are not kept.
+        guard let value = UInt64(fields[1]) else { continue }
         let key = String(fields[0])
         let family = key.split(separator: "{").first.map(String.init) ?? key
         let base = ["_bucket", "_sum", "_count"].reduce(family) { $0.hasSuffix($1) ? String($0.dropLast($1.count)) : $0 }

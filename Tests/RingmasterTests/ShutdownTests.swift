@@ -43,6 +43,26 @@ final class NotifySocket {
         #expect(child.waitForExit() == ExitCode.success)
     }
 
+    /// systemd's reload protocol: RELOADING=1 with MONOTONIC_USEC, then READY=1 and a STATUS=
+    /// that says whether the reload was applied or failed (and why).
+    @Test func sdNotifyReportsEachReloadAndItsOutcome() throws {
+        let notify = try NotifySocket()
+        let path = try temporaryConfigFile(#"{"listen": {"port": 0}, "pin_workers": false, "plaintext_body": "one"}"#)
+        let child = try ServerProcess(arguments: ["--config", path], environment: ["NOTIFY_SOCKET": notify.path])
+        #expect(notify.receive()?.contains("READY=1") == true)
+        try #"{"listen": {"port": 0}, "pin_workers": false, "plaintext_body": "two"}"#.write(toFile: path, atomically: false, encoding: .utf8)
+        child.signal(SIGHUP)
+        #expect(notify.receive()?.hasPrefix("RELOADING=1\nMONOTONIC_USEC=") == true)
+        #expect(notify.receive() == "READY=1\nSTATUS=reload applied: plaintext_body")
+        try #"{"listen": {"port": 0}, "pin_workers": false, "plaintext_body": "two",}"#.write(toFile: path, atomically: false, encoding: .utf8)
+        child.signal(SIGHUP)
+        #expect(notify.receive()?.hasPrefix("RELOADING=1") == true)
+        #expect(notify.receive() == "READY=1\nSTATUS=reload failed: 1 configuration error(s); running configuration kept")
+        child.signal(SIGTERM)
+        #expect(notify.receive() == "STOPPING=1")
+        #expect(child.waitForExit() == ExitCode.success)
+    }
+
     @Test func sigtermUnderPipelinedLoadTruncatesNothing() throws {
         let child = try ServerProcess(arguments: ["--port", "0", "--workers", "1"])
         let port = try child.waitForPort()

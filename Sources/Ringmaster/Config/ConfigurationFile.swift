@@ -1,16 +1,21 @@
-// The configuration file, read strictly: valid JSON, a top-level object, only known keys (a
-// typo is an error, never silently ignored), groups are objects. The result is flat, one
-// value per dotted key, which is what the file layer of the loader serves. JSON because it
-// needs no dependency beyond FoundationEssentials' decoder and keeps 1, 1.0, "1" and true
-// apart, so a wrong type is reported instead of coerced.
+// The configuration file, read strictly: valid JSON by RFC 8259 and no more (no trailing comma,
+// no exponent, no repeated key; StrictJSONParser), a top-level object, only known keys (a typo is
+// an error, never silently ignored), groups are objects. The result is flat, one value per
+// dotted key, which is what the file layer of the loader serves, with the line and column of
+// every key for messages. Problems after a syntax error cannot be found, but every other one is
+// collected, so one run lists them all.
 import Glibc
 
 /// A parsed configuration file.
 struct ConfigurationFile {
     let path: String
-    /// Every key the file sets, by dotted name ("listen.port", "routes").
+    /// Every known key the file sets, by dotted name ("listen.port", "routes").
     let values: [String: JSONValue]
     let bytes: [UInt8]
+    /// Where each key is written ("listen.port", "routes[0].path").
+    let positions: [String: StrictJSONParser.Position]
+    /// Repeated keys, exponents, unknown keys and groups that are not objects, in file order.
+    let problems: [ConfigurationError]
 
     /// Reads and checks the file at `path`.
     static func read(path: String) throws(ConfigurationError) -> ConfigurationFile {
@@ -20,13 +25,25 @@ struct ConfigurationFile {
         return try parse(bytes, path: path)
     }
 
-    /// Parses and checks `bytes`; `path` names them in errors.
+    /// Parses and checks `bytes`; `path` names them in errors. Throws only when the file is
+    /// not JSON or not an object; other problems are in `problems`.
     static func parse(_ bytes: [UInt8], path: String) throws(ConfigurationError) -> ConfigurationFile {
-        let document: JSONValue
-        do { document = try JSONValue.parse(bytes) } catch {
-            throw ConfigurationError(key: "", "\(path): not valid JSON: \(error)")
+        let parsed: StrictJSONParser.Result
+        do { parsed = try StrictJSONParser.parse(bytes) } catch {
+            throw ConfigurationError(key: error.key, "\(path):\(error.position.line):\(error.position.column): not valid JSON: \(error.message)")
         }
-        guard case .object(let root) = document else { throw ConfigurationError(key: "", "\(path): the top level must be a JSON object") }
+        guard case .object(let root) = parsed.value else {
+            throw ConfigurationError(key: "", "\(path):1:1: the top level must be a JSON object")
+        }
+        func at(_ key: String) -> String {
+            parsed.positions[key].map { "\(path):\($0.line):\($0.column)" } ?? path
+        }
+        var found: [(StrictJSONParser.Position, ConfigurationError)] = parsed.problems.map {
+            ($0.position, ConfigurationError(key: $0.key, "\(path):\($0.position.line):\($0.position.column): \($0.message)"))
+        }
+        func report(_ key: String, _ error: ConfigurationError) {
+            found.append((parsed.positions[key] ?? .init(line: 0, column: 0), error))
+        }
         let names = ConfigurationKey.all.map(\.name)
         let topLevel = orderedUnique(names.map { String($0.split(separator: ".")[0]) })
         var values: [String: JSONValue] = [:]
@@ -36,45 +53,33 @@ struct ConfigurationFile {
                 values[key] = value
                 continue
             }
-            guard topLevel.contains(key) else { throw unknown(key, allowed: topLevel, path: path) }
+            guard topLevel.contains(key) else {
+                report(key, unknown(key, allowed: topLevel, path: at(key)))
+                continue
+            }
             guard case .object(let group) = value else {
-                throw ConfigurationError(key: key, "\(path): invalid value \(value.description) for \(key): allowed: an object")
+                report(key, ConfigurationError(key: key, "\(at(key)) (\(key)): invalid value \(value.description) for \(key): allowed: an object"))
+                continue
             }
             let members = names.filter { $0.hasPrefix(key + ".") }
             for member in group.keys.sorted() {
                 let full = key + "." + member
-                guard members.contains(full) else { throw unknown(full, allowed: members, path: path) }
+                guard members.contains(full) else {
+                    report(full, unknown(full, allowed: members, path: at(full)))
+                    continue
+                }
                 values[full] = group[member]!
             }
         }
-        return ConfigurationFile(path: path, values: values, bytes: bytes)
+        found.sort { ($0.0.line, $0.0.column) < ($1.0.line, $1.0.column) }
+        return ConfigurationFile(path: path, values: values, bytes: bytes, positions: parsed.positions, problems: found.map(\.1))
     }
 
-    /// The 1-based line where `key`'s last name component appears, found by scanning for each
-    /// component in turn (`"limits"` then `"header_bytes"` after it); nil when not found.
-    func line(of key: String) -> Int? {
-        var position = 0
-        for component in key.split(separator: ".") {
-            let needle = Array("\"\(component)\"".utf8)
-            guard let found = find(needle, from: position) else { return nil }
-            position = found
-        }
-        return 1 + bytes[..<position].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-    }
+    /// Where `key` is written, when the file sets it.
+    func position(of key: String) -> StrictJSONParser.Position? { positions[key] }
 
-    /// The offset of `needle` used as an object key (followed by optional spaces and ':').
-    private func find(_ needle: [UInt8], from start: Int) -> Int? {
-        var i = start
-        while i + needle.count <= bytes.count {
-            if bytes[i] == needle[0] && Array(bytes[i..<(i + needle.count)]) == needle {
-                var j = i + needle.count
-                while j < bytes.count && (bytes[j] == 0x20 || bytes[j] == 0x09 || bytes[j] == 0x0A || bytes[j] == 0x0D) { j += 1 }
-                if j < bytes.count && bytes[j] == UInt8(ascii: ":") { return i }
-            }
-            i += 1
-        }
-        return nil
-    }
+    /// The 1-based line where `key` is written; nil when the file does not set it.
+    func line(of key: String) -> Int? { positions[key]?.line }
 
     /// "unknown key wokers (did you mean workers?): allowed keys here: …".
     static func unknown(_ key: String, allowed: [String], path: String) -> ConfigurationError {

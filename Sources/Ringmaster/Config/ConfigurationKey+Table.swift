@@ -12,6 +12,7 @@ extension ConfigurationKey {
             .text("listen.host", allowed: "an IPv4 or IPv6 address", hot: false, valid: { !$0.isEmpty }, \.host),
             .integer("listen.port", 0...65535, hot: false, set: { $0.port = $1 }, get: \.port),
             .integer("listen.backlog", 1...65535, hot: false, set: { $0.backlog = $1 }, get: \.backlog),
+            .flag("listen.shared", hot: false, \.listenShared),
             ConfigurationKey(name: "workers", allowed: "\"auto\" or an integer from 1 to 4096", hot: false,
                              apply: { raw, c in
                                  if raw.string == "auto" { c.workers = nil; return true }
@@ -67,11 +68,13 @@ extension ConfigurationKey {
             // running file (log rotation) whatever the reload decides.
             .optionalText("access_log.path", allowed: "a file path", hot: false, valid: { !$0.isEmpty && !$0.utf8.contains(0) }, \.accessLogPath),
             .choice("access_log.format", hot: false, \.accessLogFormat),
+            .flag("metrics.request_duration", hot: false, \.recordRequestDurations),
+            .flag("metrics.worker_label", hot: false, \.metricsWorkerLabel),
             .optionalText("user", allowed: "a user name from the password database", hot: false, valid: { !$0.isEmpty }, \.user),
             .optionalText("group", allowed: "a group name from the group database", hot: false, valid: { !$0.isEmpty }, \.group),
             ConfigurationKey(name: "routes", allowed: RouteParser.allowed, hot: true,
                              apply: { _, _ in false }, // Only the file can hold a list of objects: see RouteParser.
-                             render: { c in c.configuredRoutes.map { "[" + $0.map(\.summary).joined(separator: "; ") + "]" } ?? "built-in [GET,HEAD / ; GET,HEAD /plaintext ; GET,HEAD /healthz]" }),
+                             render: { c in c.configuredRoutes.map { "[" + $0.map(\.summary).joined(separator: "; ") + "]" } ?? "built-in [GET,HEAD / ; GET,HEAD /plaintext ; GET,HEAD /healthz ; GET,HEAD /metrics]" }),
         ]
     }
 

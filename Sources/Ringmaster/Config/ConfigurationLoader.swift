@@ -26,13 +26,29 @@ public enum ConfigurationLoader {
         return try resolve(file: file, sources: sources)
     }
 
+    /// The `logging.format` the sources ask for, read on its own so that a configuration error
+    /// elsewhere is still reported in that format: the last `--set`, then the environment, then
+    /// the file if it parses; text when none says (or the value is not a format).
+    public static func requestedLogFormat(_ sources: ConfigurationSources) -> LogFormat {
+        let key = "logging.format"
+        if let flag = sources.overrides.last(where: { $0.key == key }) { return LogFormat(rawValue: flag.value) ?? .text }
+        if let variable = sources.environment["RINGMASTER_LOGGING_FORMAT"] { return LogFormat(rawValue: variable) ?? .text }
+        guard let path = sources.filePath, let bytes = ConfigurationFile.readFile(path),
+              let parsed = try? StrictJSONParser.parse(bytes),
+              case .object(let root) = parsed.value, case .object(let logging)? = root["logging"],
+              case .string(let format)? = logging["format"] else { return .text }
+        return LogFormat(rawValue: format) ?? .text
+    }
+
     /// The provider layers, in precedence order.
     enum Layer: Int { case flags = 0, environment = 1, file = 2 }
 
-    /// Resolves every key from the layers and validates it.
+    /// Resolves every key from the layers and validates it. Every problem is collected (the
+    /// file's, unknown names, each bad value, the routes) and thrown together.
     static func resolve(file: ConfigurationFile?, sources: ConfigurationSources) throws(ConfigurationError) -> LoadedConfiguration {
         let keys = ConfigurationKey.all
-        try checkNames(sources, keys: keys)
+        var problems = file?.problems ?? []
+        problems += checkNames(sources, keys: keys)
         var flags: [String: String] = [:]
         for override in sources.overrides { flags[override.key] = override.value }
         let lookup = LayeredLookup(flags: flags, environment: sources.environment, prefix: "ringmaster",
@@ -53,22 +69,33 @@ public enum ConfigurationLoader {
             case .some:
                 if let file, let value = file.values[key.name] {
                     raw = .json(value)
-                    source = .file(path: file.path, key: key.name, line: file.line(of: key.name))
+                    let at = file.position(of: key.name)
+                    source = .file(path: file.path, key: key.name, line: at?.line, column: at?.column)
                 }
             }
-            if let raw, !key.apply(raw, &c) {
-                throw ConfigurationError(key: key.name, "\(source): invalid value \(raw.display) for \(key.name): allowed: \(key.allowed)")
+            // A key the file already has a problem with (an exponent, a repeat) is not judged twice.
+            if let raw, !key.apply(raw, &c), !(file?.problems.contains { $0.key == key.name } ?? false) {
+                problems.append(ConfigurationError(key: key.name, "\(source): invalid value \(raw.display) for \(key.name): allowed: \(key.allowed)"))
             }
             entrySources.append(source)
         }
         var routesSource = ValueSource.defaultValue
         if let file, let routes = file.values["routes"] {
-            let source = ValueSource.file(path: file.path, key: "routes", line: file.line(of: "routes"))
-            c.configuredRoutes = try RouteParser.parse(routes, source: source.description) { key, value, allowed in
-                ConfigurationError(key: key, "\(source): invalid value \(value) for \(key): allowed: \(allowed)")
+            let at = file.position(of: "routes")
+            let source = ValueSource.file(path: file.path, key: "routes", line: at?.line, column: at?.column)
+            do {
+                c.configuredRoutes = try RouteParser.parse(routes, source: source.description) { key, value, allowed in
+                    // The route's own line when the key is one of an element's ("routes[2].kind").
+                    let element = file.position(of: key) ?? file.position(of: String(key.prefix { $0 != "." }))
+                    let place = element.map { ValueSource.file(path: file.path, key: key, line: $0.line, column: $0.column).description } ?? source.description
+                    return ConfigurationError(key: key, "\(place): invalid value \(value) for \(key): allowed: \(allowed)")
+                }
+            } catch {
+                problems.append(error)
             }
             routesSource = source
         }
+        guard problems.isEmpty else { throw .combined(problems) }
         entrySources.append(routesSource)
         let entries = zip(keys, entrySources).map { key, source in LoadedConfiguration.Entry(key: key.name, value: key.render(c), source: source) }
         var loaded = LoadedConfiguration(configuration: c, entries: entries, sources: sources, account: nil)
@@ -77,22 +104,25 @@ public enum ConfigurationLoader {
     }
 
     /// Flags and environment variables must name known keys: a typo is an error, as in the file.
-    static func checkNames(_ sources: ConfigurationSources, keys: [ConfigurationKey]) throws(ConfigurationError) {
+    static func checkNames(_ sources: ConfigurationSources, keys: [ConfigurationKey]) -> [ConfigurationError] {
+        var problems: [ConfigurationError] = []
         let names = keys.map(\.name)
         let variables = keys.filter { $0.name != "routes" }.map(\.environmentName)
         for name in sources.environment.keys.sorted() where !variables.contains(name) && !ConfigurationSources.nonConfigurationVariables.contains(name) {
             let hint = name == "RINGMASTER_ROUTES" ? ": routes can only be set in the configuration file"
                 : "\(ConfigurationFile.suggestion(for: name, among: variables)): known variables: RINGMASTER_ and a key in upper case with _ for ., e.g. RINGMASTER_LISTEN_PORT"
-            throw ConfigurationError(key: name, "env \(name): unknown configuration variable\(hint)")
+            problems.append(ConfigurationError(key: name, "env \(name): unknown configuration variable\(hint)"))
         }
         for override in sources.overrides {
             guard names.contains(override.key) else {
-                throw ConfigurationError(key: override.key, "flag \(override.flag): unknown key \(override.key)\(ConfigurationFile.suggestion(for: override.key, among: names)): allowed keys: \(names.joined(separator: ", "))")
+                problems.append(ConfigurationError(key: override.key, "flag \(override.flag): unknown key \(override.key)\(ConfigurationFile.suggestion(for: override.key, among: names)): allowed keys: \(names.joined(separator: ", "))"))
+                continue
             }
             if override.key == "routes" {
-                throw ConfigurationError(key: "routes", "flag \(override.flag): routes can only be set in the configuration file")
+                problems.append(ConfigurationError(key: "routes", "flag \(override.flag): routes can only be set in the configuration file"))
             }
         }
+        return problems
     }
 
     /// Rules across keys, checked with the sources of the keys involved.

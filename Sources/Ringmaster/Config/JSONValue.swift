@@ -1,6 +1,6 @@
-// A JSON document as a plain value tree, decoded with FoundationEssentials' JSONDecoder. The
-// configuration loader walks it with exact types (so `true` is never a number and `8.5` is
-// never an integer) without pulling in all of Foundation (and its ICU data) for one file.
+// A JSON document as a plain value tree, as StrictJSONParser reads it (it also stays
+// Decodable, for FoundationEssentials' JSONDecoder). The configuration loader walks it with
+// exact types (so `true` is never a number and `8.5` is never an integer).
 import FoundationEssentials
 
 /// Any JSON value.
@@ -34,9 +34,12 @@ public enum JSONValue: Decodable, Equatable, Sendable {
         else { self = .string(try single.decode(String.self)) }
     }
 
-    /// Parses `bytes` as JSON.
+    /// Parses `bytes` as strict JSON (`StrictJSONParser`: no trailing comma, exponent or
+    /// repeated key).
     public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        let result = try StrictJSONParser.parse(bytes)
+        if let problem = result.problems.first { throw problem }
+        return result.value
     }
 
     /// The value as it would be written in the file, for messages.

@@ -76,6 +76,20 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var accessLogPath: String? = nil
     /// The access log's line layout (`access_log.format`).
     public var accessLogFormat: AccessLogFormat = .common
+    /// Share the port with other processes (`listen.shared`): without it a port another
+    /// process listens on, another ringmaster included, is a startup error (docs/configuration.md).
+    public var listenShared = false
+    /// Started with `--takeover`: share the port with the ringmaster that holds it, and become
+    /// its owner once that one has exited (the zero-downtime restart, docs/shutdown.md). A run
+    /// mode, not a key.
+    public var takeover = false
+    /// Started with `--replace PID`: a takeover that, once every worker accepts (READY),
+    /// sends SIGTERM to the ringmaster PID so it drains. A run mode, not a key.
+    public var replaceProcess: Int32? = nil
+    /// Record the request duration histogram (`metrics.request_duration`).
+    public var recordRequestDurations = true
+    /// One sample per worker with a `worker` label in /metrics (`metrics.worker_label`).
+    public var metricsWorkerLabel = false
     /// The `routes` key; nil serves the built-in routes.
     public var configuredRoutes: [RouteConfiguration]? = nil
 

@@ -2,6 +2,7 @@
 // environment captured at start, the original flags) and validate it. A change of hot keys
 // only is handed to every worker, which applies it between events without dropping a
 // connection; anything else is logged by name and the running configuration stays.
+import Glibc
 import Logging
 
 /// What a reload would change.
@@ -42,34 +43,50 @@ final class ConfigurationReload: @unchecked Sendable {
 
     /// Reopens the access log, then reloads, applies or refuses, and logs which.
     func handle() {
+        // systemd's reload protocol (Type=notify-reload, systemd 253+): RELOADING=1 with the
+        // monotonic time, then READY=1 when done, applied or not (STATUS= says which).
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let microseconds: Int = Int(now.tv_sec) * 1_000_000 + Int(now.tv_nsec) / 1000
+        SystemdNotifier.notify("RELOADING=1\nMONOTONIC_USEC=\(microseconds)")
         reopenAccessLog()
         let new: LoadedConfiguration
         do {
             new = try ConfigurationLoader.load(current.sources)
         } catch {
-            logger.error("SIGHUP: configuration error: \(error.description); keeping the running configuration", metadata: ["key": "\(error.key)"])
+            for problem in error.all {
+                logger.error("SIGHUP: configuration error: \(problem.description); keeping the running configuration", metadata: ["key": "\(problem.key)"])
+            }
+            SystemdNotifier.notify("READY=1\nSTATUS=reload failed: \(error.all.count) configuration error(s); running configuration kept")
             return
         }
         let plan = ReloadPlan(old: current, new: new, chunkSize: startChunkSize)
         if plan.changed.isEmpty {
             logger.notice("SIGHUP: configuration unchanged")
+            SystemdNotifier.notify("READY=1\nSTATUS=reload: configuration unchanged")
             return
         }
         if !plan.needsRestart.isEmpty {
-            logger.warning("SIGHUP: restart needed to change \(plan.needsRestart.joined(separator: ", ")); keeping the running configuration (changed: \(plan.changed.joined(separator: ", ")))")
+            logger.warning("SIGHUP: restart needed to change \(plan.needsRestart.joined(separator: ", ")); keeping the running configuration (changed: \(plan.changed.joined(separator: ", ")))",
+                           metadata: ["keys": .array(plan.needsRestart.map { .string($0) })])
+            SystemdNotifier.notify("READY=1\nSTATUS=reload refused: restart needed to change \(plan.needsRestart.joined(separator: ", "))")
             return
         }
         let routeCount = server.router.routes.count + new.configuration.routes.count
         if routeCount > RouteAnswer.maxRoutes {
             let counts = "\(new.configuration.routes.count) configured routes and \(server.router.routes.count) in code"
             logger.error("SIGHUP: \(counts) exceed \(RouteAnswer.maxRoutes); keeping the running configuration")
+            SystemdNotifier.notify("READY=1\nSTATUS=reload refused: too many routes")
             return
         }
         let settings = new.configuration.hotSettings
         server.workers.forEach { $0.control.reload(settings) }
         LogOutput.shared.update(level: new.configuration.logLevel, format: new.configuration.logFormat)
         current = new
-        logger.notice("SIGHUP: applied \(plan.changed.map { "\($0) = \((new.value(of: $0) ?? "?").prefix(80))" }.joined(separator: ", "))")
+        // Whole values: a long one (routes) is the last thing on the line, never cut mid-text.
+        logger.notice("SIGHUP: applied \(plan.changed.map { "\($0) = \(new.value(of: $0) ?? "?")" }.joined(separator: ", "))",
+                      metadata: ["keys": .array(plan.changed.map { .string($0) })])
+        SystemdNotifier.notify("READY=1\nSTATUS=reload applied: \(plan.changed.joined(separator: ", "))")
     }
 
     /// Log rotation: every SIGHUP reopens the running access log path, whatever the reload
@@ -78,7 +95,7 @@ final class ConfigurationReload: @unchecked Sendable {
         guard let path = server.configuration.accessLogPath else { return }
         do {
             try server.reopenAccessLog()
-            logger.notice("SIGHUP: reopened the access log \(path)")
+            logger.notice("SIGHUP: reopened the access log \(path)", metadata: ["path": "\(path)"])
         } catch {
             logger.error("SIGHUP: cannot reopen the access log: \(error); writing on to the file already open")
         }

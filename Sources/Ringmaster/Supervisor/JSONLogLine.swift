@@ -1,20 +1,32 @@
-// One log line as one JSON object on stderr (time, level, label, message, metadata, source),
-// written with a single write(2) so lines from several threads never interleave. Formatted by
-// hand: the library does not link Foundation.
+// One log line as one JSON object on stderr: time, level, label, message, then every metadata
+// key as a field of its own (worker, cpu, port, key, path...: what a collector indexes and
+// queries, not buried in the message or in a nested object), then source. Written with a
+// single write(2) so lines from several threads never interleave. Formatted by hand: the
+// library does not link Foundation.
 import Glibc
 import Logging
 
 /// Formats and writes JSON log lines.
 enum JSONLogLine {
+    /// The line's own fields; a metadata key with one of these names is written as `_name`.
+    static let reserved: Set<String> = ["time", "level", "label", "message", "source"]
+
     /// Writes `event` with the handler's `metadata` (the event's own metadata wins).
     static func write(label: String, event: LogEvent, metadata: Logger.Metadata) {
+        var bytes = Array(line(label: label, event: event, metadata: metadata).utf8)
+        _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+
+    /// The JSON object for `event`, newline included.
+    static func line(label: String, event: LogEvent, metadata: Logger.Metadata) -> String {
         var merged = metadata
         if let own = event.metadata { merged.merge(own) { $1 } }
         var line = "{\"time\":\"\(timestamp())\",\"level\":\"\(event.level.rawValue)\",\"label\":\(quote(label)),\"message\":\(quote(event.message.description))"
-        if !merged.isEmpty { line += ",\"metadata\":" + render(.dictionary(merged)) }
+        for key in merged.keys.sorted() {
+            line += "," + quote(reserved.contains(key) ? "_" + key : key) + ":" + render(merged[key]!)
+        }
         line += ",\"source\":\(quote(event.source))}\n"
-        var bytes = Array(line.utf8)
-        _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+        return line
     }
 
     /// UTC time as ISO 8601 with milliseconds: "2025-01-31T12:00:00.123Z".

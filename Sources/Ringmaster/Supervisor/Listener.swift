@@ -7,27 +7,15 @@ public enum Listener {
     /// Creates, binds and listens a TCP socket on host:port with SO_REUSEADDR (rebind right
     /// after a restart) and SO_REUSEPORT (one listener per worker).
     public static func open(host: String, port: Int, backlog: Int) throws(SetupError) -> Int32 {
-        var v4 = sockaddr_in()
-        var v6 = sockaddr_in6()
-        let isV6 = host.contains(":")
-        if isV6 {
-            v6.sin6_family = sa_family_t(AF_INET6)
-            v6.sin6_port = UInt16(port).bigEndian
-            guard inet_pton(AF_INET6, host, &v6.sin6_addr) == 1 else { throw SetupError("listen.host: \"\(host)\" is not an IPv6 address") }
-        } else {
-            v4.sin_family = sa_family_t(AF_INET)
-            v4.sin_port = UInt16(port).bigEndian
-            let text = host == "localhost" ? "127.0.0.1" : host
-            guard inet_pton(AF_INET, text, &v4.sin_addr) == 1 else { throw SetupError("listen.host: \"\(host)\" is not an IPv4 address") }
+        guard let address = SocketAddress(host: host, port: port) else {
+            throw SetupError("listen.host: \"\(host)\" is not an \(host.contains(":") ? "IPv6" : "IPv4") address")
         }
-        let fd = socket(isV6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .call("socket", errno: errno) }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, 4)
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, 4)
-        let bound = isV6
-            ? withUnsafePointer(to: &v6) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
-            : withUnsafePointer(to: &v4) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let bound = address.bind(fd)
         if bound != 0 {
             let e = errno
             close(fd)

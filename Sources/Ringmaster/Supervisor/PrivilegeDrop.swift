@@ -50,7 +50,8 @@ public enum PrivilegeDrop {
             logger.critical("cannot switch to user \(account.userName ?? "(unchanged)") group \(account.groupName): \(error)")
             return false
         }
-        logger.notice("privileges dropped: now uid \(getuid()) (\(account.userName ?? "unchanged")), gid \(getgid()) (\(account.groupName)), no supplementary groups")
+        logger.notice("privileges dropped: now uid \(getuid()) (\(account.userName ?? "unchanged")), gid \(getgid()) (\(account.groupName)), no supplementary groups",
+                      metadata: ["uid": "\(getuid())", "gid": "\(getgid())"])
         return true
     }
 

@@ -35,6 +35,10 @@ public enum ProcessRunner {
     /// Runs a loaded configuration with `router`; SIGHUP reloads from its sources.
     public static func run(_ loaded: LoadedConfiguration, router: Router = Router(), logger: Logger) -> Never {
         let configuration = loaded.configuration
+        if let pid = configuration.replaceProcess, let problem = Replacement.check(pid: pid) {
+            logger.critical("--replace \(pid): \(problem)", metadata: ["pid": "\(pid)"])
+            Glibc.exit(ExitCode.startupFailure)
+        }
         // Before any thread exists, so every worker inherits the mask and only the signal
         // sources (signalfd-based in Dispatch on Linux) see these signals (STYLE.md fact 5).
         _ = curing_block_shutdown_signals()
@@ -45,7 +49,7 @@ public enum ProcessRunner {
         signalSources = installSignalSources(server: server, reload: reload, logger: logger)
         logger.info("\(loaded.summary)")
         do { try server.start() } catch let error as ConfigurationError {
-            logger.critical("configuration error: \(error)")
+            for problem in error.all { logger.critical("configuration error: \(problem.description)", metadata: ["key": "\(problem.key)"]) }
             Glibc.exit(ExitCode.configurationError)
         } catch {
             logger.critical("\(error)")
@@ -57,9 +61,21 @@ public enum ProcessRunner {
             server.wait()
             Glibc.exit(ExitCode.startupFailure)
         }
-        logger.info("listening on \(configuration.host):\(server.port) with \(server.workers.count) worker(s), steering \(configuration.steering.rawValue)")
+        logger.info("listening on \(configuration.host):\(server.port) with \(server.workers.count) worker(s), steering \(configuration.steering.rawValue)",
+                    metadata: ["host": "\(configuration.host)", "port": "\(server.port)", "workers": "\(server.workers.count)",
+                               "steering": "\(configuration.steering.rawValue)", "takeover": "\(configuration.takeover)", "pid": "\(getpid())"])
         // Every worker accepts now: tell systemd (Type=notify) we are ready.
         SystemdNotifier.notify("READY=1\nMAINPID=\(getpid())")
+        if let pid = configuration.replaceProcess {
+            // The old process holds the address's claim until it exits; if this one got the
+            // claim at start, the PID serves another address and must not be stopped.
+            if server.portClaim?.held == true {
+                logger.error("--replace \(pid): that process does not hold \(configuration.host):\(server.port); not signalled",
+                             metadata: ["pid": "\(pid)"])
+            } else {
+                Replacement.stop(pid: pid, logger: logger)
+            }
+        }
         DispatchQueue.global().async {
             let result = server.wait()
             switch result {
@@ -100,11 +116,11 @@ public enum ProcessRunner {
                 default:
                     stopRequests += 1
                     if stopRequests == 1 {
-                        logger.notice("signal \(signalNumber): draining (send it again to force)")
+                        logger.notice("signal \(signalNumber): draining (send it again to force)", metadata: ["signal": "\(signalNumber)"])
                         SystemdNotifier.notify("STOPPING=1")
                         server.stop(force: false)
                     } else {
-                        logger.warning("signal \(signalNumber) again: closing every connection now")
+                        logger.warning("signal \(signalNumber) again: closing every connection now", metadata: ["signal": "\(signalNumber)"])
                         server.stop(force: true)
                     }
                 }

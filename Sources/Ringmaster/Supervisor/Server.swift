@@ -18,6 +18,11 @@ public final class Server: @unchecked Sendable {
     public var workers: [WorkerThread] { state.withLock { $0.workers } }
     /// The bound port (resolves port 0).
     public private(set) var port = 0
+    /// This server's claim on its address (nil for port 0, `listen.shared`, or before start).
+    public private(set) var portClaim: PortClaim?
+    /// Duplicates of the workers' listeners (the same sockets), so a drain can take every
+    /// listener out of the SO_REUSEPORT group at once, before any worker closes a connection.
+    private let listenerSockets = Mutex<[Int32]>([])
 
     /// A server for `configuration`. `router`'s routes are matched before the configured
     /// ones (or the built-in `/`, `/plaintext`, `/healthz`, `/metrics` when `routes` is not
@@ -54,6 +59,17 @@ public final class Server: @unchecked Sendable {
         if configuration.steering == .cpu && !configuration.pinWorkers {
             throw ConfigurationError(key: "steering", "steering: \"cpu\" needs pinned workers (pin_workers = true)")
         }
+        // Port 0 is a fresh ephemeral port every time: nobody else can hold it.
+        if configuration.port != 0 && !configuration.listenShared {
+            let (host, port, logger) = (configuration.host, configuration.port, logger)
+            if configuration.takeover {
+                portClaim = PortClaim.takeover(host: host, port: port) {
+                    logger.notice("takeover: this process now owns \(host):\(port)", metadata: ["port": "\(port)"])
+                }
+            } else {
+                portClaim = try PortClaim.exclusive(host: host, port: port)
+            }
+        }
         var listeners: [Int32] = []
         var boundPort = configuration.port
         do {
@@ -65,9 +81,11 @@ public final class Server: @unchecked Sendable {
             if configuration.steering == .cpu { try ReuseportSteering.attach(to: listeners[0], cpus: cpus.compactMap { $0 }) }
         } catch {
             listeners.forEach { close($0) }
+            portClaim?.release()
             throw error
         }
         port = boundPort
+        listenerSockets.withLock { $0 = listeners.map { dup($0) }.filter { $0 >= 0 } }
         // Opened once here, as the starting user; every worker gets its own duplicate.
         var accessLogFD: Int32 = -1
         if let path = configuration.accessLogPath {
@@ -80,6 +98,12 @@ public final class Server: @unchecked Sendable {
         let numa = configuration.numa == .auto
         // Created up front so every worker can read all of them for /metrics.
         let statistics = listeners.map { _ in WorkerStatistics() }
+        for (i, block) in statistics.enumerated() {
+            block.workerIndex = i
+            block.recordsDurations = configuration.recordRequestDurations
+            block.cycleScale = configuration.recordRequestDurations ? CycleClock.scale : 0
+            block.labelsWorkers = configuration.metricsWorkerLabel
+        }
         for (i, fd) in listeners.enumerated() {
             let cpu = cpus[i]
             let node = numa ? cpu.flatMap { NumaTopology.node(ofCPU: $0) } : nil
@@ -113,23 +137,35 @@ public final class Server: @unchecked Sendable {
                 // A signal that arrived during startup applies to late workers too.
                 if let phase = state.requested { worker.control.request(phase) }
             }
-            logger.info("\(worker.summary)")
+            let placement: Logger.Metadata = ["worker": "\(i)", "cpu": cpu.map { "\($0)" } ?? "any", "node": node.map { "\($0)" } ?? "none"]
+            logger.info("\(worker.summary)", metadata: placement)
             if configuration.hugePages == .auto && !worker.usesHugePages {
-                logger.notice("worker \(i): no huge pages available (reserve some with vm.nr_hugepages): receive buffers use normal pages")
+                logger.notice("worker \(i): no huge pages available (reserve some with vm.nr_hugepages): receive buffers use normal pages",
+                              metadata: placement)
             }
         }
     }
 
     /// Starts a graceful drain (or a forced close) on every worker at once.
+    ///
+    /// Every listener is shut down here, after the workers are woken, rather than by each worker
+    /// when it gets to it: a worker closes its idle keep-alive connections as soon as it drains,
+    /// and a client reconnecting at once must not land in the accept queue of a sibling
+    /// worker's listener that is about to close (a reset). With all of them out of the group,
+    /// new connections reach only the process taking over (`--replace`) or are refused.
     public func stop(force: Bool = false) {
         let phase: ShutdownPhase = force ? .forced : .draining
         state.withLock { state in
             if (state.requested?.rawValue ?? 0) < phase.rawValue { state.requested = phase }
             for worker in state.workers { worker.control.request(phase) }
         }
+        listenerSockets.withLock { sockets in
+            for fd in sockets { shutdown(fd, Int32(SHUT_RDWR)) }
+        }
     }
 
-    /// Joins every worker; returns the worst exit: forced over timed out over drained.
+    /// Joins every worker and releases the port claim; returns the worst exit: forced over
+    /// timed out over drained.
     @discardableResult
     public func wait() -> WorkerExit {
         var result = WorkerExit.drained
@@ -141,6 +177,12 @@ public final class Server: @unchecked Sendable {
             case .drained: break
             }
         }
+        // Every listener is closed: the address is free for the next owner.
+        listenerSockets.withLock { sockets in
+            sockets.forEach { close($0) }
+            sockets = []
+        }
+        portClaim?.release()
         return result
     }
 

@@ -19,8 +19,8 @@ extension Worker {
         } else {
             return Worker.text(.internalServerError, Worker.handlerFailureBody, headOnly: headOnly)
         }
-        // The stream retains the block; this reference ends here.
-        defer { block.release() }
+        // This reference is handed to the answer; appendHandlerResponse releases it after the
+        // commit (whose stream, if any, retains the block itself).
         return .response(head, .stream(.memory(block, UnsafeRawPointer(block.payload)), offset: 0, count: UInt64(response.bodyLength)))
     }
 

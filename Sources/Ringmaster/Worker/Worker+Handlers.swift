@@ -80,7 +80,10 @@ extension Worker {
     /// chunk of its own when the output has no room left for it).
     mutating func appendHandlerResponse(slot: UInt32, _ response: borrowing Response, close: Bool, headOnly: Bool, handler: Int,
                                         fields: FileRequestFields? = nil) {
-        commit(slot: slot, handlerAnswer(response, headOnly: headOnly, handler: handler, fields: fields), close: close)
+        let answer = handlerAnswer(response, headOnly: headOnly, handler: handler, fields: fields)
+        commit(slot: slot, answer, close: close)
+        // A handler's streamed body block came with its own reference (streamedHandlerBody).
+        if case .response(_, .stream(.memory(let block, _), _, _)) = answer { block.release() }
     }
 
     /// The answer a handler's response makes: its head and body, a file, or a 500 in place of

@@ -4,35 +4,71 @@
 import RingmasterHTTP
 
 extension Worker {
-    static let metricsCapacity = 16384
+    /// Room for every family with a `worker` label on many workers, up to 250 route samples and
+    /// an embedding program's own metrics.
+    static let metricsCapacity = 262_144
 
     /// The metrics response, written into the metrics scratch now.
     func metricsAnswer(headOnly: Bool) -> Answer {
         var writer = PrometheusWriter(UnsafeMutableRawBufferPointer(start: metricsScratch, count: Worker.metricsCapacity))
-        Worker.writeMetrics(allStatistics, into: &writer)
+        writeMetrics(into: &writer)
         let length = writer.finish() ?? writer.count
         let body = UnsafeRawBufferPointer(start: metricsScratch, count: length)
         return .response(AnswerHead(status: .ok, contentType: Worker.bytes("text/plain; version=0.0.4; charset=utf-8"),
                                     contentLength: UInt64(length)), headOnly ? .none : .inline(body))
     }
 
+    /// Whether the answer to the request just handled is queued in full on `slot`'s output
+    /// (nothing owed, no handler response deferred), which is when its duration is recorded.
+    @inline(__always)
+    func answerQueued(slot: UInt32, generation: UInt8) -> Bool {
+        let record = table[slot]
+        return record.pointee.generation == generation && record.pointee.pendingFlags & PendingResponse.owed == 0
+            && record.pointee.handlerState & HandlerState.deferred == 0
+    }
+
     /// A counter summed over every worker.
-    static func total(_ all: [WorkerStatistics], _ counter: WorkerCounter) -> UInt64 {
+    func total(_ counter: WorkerCounter) -> UInt64 {
         var sum: UInt64 = 0
-        for statistics in all { sum &+= statistics.value(counter) }
+        // Index loops: a for-in over an array or range goes through an unspecialised
+        // IndexingIterator in debug builds, which allocates (AllocationTests scrapes /metrics).
+        var i = 0
+        while i < allStatistics.count {
+            sum &+= allStatistics[i].value(counter)
+            i += 1
+        }
         return sum
     }
 
-    /// The exposition of every worker's counters (`all`): every `WorkerCounter` appears in
-    /// it (MetricsExportTests fails for one added without a sample here).
-    static func writeMetrics(_ all: [WorkerStatistics], into w: inout PrometheusWriter) {
-        func total(_ counter: WorkerCounter) -> UInt64 { Worker.total(all, counter) }
-        /// A metric family with one unlabelled sample: `counter` summed over every worker.
-        func single(_ w: inout PrometheusWriter, _ name: StaticString, help: StaticString, _ type: PrometheusWriter.MetricType,
-                    _ counter: WorkerCounter) {
-            w.family(name, help: help, type: type)
-            w.sample(name, total(counter))
+    /// A metric family with one unlabelled sample: `counter` summed over every worker.
+    func single(_ w: inout PrometheusWriter, _ name: StaticString, help: StaticString, _ type: PrometheusWriter.MetricType,
+                _ counter: WorkerCounter) {
+        w.family(name, help: help, type: type)
+        labelled(&w, name, nil, counter)
+    }
+
+    /// One sample of `counter` with `label`: summed over workers, or (with `metrics.worker_label`)
+    /// one sample per worker with `worker="i"` added.
+    func labelled(_ w: inout PrometheusWriter, _ name: StaticString, _ label: PrometheusLabel?, _ counter: WorkerCounter) {
+        guard statistics.labelsWorkers else {
+            w.beginSample(name)
+            if let label { w.label(label) }
+            w.endSample(total(counter))
+            return
         }
+        var i = 0
+        while i < allStatistics.count {
+            let block = allStatistics[i]
+            w.beginSample(name)
+            if let label { w.label(label) }
+            w.label(block.workerLabel)
+            w.endSample(block.value(counter))
+            i += 1
+        }
+    }
+
+    /// The exposition: counters summed over workers, one gauge, one histogram.
+    func writeMetrics(into w: inout PrometheusWriter) {
         single(&w, "ringmaster_connections_accepted_total", help: "Connections accepted.", .counter, .accepted)
         single(&w, "ringmaster_connections_closed_total", help: "Connections closed.", .counter, .closed)
         single(&w, "ringmaster_connections_active", help: "Connections open now.", .gauge, .active)
@@ -40,16 +76,18 @@ extension Worker {
         single(&w, "ringmaster_received_bytes_total", help: "Bytes received.", .counter, .bytesIn)
         single(&w, "ringmaster_sent_bytes_total", help: "Bytes sent.", .counter, .bytesOut)
         w.family("ringmaster_responses_total", help: "Responses by status class.", type: .counter)
-        w.sample("ringmaster_responses_total", PrometheusLabel("code", "1xx"), total(.responses1xx))
-        w.sample("ringmaster_responses_total", PrometheusLabel("code", "2xx"), total(.responses2xx))
-        w.sample("ringmaster_responses_total", PrometheusLabel("code", "3xx"), total(.responses3xx))
-        w.sample("ringmaster_responses_total", PrometheusLabel("code", "4xx"), total(.responses4xx))
-        w.sample("ringmaster_responses_total", PrometheusLabel("code", "5xx"), total(.responses5xx))
+        labelled(&w, "ringmaster_responses_total", PrometheusLabel("code", "1xx"), .responses1xx)
+        labelled(&w, "ringmaster_responses_total", PrometheusLabel("code", "2xx"), .responses2xx)
+        labelled(&w, "ringmaster_responses_total", PrometheusLabel("code", "3xx"), .responses3xx)
+        labelled(&w, "ringmaster_responses_total", PrometheusLabel("code", "4xx"), .responses4xx)
+        labelled(&w, "ringmaster_responses_total", PrometheusLabel("code", "5xx"), .responses5xx)
         w.family("ringmaster_parse_errors_total", help: "Requests rejected as malformed or over a limit, by kind.", type: .counter)
         // One sample per kind, from the same table the statistics and the bridge use.
         let kinds = WorkerStatistics.parseErrorKinds
-        for k in 0..<kinds.count {
-            w.sample("ringmaster_parse_errors_total", PrometheusLabel("kind", kinds[k].1), total(kinds[k].0))
+        var k = 0
+        while k < kinds.count {
+            labelled(&w, "ringmaster_parse_errors_total", PrometheusLabel("kind", kinds[k].1), kinds[k].0)
+            k += 1
         }
         single(&w, "ringmaster_parse_errors_all_total", help: "Requests rejected as malformed or over a limit, all kinds.", .counter, .parseErrors)
         single(&w, "ringmaster_peer_errors_total", help: "Connections ended by a peer error.", .counter, .peerErrors)
@@ -57,19 +95,19 @@ extension Worker {
         single(&w, "ringmaster_receive_pauses_total", help: "Times a connection stopped receiving because its output had no room (backpressure).", .counter, .receivePauses)
         single(&w, "ringmaster_lingering_closes_total", help: "Lingering closes begun (write side shut, input read and dropped).", .counter, .lingeringCloses)
         w.family("ringmaster_timeouts_total", help: "Connections cut by a timeout, by kind.", type: .counter)
-        w.sample("ringmaster_timeouts_total", PrometheusLabel("kind", "idle"), total(.idleTimeouts))
-        w.sample("ringmaster_timeouts_total", PrometheusLabel("kind", "header"), total(.headerTimeouts))
-        w.sample("ringmaster_timeouts_total", PrometheusLabel("kind", "body"), total(.bodyTimeouts))
-        w.sample("ringmaster_timeouts_total", PrometheusLabel("kind", "write"), total(.writeTimeouts))
-        w.sample("ringmaster_timeouts_total", PrometheusLabel("kind", "linger"), total(.lingerTimeouts))
+        labelled(&w, "ringmaster_timeouts_total", PrometheusLabel("kind", "idle"), .idleTimeouts)
+        labelled(&w, "ringmaster_timeouts_total", PrometheusLabel("kind", "header"), .headerTimeouts)
+        labelled(&w, "ringmaster_timeouts_total", PrometheusLabel("kind", "body"), .bodyTimeouts)
+        labelled(&w, "ringmaster_timeouts_total", PrometheusLabel("kind", "write"), .writeTimeouts)
+        labelled(&w, "ringmaster_timeouts_total", PrometheusLabel("kind", "linger"), .lingerTimeouts)
         single(&w, "ringmaster_buffer_starvations_total", help: "Receives that found no provided buffer (ENOBUFS).", .counter, .bufferStarvations)
         single(&w, "ringmaster_buffer_groups_added_total", help: "Provided-buffer groups added when the ring ran dry.", .counter, .bufferGroupsAdded)
         single(&w, "ringmaster_accept_errors_total", help: "Accepts that failed (ENFILE: connection limit).", .counter, .acceptErrors)
         single(&w, "ringmaster_accept_backoffs_total", help: "Accept retries delayed after a failure (bounded backoff).", .counter, .acceptBackoffs)
         single(&w, "ringmaster_completion_overflows_total", help: "Loop iterations that found the CQ overflowed.", .counter, .completionOverflows)
         w.family("ringmaster_file_cache_lookups_total", help: "Static file cache lookups, by result.", type: .counter)
-        w.sample("ringmaster_file_cache_lookups_total", PrometheusLabel("result", "hit"), total(.fileCacheHits))
-        w.sample("ringmaster_file_cache_lookups_total", PrometheusLabel("result", "miss"), total(.fileCacheMisses))
+        labelled(&w, "ringmaster_file_cache_lookups_total", PrometheusLabel("result", "hit"), .fileCacheHits)
+        labelled(&w, "ringmaster_file_cache_lookups_total", PrometheusLabel("result", "miss"), .fileCacheMisses)
         single(&w, "ringmaster_file_streams_total", help: "Response bodies streamed (too large for the output chunk).", .counter, .fileStreams)
         single(&w, "ringmaster_file_errors_total", help: "Files that failed to open or read.", .counter, .fileErrors)
         single(&w, "ringmaster_path_rejections_total", help: "File request paths refused (traversal, encoded slash, control bytes).", .counter, .pathRejections)
@@ -80,11 +118,19 @@ extension Worker {
         // Bounds 1, 2, 4 ... 256 and the per-bucket counts, on the stack.
         withUnsafeTemporaryAllocation(of: Int64.self, capacity: 9) { bounds in
             withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 10) { counts in
-                for i in 0..<9 { bounds[i] = 1 << Int64(i) }
-                for i in 0..<10 { counts[i] = total(WorkerCounter(rawValue: WorkerCounter.batch1.rawValue + i)!) }
+                var i = 0
+                while i < 10 {
+                    if i < 9 { bounds[i] = 1 << Int64(i) }
+                    counts[i] = total(WorkerCounter(rawValue: WorkerCounter.batch1.rawValue + i)!)
+                    i += 1
+                }
                 w.histogram("ringmaster_loop_completions", upperBounds: UnsafeBufferPointer(bounds),
                             bucketCounts: UnsafeBufferPointer(counts), sum: Int64(clamping: total(.batchSum)))
             }
         }
+        MetricsExposition.writeDurations(into: &w, allStatistics)
+        MetricsExposition.writeRoutes(into: &w, allStatistics, routeCount: responses.routeCount) { responses.path(of: $0) }
+        MetricsExposition.writeProcess(into: &w)
+        MetricsRegistry.shared.write(into: &w)
     }
 }

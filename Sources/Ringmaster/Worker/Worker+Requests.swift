@@ -11,6 +11,8 @@ extension Worker {
         let connection = table[slot]
         let generation = connection.pointee.generation
         var offset = 0
+        // When the head of a request still waiting for its body was completed (metrics).
+        var bodyStarted: UInt64 = 0
         while offset < input.count {
             let rest = UnsafeRawBufferPointer(rebasing: input[offset...])
             if !connection.pointee.body.isComplete {
@@ -21,7 +23,10 @@ extension Worker {
                 offset += step.consumed
                 switch step.state {
                 case .more: if step.consumed == 0 { return offset }
-                case .done: answerPending(slot: slot)
+                case .done:
+                    answerPending(slot: slot)
+                    if answerQueued(slot: slot, generation: generation) { statistics.recordDuration(since: bodyStarted) }
+                    bodyStarted = 0
                 case .error(let status):
                     respondError(slot: slot, status: status)
                     return input.count
@@ -44,8 +49,10 @@ extension Worker {
                 offset += head.headLength
                 statistics.add(.requests)
                 connection.pointee.requests &+= 1
+                let started = statistics.durationStart()
                 handleRequest(slot: slot, head: head, in: rest)
                 if connection.pointee.generation != generation { return input.count }
+                if answerQueued(slot: slot, generation: generation) { statistics.recordDuration(since: started) } else { bodyStarted = started }
             }
         }
         return offset
@@ -69,6 +76,7 @@ extension Worker {
         case .notFound: connection.pointee.pendingRoute = RouteAnswer.notFoundIndex
         }
         connection.pointee.tableEpoch = routeTables.epoch
+        statistics.recordRoute(index: Int(connection.pointee.pendingRoute))
         var pending = PendingResponse.owed
         if head.method == .head { pending |= PendingResponse.headOnly }
         if !head.keepAlive || draining { pending |= PendingResponse.close }

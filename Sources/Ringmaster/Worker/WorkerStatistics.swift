@@ -1,6 +1,8 @@
 // Per-worker counters: written by the worker alone with plain relaxed stores (no locked
 // instruction on the hot path), read by anyone with relaxed loads. The block is 64-byte
 // aligned and a whole number of cache lines, so two workers' counters never share a line.
+import Glibc
+import RingmasterHTTP
 import Synchronization
 
 /// What a worker counts.
@@ -35,12 +37,44 @@ public final class WorkerStatistics: @unchecked Sendable {
     static let lines = (WorkerCounter.allCases.count * 8 + 63) / 64
     let storage: UnsafeMutableRawPointer
 
+    /// Request durations and per-route counts (`RequestCells` lays them out), in a block of
+    /// their own so the counter layout above is unchanged; also 64-byte aligned, also written
+    /// by the owner alone.
+    let requestCells: UnsafeMutableRawPointer
+
+    /// Whether `durationStart()` reads the clock (`metrics.request_duration`). Set by the
+    /// supervisor before the worker thread starts, never changed afterwards.
+    public var recordsDurations = true
+    /// `CycleClock.scale` when durations are read from the cycle counter, 0 for clock_gettime.
+    /// Set by the supervisor before the worker thread starts.
+    public var cycleScale: UInt64 = 0
+    /// The worker's index, for the optional `worker` label (`metrics.worker_label`).
+    public var workerIndex = 0 {
+        didSet { workerLabelLength = RequestCells.writeDecimal(workerIndex, into: workerLabelBytes) }
+    }
+    /// The index in decimal, written once, so a scrape labels samples without formatting.
+    private let workerLabelBytes = UnsafeMutableRawPointer.allocate(byteCount: 20, alignment: 1)
+    private var workerLabelLength = 0
+    /// `worker="<index>"` for /metrics.
+    public var workerLabel: PrometheusLabel {
+        PrometheusLabel("worker", UnsafeRawBufferPointer(start: workerLabelBytes, count: workerLabelLength))
+    }
+    /// Whether /metrics writes one sample per worker with a `worker` label instead of sums.
+    public var labelsWorkers = false
+
     public init() {
         storage = .allocate(byteCount: WorkerStatistics.lines * 64, alignment: 64)
         storage.initializeMemory(as: UInt64.self, repeating: 0, count: WorkerStatistics.lines * 8)
+        requestCells = .allocate(byteCount: RequestCells.byteCount, alignment: 64)
+        requestCells.initializeMemory(as: UInt64.self, repeating: 0, count: RequestCells.byteCount / 8)
+        workerLabelLength = RequestCells.writeDecimal(0, into: workerLabelBytes)
     }
 
-    deinit { storage.deallocate() }
+    deinit {
+        storage.deallocate()
+        requestCells.deallocate()
+        workerLabelBytes.deallocate()
+    }
 
     @inline(__always)
     private func cell(_ counter: WorkerCounter) -> UnsafeMutablePointer<Atomic<UInt64>> {
@@ -105,6 +139,62 @@ public final class WorkerStatistics: @unchecked Sendable {
         let index = min(max(Int(code / 100), 1), 5) - 1
         add(WorkerCounter(rawValue: WorkerCounter.responses1xx.rawValue + index)!)
     }
+
+    @inline(__always)
+    private func requestCell(_ index: Int) -> UnsafeMutablePointer<Atomic<UInt64>> {
+        (requestCells + index * 8).assumingMemoryBound(to: Atomic<UInt64>.self)
+    }
+
+    /// Adds to one request cell (owner thread only, like `add`).
+    @inline(__always)
+    private func bump(_ index: Int, _ amount: UInt64) {
+        let c = requestCell(index)
+        // Safe: a sum of nanoseconds wraps after 584 years of request time.
+        c.pointee.store(c.pointee.load(ordering: .relaxed) &+ amount, ordering: .relaxed)
+    }
+
+    /// A timestamp when durations are recorded, else 0: what the worker takes when a request
+    /// head is complete, and hands to `recordDuration(since:)` once the answer's last byte is
+    /// queued. One cycle-counter read (`CycleClock`), or one vDSO `clock_gettime` where the
+    /// counter is not a clock; no system call, no allocation.
+    @inline(__always)
+    public func durationStart() -> UInt64 {
+        guard recordsDurations else { return 0 }
+        return (cycleScale != 0 ? CycleClock.now() : RequestCells.monotonicNanoseconds()) | 1
+    }
+
+    /// Records the time since `start` (from `durationStart()`); nothing when `start` is 0
+    /// (durations off, or no head was timed).
+    @inline(__always)
+    public func recordDuration(since start: UInt64) {
+        guard start != 0 else { return }
+        let now = (cycleScale != 0 ? CycleClock.now() : RequestCells.monotonicNanoseconds()) | 1
+        let elapsed = now >= start ? now - start : 0
+        recordDuration(nanoseconds: cycleScale != 0 ? CycleClock.nanoseconds(ticks: elapsed, scale: cycleScale) : elapsed)
+    }
+
+    /// Counts one request that took `nanoseconds` from head complete to last byte queued.
+    @inline(__always)
+    public func recordDuration(nanoseconds: UInt64) {
+        bump(RequestCells.durationBucket(nanoseconds), 1)
+        bump(RequestCells.durationSum, nanoseconds)
+    }
+
+    /// Counts one request matched to route `index` (its place in the worker's route table),
+    /// or to `RouteAnswer.notFoundIndex` (255) / `RouteAnswer.methodNotAllowedIndex` (254).
+    @inline(__always)
+    public func recordRoute(index: Int) {
+        bump(RequestCells.routeBase + (index & 0xFF), 1)
+    }
+
+    /// Requests in duration bucket `bucket` (not cumulative; the last one is above every bound).
+    public func durationCount(bucket: Int) -> UInt64 { requestCell(bucket).pointee.load(ordering: .relaxed) }
+    /// The sum of every recorded duration, in nanoseconds.
+    public var durationSumNanoseconds: UInt64 { requestCell(RequestCells.durationSum).pointee.load(ordering: .relaxed) }
+    /// Requests counted for route `index` (0...255).
+    public func routeCount(index: Int) -> UInt64 { requestCell(RequestCells.routeBase + (index & 0xFF)).pointee.load(ordering: .relaxed) }
+    /// The request block's address and size (for the false-sharing test).
+    public var requestCellsAddress: UnsafeRawPointer { UnsafeRawPointer(requestCells) }
 
     /// Reads a counter from any thread.
     public func value(_ counter: WorkerCounter) -> UInt64 { cell(counter).pointee.load(ordering: .relaxed) }
