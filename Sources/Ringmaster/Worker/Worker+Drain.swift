@@ -9,7 +9,7 @@ extension Worker {
         draining = true
         // Refuse new connections first: shutdown(2) on the listener ends the multishot accept
         // and makes the kernel reset new SYNs; the cancel covers a kernel that keeps it armed.
-        shutdown(listenerFD, Int32(SHUT_RDWR))
+        shutdown(listenerFD, SocketShutdown.both)
         ring.prepareCancel(target: UserData(slot: 0, operation: .accept), userData: UserData(slot: 0, operation: .cancel))
         var slot: UInt32 = 0
         while Int(slot) < table.highWater {
@@ -40,7 +40,7 @@ extension Worker {
     mutating func closeAll(reason: WorkerExit) {
         if !draining {
             draining = true
-            shutdown(listenerFD, Int32(SHUT_RDWR))
+            shutdown(listenerFD, SocketShutdown.both)
         }
         var slot: UInt32 = 0
         while Int(slot) < table.highWater {
