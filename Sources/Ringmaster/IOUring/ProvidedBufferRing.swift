@@ -1,6 +1,9 @@
 // The provided-buffer ring (IORING_REGISTER_PBUF_RING, Linux 5.19) that multishot recv picks
 // receive buffers from. Recycling writes an entry without a barrier; the tail is published
 // with one store-release per event-loop batch, and only when it moved (audit item 1).
+// Only a window of the buffers is in the ring at first; it doubles (at most once a second)
+// when receives run dry in two consecutive seconds, so a worker's resident buffers follow the
+// load it sustained, not a momentary burst or the configured count.
 import CURing
 import Glibc
 
@@ -18,23 +21,74 @@ public struct ProvidedBufferRing: ~Copyable {
     /// Our tail (entries written) and the tail last published to the kernel.
     public private(set) var tail: UInt16 = 0
     public private(set) var publishedTail: UInt16 = 0
+    /// Buffers 0..<introduced have been put in the ring (and faulted in); the rest of the
+    /// mapping is address space only until `widen` introduces them.
+    public private(set) var introduced: UInt32 = 0
+    /// The CLOCK_MONOTONIC_COARSE second in which receives last ran dry: a burst that ends
+    /// within a second is served by parking (audit item 7) and does not widen the window; dry
+    /// spells in consecutive seconds double it, once a second.
+    var dryAt = -2
 
-    /// Allocates the ring and buffers and fills the ring with every buffer (published).
-    /// `count` must be a power of two no larger than 32768 (the kernel's limit).
-    public init(count: UInt32, bufferSize: UInt32, groupID: UInt16, hugePages: HugePagePolicy, node: Int32?) throws(SetupError) {
+    /// The buffers a ring starts with when no window is given: 128 KiB worth, at least 8.
+    /// A worker that never needs more stays at that (32 buffers of 4 KiB instead of the
+    /// 4 MiB that 1024 pre-faulted buffers cost).
+    public static func initialWindow(count: UInt32, bufferSize: UInt32) -> UInt32 {
+        min(count, max(8, (128 << 10) / max(bufferSize, 1)))
+    }
+
+    /// Allocates the ring, maps the buffers and fills the ring with the first `window` of them
+    /// (published; `initialWindow` when nil). `count` must be a power of two no larger than
+    /// 32768 (the kernel's limit).
+    public init(count: UInt32, bufferSize: UInt32, groupID: UInt16, hugePages: HugePagePolicy, node: Int32?,
+                window: UInt32? = nil) throws(SetupError) {
         guard count > 0, count <= 32768, count & (count - 1) == 0 else {
             throw SetupError("buffers.count must be a power of two between 1 and 32768, got \(count)")
         }
         let ringMemory = try MemoryRegion(size: Int(count) * MemoryLayout<io_uring_buf>.stride, node: node)
-        let bufferMemory = try MemoryRegion(size: Int(count) * Int(bufferSize), hugePages: hugePages, node: node)
+        // Not pre-faulted as a whole: `introduce` faults in each window as it enters the ring.
+        // A MAP_HUGETLB mapping still reserves its huge pages here, at mmap time, so the
+        // fallback to normal pages is decided now, as before (HugePageTests).
+        let bufferMemory = try MemoryRegion(size: Int(count) * Int(bufferSize), hugePages: hugePages, populate: false, node: node)
         self.count = count
         self.bufferSize = bufferSize
         self.groupID = groupID
         mask = UInt16(count - 1)
         self.ringMemory = ringMemory
         self.bufferMemory = bufferMemory
-        for id in 0..<UInt16(count) { recycle(id) }
+        introduce(min(count, max(1, window ?? ProvidedBufferRing.initialWindow(count: count, bufferSize: bufferSize))))
         publish()
+    }
+
+    /// Called when receives ran dry: doubles the window (up to `count`) when they also ran
+    /// dry in the previous second and it was not widened in this one. Returns how many
+    /// buffers were added (0 otherwise, or when every buffer is already in the ring); they
+    /// are published with the next `publish`. Cold path: it faults their pages in, so
+    /// receives never fault.
+    public mutating func widen(now: Int = ProvidedBufferRing.coarseSeconds()) -> UInt32 {
+        // The first dry event of a second follows one in the previous second: sustained.
+        let sustained = dryAt == now - 1
+        dryAt = now
+        guard sustained else { return 0 }
+        let added = min(introduced, count - introduced)
+        if added > 0 { introduce(added) }
+        return added
+    }
+
+    /// CLOCK_MONOTONIC_COARSE seconds (vDSO, no system call).
+    public static func coarseSeconds() -> Int {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts)
+        return ts.tv_sec
+    }
+
+    /// True when every buffer of the group is in the ring.
+    public var isWhole: Bool { introduced == count }
+
+    /// Faults in the next `n` buffers and puts them in the ring (unpublished).
+    private mutating func introduce(_ n: UInt32) {
+        memset(buffer(UInt16(truncatingIfNeeded: introduced)), 0, Int(n) * Int(bufferSize))
+        for id in introduced..<(introduced + n) { recycle(UInt16(id)) }
+        introduced += n
     }
 
     /// True when the buffers are on huge pages.
