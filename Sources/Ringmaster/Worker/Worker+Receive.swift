@@ -74,7 +74,10 @@ extension Worker {
         starved[(starvedHead + starvedCount) % table.capacity] = slot
         starvedCount += 1
         statistics.add(.bufferStarvations)
-        if buffers.groupCount < buffers.maxGroups, (try? buffers.grow(ring: ring)) == true {
+        let widened = buffers.widen()
+        if widened > 0 {
+            rearmStarved(budget: widened)
+        } else if buffers.groupCount < buffers.maxGroups, (try? buffers.grow(ring: ring)) == true {
             statistics.add(.bufferGroupsAdded)
             // A fresh group: every parked connection can be re-armed on it now.
             rearmStarved(budget: Int(buffers.count))
