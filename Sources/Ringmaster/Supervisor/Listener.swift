@@ -5,8 +5,14 @@ import Glibc
 /// Socket creation for the supervisor (cold path, plain system calls).
 public enum Listener {
     /// Creates, binds and listens a TCP socket on host:port with SO_REUSEADDR (rebind right
-    /// after a restart) and SO_REUSEPORT (one listener per worker).
-    public static func open(host: String, port: Int, backlog: Int) throws(SetupError) -> Int32 {
+    /// after a restart) and SO_REUSEPORT (one listener per worker), and TCP_NODELAY as
+    /// `noDelay` says (the `tcp.nodelay` key).
+    ///
+    /// TCP_NODELAY is set here once instead of on every accepted connection: Linux copies it
+    /// from the listener to each socket accept creates (the child is cloned from the
+    /// listening socket, `tp->nonagle` included; SocketOptionInheritanceTests pins this), so
+    /// a connection costs no setsockopt SQE for it (issue 15, item 2).
+    public static func open(host: String, port: Int, backlog: Int, noDelay: Bool = true) throws(SetupError) -> Int32 {
         var v4 = sockaddr_in()
         var v6 = sockaddr_in6()
         let isV6 = host.contains(":")
@@ -25,6 +31,12 @@ public enum Listener {
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, 4)
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, 4)
+        var nagleOff: Int32 = noDelay ? 1 : 0
+        if setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &nagleOff, 4) != 0 {
+            let e = errno
+            close(fd)
+            throw .call("setsockopt(TCP_NODELAY) on the listener", errno: e)
+        }
         let bound = isV6
             ? withUnsafePointer(to: &v6) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
             : withUnsafePointer(to: &v4) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
