@@ -49,8 +49,8 @@ extension Worker {
         sqe.pointee.user_data = UserData(slot: Worker.acceptRetryTimer, operation: .timeout).rawValue
     }
 
-    /// Starts a connection in `slot`: fresh record (keeping the generation), TCP_NODELAY,
-    /// multishot recv.
+    /// Starts a connection in `slot`: fresh record (keeping the generation), TCP_QUICKACK
+    /// when configured, multishot recv.
     mutating func openConnection(slot: UInt32) {
         guard Int(slot) < table.capacity, !draining else {
             prepareClose(slot: slot, generation: 0)
@@ -62,8 +62,9 @@ extension Worker {
         if Int(slot) >= table.highWater { table.highWater = Int(slot) + 1 }
         statistics.add(.accepted)
         statistics.add(.active)
-        // Socket options without a system call; no CQE unless they fail (audit items 3, 4).
-        if noDelay { prepareSocketOption(slot: slot, TCP_NODELAY) }
+        // TCP_NODELAY comes from the listener (Listener.open; Linux copies it to accepted
+        // sockets), so it costs no SQE here. TCP_QUICKACK is not a persistent option (tcp(7)), so
+        // it is not inherited: set without a system call, no CQE unless it fails (audit item 4).
         if quickAck { prepareSocketOption(slot: slot, TCP_QUICKACK) }
         armRecv(slot: slot)
         updateTimer(slot: slot)
