@@ -24,24 +24,33 @@ func residentPages(_ p: UnsafeMutableRawPointer, length: Int) -> Int {
         #expect(residentPages(ring.buffer(32), length: 992 * 4096) == 0, "the rest is address space only")
     }
 
-    @Test func widenDoublesOnlyWhenReceivesRunDryInConsecutiveSeconds() throws {
+    @Test func widenDoublesOnlyAfterTwoSecondsOfDryReceives() throws {
         var ring = try ProvidedBufferRing(count: 128, bufferSize: 4096, groupID: 0, hugePages: .off, node: nil)
         #expect(ring.introduced == 32)
-        #expect(ring.widen(now: 100) == 0, "a burst within one second is served by parking")
-        #expect(ring.widen(now: 100) == 0)
-        #expect(ring.widen(now: 101) == 32, "dry again the next second: the window doubles")
-        #expect(ring.widen(now: 101) == 0, "once a second")
+        #expect(ring.widen(now: 100_000) == 0, "a burst is served by parking first")
+        #expect(ring.widen(now: 100_900) == 0)
+        #expect(ring.widen(now: 101_800) == 0, "still under two seconds of dry receives")
+        #expect(ring.widen(now: 102_000) == 32, "a two-second dry spell doubles the window")
+        #expect(ring.widen(now: 102_500) == 0, "at most once a second")
         #expect(ring.kernelVisibleTail == 32, "published with the next batch")
         ring.publish()
         #expect(ring.kernelVisibleTail == 64)
         #expect(ring.entry(at: 63).id == 63)
         #expect(residentPages(ring.buffer(32), length: 32 * 4096) == 32)
-        #expect(ring.widen(now: 105) == 0, "a new dry spell after a quiet gap waits a second again")
-        #expect(ring.widen(now: 106) == 64)
+        #expect(ring.widen(now: 103_000) == 64)
         ring.publish()
         let whole = ring.isWhole
         #expect(whole)
-        #expect(ring.widen(now: 107) == 0, "nothing left to add")
+        #expect(ring.widen(now: 104_000) == 0, "nothing left to add")
+    }
+
+    @Test func aQuietSecondEndsTheDrySpell() throws {
+        var ring = try ProvidedBufferRing(count: 128, bufferSize: 4096, groupID: 0, hugePages: .off, node: nil)
+        #expect(ring.widen(now: 10_000) == 0)
+        #expect(ring.widen(now: 11_500) == 0, "1.5 s without a dry receive: a new spell")
+        #expect(ring.widen(now: 12_300) == 0)
+        #expect(ring.widen(now: 13_000) == 0, "the new spell is 1.5 s old")
+        #expect(ring.widen(now: 13_500) == 32)
     }
 
     @Test func smallRingsAndExplicitWindowsStartWhole() throws {

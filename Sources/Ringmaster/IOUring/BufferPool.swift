@@ -1,6 +1,6 @@
 // The worker's receive buffers: provided-buffer rings in groups 0, 1, ... The pool starts with
 // one group, with only a window of its buffers in the ring; when receives run dry (ENOBUFS)
-// the window doubles (at most once a second), and once the group is whole another group is added (up to a configured
+// for two seconds the window doubles (at most once a second), and once the group is whole another group is added (up to a configured
 // maximum), so a burst of connections gets more buffers instead of waiting (audit item 7).
 
 /// Up to `maxGroups` provided-buffer rings of equal shape.
@@ -58,9 +58,9 @@ public struct BufferPool: ~Copyable {
         return returned
     }
 
-    /// Puts more of the current group's buffers in its ring (the window doubles, at most once
-    /// a second); returns how many, 0 when it may not yet or the group already has all of them
-    /// (then `grow` adds a group).
+    /// Puts more of the current group's buffers in its ring (the window doubles once receives
+    /// have run dry for two seconds, at most once a second); returns how many, 0 when it may
+    /// not yet or the group already has all of them (then `grow` adds a group).
     public mutating func widen() -> Int { Int(groups[groupCount - 1].widen()) }
 
     /// Buffers of every group that are in a ring (the rest is unfaulted address space).

@@ -2,8 +2,8 @@
 // receive buffers from. Recycling writes an entry without a barrier; the tail is published
 // with one store-release per event-loop batch, and only when it moved (audit item 1).
 // Only a window of the buffers is in the ring at first; it doubles (at most once a second)
-// when receives run dry in two consecutive seconds, so a worker's resident buffers follow the
-// load it sustained, not a momentary burst or the configured count.
+// once receives have kept running dry for two seconds, so a worker's resident buffers follow
+// the load it sustained, not a burst or the configured count.
 import CURing
 import Glibc
 
@@ -24,10 +24,12 @@ public struct ProvidedBufferRing: ~Copyable {
     /// Buffers 0..<introduced have been put in the ring (and faulted in); the rest of the
     /// mapping is address space only until `widen` introduces them.
     public private(set) var introduced: UInt32 = 0
-    /// The CLOCK_MONOTONIC_COARSE second in which receives last ran dry: a burst that ends
-    /// within a second is served by parking (audit item 7) and does not widen the window; dry
-    /// spells in consecutive seconds double it, once a second.
-    var dryAt = -2
+    /// A dry spell (CLOCK_MONOTONIC_COARSE milliseconds): receives that ran dry with less
+    /// than a second between them. A spell shorter than two seconds is served by parking
+    /// (audit item 7) and leaves the window alone; a longer one doubles it once a second.
+    var spellStart = Int.min / 2
+    var lastDry = Int.min / 2
+    var widenedAt = Int.min / 2
 
     /// The buffers a ring starts with when no window is given: 128 KiB worth, at least 8.
     /// A worker that never needs more stays at that (32 buffers of 4 KiB instead of the
@@ -59,26 +61,28 @@ public struct ProvidedBufferRing: ~Copyable {
         publish()
     }
 
-    /// Called when receives ran dry: doubles the window (up to `count`) when they also ran
-    /// dry in the previous second and it was not widened in this one. Returns how many
-    /// buffers were added (0 otherwise, or when every buffer is already in the ring); they
-    /// are published with the next `publish`. Cold path: it faults their pages in, so
+    /// Called when receives ran dry at `now` (milliseconds): doubles the window (up to
+    /// `count`) once the dry spell has lasted two seconds, at most once a second. Returns how
+    /// many buffers were added (0 otherwise, or when every buffer is already in the ring);
+    /// they are published with the next `publish`. Cold path: it faults their pages in, so
     /// receives never fault.
-    public mutating func widen(now: Int = ProvidedBufferRing.coarseSeconds()) -> UInt32 {
-        // The first dry event of a second follows one in the previous second: sustained.
-        let sustained = dryAt == now - 1
-        dryAt = now
-        guard sustained else { return 0 }
+    public mutating func widen(now: Int = ProvidedBufferRing.coarseMilliseconds()) -> UInt32 {
+        if now - lastDry > 1000 { spellStart = now }
+        lastDry = now
+        guard now - spellStart >= 2000, now - widenedAt >= 1000 else { return 0 }
         let added = min(introduced, count - introduced)
-        if added > 0 { introduce(added) }
+        if added > 0 {
+            introduce(added)
+            widenedAt = now
+        }
         return added
     }
 
-    /// CLOCK_MONOTONIC_COARSE seconds (vDSO, no system call).
-    public static func coarseSeconds() -> Int {
+    /// CLOCK_MONOTONIC_COARSE in milliseconds (vDSO, no system call; a few ms resolution).
+    public static func coarseMilliseconds() -> Int {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC_COARSE, &ts)
-        return ts.tv_sec
+        return ts.tv_sec * 1000 + ts.tv_nsec / 1_000_000
     }
 
     /// True when every buffer of the group is in the ring.
