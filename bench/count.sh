@@ -9,7 +9,9 @@
 #     since valgrind 3.19 cannot read the Swift toolchain's DWARF 5), collected only while
 #     the measured requests run (--instr-atstart=no, callgrind_control -i on/off).
 # And resident memory at start (rss): VmRSS summed over the process tree, one worker, and
-# for Ringmaster also two workers, whose difference is what one more idle worker costs.
+# for Ringmaster also two workers, whose difference is what one more idle worker costs
+# (per_worker_kb; per_worker_owned_kb counts only anonymous memory and the rings, which does
+# not move with the shared libraries' pages).
 #
 #   bench/count.sh [-n REQUESTS] [--scenarios LIST] [--servers ringmaster,nginx]
 #                  [--binary PATH] [--label NAME] [--no-callgrind] [--server-cpu C] [--client-cpu C]
@@ -201,11 +203,17 @@ measure_callgrind() {  # SCENARIO -> "instr=..." (user-space instructions per re
 }
 
 rss_kb() { local t=0; for p in $(tree_pids); do t=$(( t + $(awk '/^VmRSS/ { print $2 }' /proc/$p/status) )); done; echo $t; }
+# What a worker owns, without the shared libraries' pages (which move by ~150 KB between
+# runs): anonymous memory plus the io_uring rings (mapped from the kernel, counted as file).
+owned_kb() {
+  local p=$SPID
+  echo $(( $(awk '/^RssAnon/ { print $2 }' /proc/$p/status) + $(awk '/^[0-9a-f]+-/ { ring = ($6 ~ /io_uring/) } /^Rss:/ && ring { t += $2 } END { print t + 0 }' /proc/$p/smaps) ))
+}
 measure_rss() {
-  start_server "$SERVER" perf "$SCPU"; sleep 1; local one; one=$(rss_kb); stop_server
+  start_server "$SERVER" perf "$SCPU"; sleep 1; local one own1; one=$(rss_kb); own1=$(owned_kb); stop_server
   if [[ $SERVER == ringmaster ]]; then
-    start_server "$SERVER" rss2 "0,$SCPU"; sleep 1; local two; two=$(rss_kb); stop_server
-    echo "rss_kb=$one rss_2workers_kb=$two per_worker_kb=$(( two - one ))"
+    start_server "$SERVER" rss2 "0,$SCPU"; sleep 1; local two own2; two=$(rss_kb); own2=$(owned_kb); stop_server
+    echo "rss_kb=$one rss_2workers_kb=$two per_worker_kb=$(( two - one )) owned_kb=$own1 per_worker_owned_kb=$(( own2 - own1 ))"
   else
     echo "rss_kb=$one"
   fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# static-files.sh: Ringmaster against nginx serving the same static files (1 KB and 100 KB),
-# interleaved per round with the shared kit's peer-bench.sh (keep-alive, 100 connections,
-# server on CPU 1, wrk on CPU 0), then summarize.py's RATIO lines per file size.
+# static-files.sh: Ringmaster against nginx serving the same static files (SIZES, default
+# "1k 100k"; "1m" or "100m" also work), interleaved per round with the shared kit's
+# peer-bench.sh (keep-alive, 100 connections, server on CPU 1, wrk on CPU 0), then
+# summarize.py's RATIO lines per file size.
 #   bench/static-files.sh [BINARY] [ROUNDS] [SCENARIOS]   (PORT_BASE: the port, default 18400)
 # nginx is configured the way one tunes it for static files (sendfile, tcp_nopush,
 # open_file_cache revalidated every second like our cache, access_log off), so the ratio is
@@ -13,8 +14,13 @@ DURATION=${DURATION:-8} SIZES=${SIZES:-1k 100k}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/static.XXXXXX")
 SITE=$WORK/www
 mkdir -p "$SITE"
-head -c 1024 /dev/urandom > "$SITE/1k.bin"
-head -c 102400 /dev/urandom > "$SITE/100k.bin"
+# One file per size: "1k" is 1024 bytes, "100k" 102400, "1m" 1048576, "100m" 100 MiB.
+for size in $SIZES; do
+  case "$size" in
+    *k) bytes=$(( ${size%k} * 1024 ));; *m) bytes=$(( ${size%m} * 1048576 ));; *) bytes=$size;;
+  esac
+  head -c "$bytes" /dev/urandom > "$SITE/$size.bin"
+done
 chmod -R a+rX "$WORK"
 
 # Each server is started by peer-bench.sh with PORT, BENCH_SERVER_CPU and BENCH_WORKDIR set.

@@ -38,8 +38,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var serverName = "ringmaster"
     /// The body of `GET /` and `GET /plaintext`.
     public var plaintextBody = "Hello, World!"
-    public var ringEntries: UInt32 = 4096
-    public var cqFactor: UInt32 = 4
+    public var ringEntries: UInt32 = 2048
+    public var cqFactor: UInt32 = 8
     public var bufferCount: UInt32 = 1024
     public var bufferSize: UInt32 = 4096
     public var hugePages: HugePagePolicy = .auto

@@ -29,14 +29,19 @@ struct BodyStream {
 }
 
 /// The pool: entries plus one read buffer per entry in a reserved mapping (pages are
-/// committed only when a file stream first reads into them).
+/// committed only when a file stream first reads into them). Entries are initialised as
+/// `allocate` first reaches them, not all at start: an idle worker's entries cost no resident
+/// page (issue 15, item 3; ~128 KiB at the default capacity).
 struct BodyStreams: ~Copyable {
     static let none: UInt32 = .max
     let capacity: Int
     let bufferSize: Int
     let entries: UnsafeMutablePointer<BodyStream>
+    /// Ids released and free again (a stack); ids at or above `fresh` were never used.
     let freeList: UnsafeMutablePointer<UInt32>
-    var freeCount: Int
+    var freeCount = 0
+    /// Entries 0..<fresh are initialised.
+    private(set) var fresh = 0
     let buffers: MemoryRegion
 
     init(capacity: Int, bufferSize: Int, node: Int32?) throws(SetupError) {
@@ -44,28 +49,34 @@ struct BodyStreams: ~Copyable {
         self.capacity = capacity
         self.bufferSize = bufferSize
         entries = .allocate(capacity: max(capacity, 1))
-        entries.initialize(repeating: BodyStream(), count: max(capacity, 1))
         freeList = .allocate(capacity: max(capacity, 1))
-        for i in 0..<capacity { freeList[i] = UInt32(capacity - 1 - i) }
-        freeCount = capacity
         buffers = try MemoryRegion(size: max(capacity, 1) * bufferSize, populate: false, node: node, reserveOnly: true)
     }
 
     deinit {
-        for i in 0..<capacity where entries[i].inUse {
+        for i in 0..<fresh where entries[i].inUse {
             if entries[i].fd >= 0 { close(entries[i].fd) }
             entries[i].block?.release()
         }
+        entries.deinitialize(count: fresh)
         entries.deallocate()
         freeList.deallocate()
     }
 
     /// A free stream id, or nil when `capacity` bodies are already being sent.
     mutating func allocate() -> UInt32? {
-        guard freeCount > 0 else { return nil }
-        freeCount -= 1
-        let id = freeList[freeCount]
-        entries[Int(id)] = BodyStream()
+        let id: UInt32
+        if freeCount > 0 {
+            freeCount -= 1
+            id = freeList[freeCount]
+            entries[Int(id)] = BodyStream()
+        } else if fresh < capacity {
+            id = UInt32(fresh)
+            (entries + fresh).initialize(to: BodyStream())
+            fresh += 1
+        } else {
+            return nil
+        }
         entries[Int(id)].inUse = true
         return id
     }

@@ -1,6 +1,7 @@
 // The worker's receive buffers: provided-buffer rings in groups 0, 1, ... The pool starts with
-// one group and adds another (up to a configured maximum) when receives run dry (ENOBUFS),
-// so a burst of connections gets more buffers instead of waiting (audit item 7).
+// one group, with only a window of its buffers in the ring; when receives run dry (ENOBUFS)
+// for two seconds the window doubles (at most once a second), and once the group is whole another group is added (up to a configured
+// maximum), so a burst of connections gets more buffers instead of waiting (audit item 7).
 
 /// Up to `maxGroups` provided-buffer rings of equal shape.
 public struct BufferPool: ~Copyable {
@@ -57,11 +58,25 @@ public struct BufferPool: ~Copyable {
         return returned
     }
 
-    /// Adds a group (registered with `ring`); false when the pool is at its maximum.
+    /// Puts more of the current group's buffers in its ring (the window doubles once receives
+    /// have run dry for two seconds, at most once a second); returns how many, 0 when it may
+    /// not yet or the group already has all of them (then `grow` adds a group).
+    public mutating func widen() -> Int { Int(groups[groupCount - 1].widen()) }
+
+    /// Buffers of every group that are in a ring (the rest is unfaulted address space).
+    public var introduced: Int {
+        var n = 0
+        for i in 0..<groupCount { n += Int(groups[i].introduced) }
+        return n
+    }
+
+    /// Adds a group (registered with `ring`); false when the pool is at its maximum or the
+    /// last group is not whole yet (its window is still widening). Only a burst that used
+    /// every buffer of the last group gets here, so a new group starts whole.
     public mutating func grow(ring: borrowing Ring) throws(SetupError) -> Bool {
-        guard groupCount < maxGroups else { return false }
+        guard groupCount < maxGroups, groups[groupCount - 1].isWhole else { return false }
         let next = try ProvidedBufferRing(count: count, bufferSize: bufferSize, groupID: UInt16(groupCount),
-                                          hugePages: hugePages, node: node)
+                                          hugePages: hugePages, node: node, window: count)
         try next.register(with: ring)
         (groups + groupCount).initialize(to: next)
         groupCount += 1

@@ -10,9 +10,3 @@ public enum EventFD {
         return fd < 0 ? .failure(.call("eventfd", errno: errno)) : .success(fd)
     }
 }
-
-/// shutdown(2)'s `how` values, for files that do not import the C headers that define them.
-public enum SocketShutdown {
-    /// SHUT_RDWR: both directions (a listener: no more accepts, new SYNs reset).
-    public static let both = Int32(SHUT_RDWR)
-}

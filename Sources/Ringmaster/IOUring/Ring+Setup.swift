@@ -16,12 +16,14 @@ extension Ring {
         return size
     }
 
-    /// Sets TCP_NODELAY on the listener through IORING_OP_URING_CMD (SOCKET_URING_OP_SETSOCKOPT,
-    /// Linux 6.7), synchronously, to learn at startup whether accepted sockets can get their
-    /// options without a system call. Accepted sockets also inherit the option on Linux.
+    /// Sets SO_REUSEADDR (already 1: no change) on the listener through IORING_OP_URING_CMD
+    /// (SOCKET_URING_OP_SETSOCKOPT, Linux 6.7), synchronously, to learn at startup whether
+    /// accepted sockets can get options without a system call (TCP_QUICKACK). TCP_NODELAY is
+    /// set by Listener.open as configured and inherited by accepted sockets, so this probe
+    /// must not touch it.
     public mutating func checkSocketCommands(listenerFD: Int32) throws(SetupError) {
         let sqe = nextSQE()
-        curing_prep_setsockopt(sqe, listenerFD, Int32(IPPROTO_TCP), TCP_NODELAY, SocketOptionValues.one, 4)
+        curing_prep_setsockopt(sqe, listenerFD, SOL_SOCKET, SO_REUSEADDR, SocketOptionValues.one, 4)
         sqe.pointee.user_data = UserData(slot: 0, operation: .setsockopt).rawValue
         submitAndWait()
         let (head, tail) = readyCompletions()
@@ -31,7 +33,7 @@ extension Ring {
         if result == -EOPNOTSUPP || result == -EINVAL || result == -ENOTSUP {
             throw .missingFeature("setsockopt through IORING_OP_URING_CMD (SOCKET_URING_OP_SETSOCKOPT)", since: "6.7", errno: -result)
         }
-        if result < 0 { throw .call("setsockopt(TCP_NODELAY) through IORING_OP_URING_CMD", errno: -result) }
+        if result < 0 { throw .call("setsockopt(SO_REUSEADDR) through IORING_OP_URING_CMD", errno: -result) }
     }
 
     /// Registers NAPI busy polling when configured (IORING_REGISTER_NAPI, Linux 6.9). Off by

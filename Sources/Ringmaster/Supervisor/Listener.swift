@@ -5,8 +5,14 @@ import Glibc
 /// Socket creation for the supervisor (cold path, plain system calls).
 public enum Listener {
     /// Creates, binds and listens a TCP socket on host:port with SO_REUSEADDR (rebind right
-    /// after a restart) and SO_REUSEPORT (one listener per worker).
-    public static func open(host: String, port: Int, backlog: Int) throws(SetupError) -> Int32 {
+    /// after a restart) and SO_REUSEPORT (one listener per worker), and TCP_NODELAY as
+    /// `noDelay` says (the `tcp.nodelay` key).
+    ///
+    /// TCP_NODELAY is set here once instead of on every accepted connection: Linux copies it
+    /// from the listener to each socket accept creates (the child is cloned from the
+    /// listening socket, `tp->nonagle` included; SocketOptionInheritanceTests pins this), so
+    /// a connection costs no setsockopt SQE for it (issue 15, item 2).
+    public static func open(host: String, port: Int, backlog: Int, noDelay: Bool = true) throws(SetupError) -> Int32 {
         guard let address = SocketAddress(host: host, port: port) else {
             throw SetupError("listen.host: \"\(host)\" is not an \(host.contains(":") ? "IPv6" : "IPv4") address")
         }
@@ -15,6 +21,12 @@ public enum Listener {
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, 4)
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, 4)
+        var nagleOff: Int32 = noDelay ? 1 : 0
+        if setsockopt(fd, SocketLevel.tcp, TCP_NODELAY, &nagleOff, 4) != 0 {
+            let e = errno
+            close(fd)
+            throw .call("setsockopt(TCP_NODELAY) on the listener", errno: e)
+        }
         let bound = address.bind(fd)
         if bound != 0 {
             let e = errno

@@ -74,7 +74,8 @@ public final class Server: @unchecked Sendable {
         var boundPort = configuration.port
         do {
             for _ in cpus {
-                let fd = try Listener.open(host: configuration.host, port: boundPort, backlog: configuration.backlog)
+                let fd = try Listener.open(host: configuration.host, port: boundPort, backlog: configuration.backlog,
+                                           noDelay: configuration.tcpNoDelay)
                 listeners.append(fd)
                 if boundPort == 0 { boundPort = Listener.boundPort(of: fd) }
             }

@@ -15,7 +15,6 @@ extension ServerConfiguration {
         c.maxConnections = maxConnections
         c.limits = limits
         c.timeouts = timeouts
-        c.tcpNoDelay = tcpNoDelay
         c.tcpQuickAck = tcpQuickAck
         c.napiBusyPollMicroseconds = napiBusyPollMicroseconds
         c.napiPreferBusyPoll = napiPreferBusyPoll

@@ -105,6 +105,10 @@ public struct ConnectionMachine: Equatable {
     @inline(__always) var isClosing: Bool { has(Flag.closeAfterSend) }
     @inline(__always) var isInputWaiting: Bool { has(Flag.inputWaiting) }
     @inline(__always) var isSending: Bool { has(Flag.sending) }
+    /// Whether the kernel may still hold an operation on the socket (an armed or cancelling
+    /// recv, a send): the close must cancel it first. A multishot recv that ended (no F_MORE)
+    /// and a parked connection have none.
+    @inline(__always) var hasOperationInFlight: Bool { flags & (Flag.receiving | Flag.stopping | Flag.sending) != 0 }
 
     /// A recv should be armed: open, none armed, not parked, not waiting for output room,
     /// and either still serving or lingering.

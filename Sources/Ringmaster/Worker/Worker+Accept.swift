@@ -46,8 +46,8 @@ extension Worker {
         ring.prepareTimeout(milliseconds: milliseconds, spec: scratch + 48, userData: UserData(slot: Worker.acceptRetryTimer, operation: .timeout))
     }
 
-    /// Starts a connection in `slot`: fresh record (keeping the generation), TCP_NODELAY,
-    /// multishot recv.
+    /// Starts a connection in `slot`: fresh record (keeping the generation), TCP_QUICKACK
+    /// when configured, multishot recv.
     mutating func openConnection(slot: UInt32) {
         guard Int(slot) < table.capacity, !draining else {
             // Nothing was submitted on it yet: the close alone.
@@ -60,9 +60,10 @@ extension Worker {
         if Int(slot) >= table.highWater { table.highWater = Int(slot) + 1 }
         statistics.add(.accepted)
         statistics.add(.active)
-        // Socket options without a system call; no CQE unless they fail (audit items 3, 4).
+        // TCP_NODELAY comes from the listener (Listener.open; Linux copies it to accepted
+        // sockets), so it costs no SQE here. TCP_QUICKACK is not a persistent option (tcp(7)),
+        // so it is not inherited: set without a system call, no CQE unless it fails (audit item 4).
         let generation = connection.pointee.generation
-        if noDelay { ring.prepareSocketOption(slot: slot, option: TCP_NODELAY, userData: UserData(slot: slot, operation: .setsockopt, generation: generation)) }
         if quickAck { ring.prepareSocketOption(slot: slot, option: TCP_QUICKACK, userData: UserData(slot: slot, operation: .setsockopt, generation: generation)) }
         perform(actions, slot: slot)
         updateTimer(slot: slot)

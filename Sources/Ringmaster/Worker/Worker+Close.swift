@@ -6,6 +6,10 @@ extension Worker {
     mutating func closeConnection(slot: UInt32) {
         let connection = table[slot]
         guard connection.pointee.isOpen else { return }
+        // A receive still armed (or being cancelled) or a send in flight needs the cancel; a
+        // multishot recv that already ended (EOF, error, ENOBUFS: no F_MORE) does not
+        // (issue 15, item 2).
+        let inFlight = connection.pointee.machine.hasOperationInFlight
         if !connection.pointee.machine.isSending && connection.pointee.outChunk != ChunkSlab.none {
             slab.release(connection.pointee.outChunk)
         }
@@ -18,8 +22,12 @@ extension Worker {
         // Safe: the generation is an 8-bit wrapping counter.
         let generation = connection.pointee.generation &+ 1
         connection.pointee = ConnectionRecord(generation: generation)
-        ring.prepareCancelAndClose(slot: slot, cancelData: UserData(slot: slot, operation: .cancel, generation: generation),
-                                   closeData: UserData(slot: slot, operation: .close, generation: generation))
+        let closeData = UserData(slot: slot, operation: .close, generation: generation)
+        if inFlight {
+            ring.prepareCancelAndClose(slot: slot, cancelData: UserData(slot: slot, operation: .cancel, generation: generation), closeData: closeData)
+        } else {
+            ring.prepareCloseDirect(slot: slot, userData: closeData)
+        }
         statistics.subtract(.active)
         statistics.add(.closed)
         if draining && statistics.value(.active) == 0 { exit = .drained }

@@ -149,7 +149,10 @@ extension Worker {
     mutating func park(slot: UInt32) {
         starved.append(slot)
         statistics.add(.bufferStarvations)
-        if buffers.groupCount < buffers.maxGroups, (try? buffers.grow(ring: ring)) == true {
+        let widened = buffers.widen()
+        if widened > 0 {
+            rearmStarved(budget: widened)
+        } else if buffers.groupCount < buffers.maxGroups, (try? buffers.grow(ring: ring)) == true {
             statistics.add(.bufferGroupsAdded)
             // A fresh group: every parked connection can be re-armed on it now.
             rearmStarved(budget: Int(buffers.count))

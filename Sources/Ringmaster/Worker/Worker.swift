@@ -36,7 +36,6 @@ public struct Worker: ~Copyable {
     var limits: HTTPLimits
     var timeouts: ConnectionTimeouts
     /// Socket options set on every accepted connection through URING_CMD.
-    let noDelay: Bool
     let quickAck: Bool
     /// Consecutive accept failures, for the retry backoff.
     var acceptFailures = 0
@@ -105,7 +104,6 @@ public struct Worker: ~Copyable {
         limits = c.limits
         timeouts = c.timeouts
         quickAck = c.tcpQuickAck
-        noDelay = c.tcpNoDelay
         wheel = TimingWheel(capacity: tableSize)
         listenerFD = c.listenerFD
         shutdownTimeoutMilliseconds = c.shutdownTimeoutMilliseconds

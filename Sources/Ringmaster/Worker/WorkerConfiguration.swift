@@ -13,8 +13,8 @@ public struct WorkerConfiguration: Sendable {
     /// The SO_REUSEPORT listening socket this worker accepts on (it owns and closes it).
     public var listenerFD: Int32
     /// SQ entries (the CQ gets `cqFactor` times as many).
-    public var ringEntries: UInt32 = 4096
-    public var cqFactor: UInt32 = 4
+    public var ringEntries: UInt32 = 2048
+    public var cqFactor: UInt32 = 8
     /// Provided receive buffers: count (a power of two) and size in bytes.
     public var bufferCount: UInt32 = 1024
     public var bufferSize: UInt32 = 4096
@@ -26,7 +26,6 @@ public struct WorkerConfiguration: Sendable {
     public var chunkSize: Int = 16384
     public var limits = HTTPLimits(maxRequestLine: 8192, maxHeaderBytes: 8192, maxHeaderCount: 64, maxBodyBytes: 1 << 20)
     public var timeouts = ConnectionTimeouts()
-    public var tcpNoDelay = true
     public var tcpQuickAck = false
     public var napiBusyPollMicroseconds: UInt32 = 0
     public var napiPreferBusyPoll = false
