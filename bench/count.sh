@@ -182,7 +182,7 @@ measure_callgrind() {  # SCENARIO -> "instr=..." (user-space instructions per re
   # natively; see docs/benchmarks.md), so each try is a few thousand requests at most.
   local scen=$1 cn=$(( N / 50 )) n try
   n=$(requests_of "$scen" $cn)
-  for (( try = 1; try <= 3; try++ )); do
+  for (( try = 1; try <= 6; try++ )); do
     rm -f "$WORK"/cg.out*
     start_server "$SERVER" callgrind "$SCPU"
     # Warm-up on one connection: fills the file cache without cycling through slots.

@@ -37,74 +37,95 @@ enum Answer {
 
 extension Worker {
     /// Writes `answer` after what the connection already has queued. `close` makes it the
-    /// connection's last. The caller flushes (once per batch of pipelined requests).
+    /// connection's last. The caller flushes (once per batch of pipelined requests). One
+    /// switch on the kind; each kind's writer counts the status, writes, logs the access line
+    /// and tells the machine what follows.
     mutating func commit(slot: UInt32, _ answer: Answer, close: Bool, counted: Bool = false) {
-        let connection = table[slot]
-        var bodyBytes = 0
-        var closes = close
-        var isError = false
-        var requestKnown = true
-        let status: UInt16
-        var stream: UInt32?
         switch answer {
-        case .prebuilt(_, let code, let length): (status, bodyBytes) = (code, length)
+        case .prebuilt(let bytes, let status, let bodyBytes):
+            commitPrebuilt(slot: slot, bytes, status: status, bodyBytes: bodyBytes, close: close, counted: counted)
         case .response(let head, let body):
-            status = head.status.rawValue
-            if case .stream(let source, _, _) = body {
-                stream = streams.allocate()
-                guard stream != nil else {
-                    // Every body stream of this worker is busy: 503, try again shortly.
-                    source.discard()
-                    statistics.add(.streamsExhausted)
-                    commit(slot: slot, .response(AnswerHead(status: .serviceUnavailable, contentType: Worker.textPlain, contentLength: 20,
-                                                            extraHeaders: Worker.bytes("Retry-After: 1\r\n")),
-                                                 .inline(Worker.bytes("Service Unavailable\n"))), close: close)
-                    return
-                }
-            }
-        case .error(let code):
-            (status, bodyBytes) = (code.rawValue, ResponseWriter.errorBodyLength(status: code))
-            (closes, isError) = (true, true)
-            // The request line is known only when its head was parsed (a broken body, a body timeout).
-            requestKnown = connection.pointee.pendingFlags & PendingResponse.owed != 0
-            statistics.recordParseError(code.rawValue)
+            commitResponse(slot: slot, head: head, body: body, close: close, counted: counted)
+        case .error(let status):
+            commitError(slot: slot, status: status)
         }
+    }
+
+    /// A route's prebuilt bytes, copied whole: the hot path of every static route.
+    @inline(__always)
+    private mutating func commitPrebuilt(slot: UInt32, _ bytes: UnsafeRawBufferPointer, status: UInt16, bodyBytes: Int,
+                                         close: Bool, counted: Bool) {
         // Counted before it is written, so a metrics body includes its own response.
         if !counted { statistics.recordStatus(status) }
-        switch answer {
-        case .prebuilt(let bytes, _, _):
-            guard let out = responseOutput(slot: slot, count: bytes.count) else { return }
-            out.pointer.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-            commitHandlerOutput(slot: slot, count: bytes.count, held: out.held)
-        case .response(let head, let body):
-            var inline = 0
-            if case .inline(let bytes) = body { inline = bytes.count }
-            let headRoom = 256 + responses.serverName.count + head.contentType.count + head.extraHeaders.count
-            guard let out = responseOutput(slot: slot, count: headRoom + inline),
-                  let headLength = ResponseWriter.writeHead(status: head.status, server: responses.serverName, date: date,
-                                                            contentType: head.contentType, contentLength: head.contentLength,
-                                                            close: close, extraHeaders: head.extraHeaders,
-                                                            into: UnsafeMutableRawBufferPointer(start: out.pointer, count: headRoom)) else {
-                if let stream { streams.release(stream) }
-                if case .stream(let source, _, _) = body { source.discard() }
+        guard let out = responseOutput(slot: slot, count: bytes.count) else { return }
+        out.pointer.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        commitHandlerOutput(slot: slot, count: bytes.count, held: out.held)
+        finishAnswer(slot: slot, status: status, bodyBytes: bodyBytes, closes: close)
+    }
+
+    /// A generated head with its body inline or streamed after it.
+    private mutating func commitResponse(slot: UInt32, head: AnswerHead, body: AnswerBody, close: Bool, counted: Bool) {
+        var stream: UInt32?
+        if case .stream(let source, _, _) = body {
+            stream = streams.allocate()
+            guard stream != nil else {
+                // Every body stream of this worker is busy: 503, try again shortly.
+                source.discard()
+                statistics.add(.streamsExhausted)
+                commitResponse(slot: slot, head: AnswerHead(status: .serviceUnavailable, contentType: Worker.textPlain, contentLength: 20,
+                                                            extraHeaders: Worker.bytes("Retry-After: 1\r\n")),
+                               body: .inline(Worker.bytes("Service Unavailable\n")), close: close, counted: false)
                 return
             }
-            if inline > 0, case .inline(let bytes) = body {
-                (out.pointer + headLength).copyMemory(from: bytes.baseAddress!, byteCount: inline)
-                bodyBytes = inline
-            }
-            commitHandlerOutput(slot: slot, count: headLength + inline, held: out.held)
-            if let stream, case .stream(let source, let offset, let count) = body {
-                startStream(slot: slot, stream: stream, body: source, offset: offset, count: count)
-                bodyBytes = Int(count)
-            }
-        case .error(let code):
-            if let out = reserveOutput(slot: slot, count: 512),
-               let length = ResponseWriter.writeError(status: code, server: responses.serverName, date: date,
-                                                      into: UnsafeMutableRawBufferPointer(start: out, count: 512)) {
-                commitOutput(slot: slot, count: length)
-            }
         }
+        if !counted { statistics.recordStatus(head.status.rawValue) }
+        var inline = 0
+        if case .inline(let bytes) = body { inline = bytes.count }
+        let headRoom = 256 + responses.serverName.count + head.contentType.count + head.extraHeaders.count
+        guard let out = responseOutput(slot: slot, count: headRoom + inline),
+              let headLength = ResponseWriter.writeHead(status: head.status, server: responses.serverName, date: date,
+                                                        contentType: head.contentType, contentLength: head.contentLength,
+                                                        close: close, extraHeaders: head.extraHeaders,
+                                                        into: UnsafeMutableRawBufferPointer(start: out.pointer, count: headRoom)) else {
+            if let stream { streams.release(stream) }
+            if case .stream(let source, _, _) = body { source.discard() }
+            return
+        }
+        var bodyBytes = 0
+        if inline > 0, case .inline(let bytes) = body {
+            (out.pointer + headLength).copyMemory(from: bytes.baseAddress!, byteCount: inline)
+            bodyBytes = inline
+        }
+        commitHandlerOutput(slot: slot, count: headLength + inline, held: out.held)
+        if let stream, case .stream(let source, let offset, let count) = body {
+            startStream(slot: slot, stream: stream, body: source, offset: offset, count: count)
+            bodyBytes = Int(count)
+        }
+        finishAnswer(slot: slot, status: head.status.rawValue, bodyBytes: bodyBytes, closes: close)
+    }
+
+    /// A malformed or over-limit request (or a timeout): the status's short body; the
+    /// connection closes after it and lingers if the client is still sending.
+    private mutating func commitError(slot: UInt32, status: HTTPStatus) {
+        // The request line is known only when its head was parsed (a broken body, a body timeout).
+        let requestKnown = table[slot].pointee.pendingFlags & PendingResponse.owed != 0
+        statistics.recordParseError(status.rawValue)
+        statistics.recordStatus(status.rawValue)
+        if let out = reserveOutput(slot: slot, count: 512),
+           let length = ResponseWriter.writeError(status: status, server: responses.serverName, date: date,
+                                                  into: UnsafeMutableRawBufferPointer(start: out, count: 512)) {
+            commitOutput(slot: slot, count: length)
+        }
+        finishAnswer(slot: slot, status: status.rawValue, bodyBytes: ResponseWriter.errorBodyLength(status: status),
+                     closes: true, isError: true, requestKnown: requestKnown)
+    }
+
+    /// After an answer is written: its access-log line, and the machine told whether the
+    /// connection closes after it (nothing when writing it closed the connection).
+    @inline(__always)
+    private mutating func finishAnswer(slot: UInt32, status: UInt16, bodyBytes: Int, closes: Bool, isError: Bool = false,
+                                       requestKnown: Bool = true) {
+        let connection = table[slot]
         guard connection.pointee.isOpen else { return }
         if accessLog.enabled { logLine(request: requestKnown ? accessLog.takeRequest(slot: slot) : nil, status: status, bodyBytes: bodyBytes) }
         connection.pointee.machine.answerQueued(closes: closes, isError: isError)
