@@ -70,6 +70,7 @@
 enum {
     CURING_REGISTER_NAPI = 27,        // IORING_REGISTER_NAPI, Linux 6.9
     CURING_REGISTER_PBUF_STATUS = 26, // IORING_REGISTER_PBUF_STATUS, Linux 6.8
+    CURING_OP_FIXED_FD_INSTALL = 54,  // IORING_OP_FIXED_FD_INSTALL, Linux 6.8
 };
 
 // ---- Enum-based macros Swift cannot import, as plain values ----
@@ -202,6 +203,56 @@ static inline int curing_register_napi(int fd, unsigned busy_poll_us, unsigned c
 // ---- Threads, CPUs, signals: macros and varargs Swift cannot call ----
 
 /// The calling thread's kernel thread id (gettid(2)).
+// ---- Large bodies by sendfile (docs/files.md, "Large files by sendfile") ----
+
+/// IORING_OP_FIXED_FD_INSTALL (Linux 6.8; io_uring_prep_fixed_fd_install is liburing 2.6+):
+/// installs a regular descriptor for fixed descriptor `slot` (the same open file, so flags
+/// set on it are the socket's), O_CLOEXEC unless IORING_FIXED_FD_NO_CLOEXEC. The CQE's result
+/// is the new descriptor. The kernel requires IOSQE_FIXED_FILE and every other field zero.
+static inline void curing_prep_fixed_fd_install(struct io_uring_sqe *sqe, int slot) {
+    memset(sqe, 0, sizeof *sqe);
+    sqe->opcode = CURING_OP_FIXED_FD_INSTALL;
+    sqe->fd = slot;
+    sqe->flags = IOSQE_FIXED_FILE;
+}
+
+/// cachestat(2) (Linux 6.5, syscall 451; glibc 2.36 has no wrapper): how many pages of
+/// [offset, offset + length) of `fd` are in the page cache. Returns the count or -errno.
+/// Pages still being read count as cached, hence the RWF_NOWAIT probe beside it.
+static inline long long curing_cached_pages(int fd, unsigned long long offset, unsigned long long length) {
+    struct { unsigned long long off, len; } range = {offset, length};
+    struct { unsigned long long nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted; } stat;
+    long r = syscall(451, fd, &range, &stat, 0);
+    return r < 0 ? -errno : (long long)stat.nr_cache;
+}
+
+/// preadv2(2) of one byte at `offset` with RWF_NOWAIT (Linux 4.14 for regular files):
+/// 1 when that page is in the page cache and up to date, -EAGAIN when reading it would block
+/// (not cached, or still under read), 0 at end of file, else -errno. (x86-64 and AArch64:
+/// the whole offset travels in pos_l.)
+static inline int curing_probe_cached_byte(int fd, long long offset) {
+    unsigned char byte;
+    struct iovec iov = {&byte, 1};
+    long r = syscall(SYS_preadv2, fd, &iov, 1, (long)offset, 0L, 0x00000008 /* RWF_NOWAIT */);
+    return r < 0 ? -errno : (int)r;
+}
+
+/// sendfile(2) of up to `count` bytes of `file` at *offset to the socket `out` (non-blocking
+/// when `out` is O_NONBLOCK). Returns the bytes sent or -errno.
+static inline long curing_sendfile(int out, int file, long long *offset, unsigned long count) {
+    long r = syscall(SYS_sendfile, out, file, offset, count);
+    return r < 0 ? -errno : r;
+}
+
+/// Blocks SIGPIPE in the calling thread: sendfile(2) has no MSG_NOSIGNAL, so a write to a
+/// reset connection would otherwise kill the process; blocked, it stays pending on this thread
+/// and the call returns EPIPE. Per thread, so an embedding program's disposition is untouched.
+static inline int curing_block_broken_pipe(void) {
+    sigset_t set; sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    return pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
 // openat2(2) (Linux 5.6), which glibc 2.36 does not wrap. `resolve` takes RESOLVE_* bits:
 // RESOLVE_BENEATH refuses any path, `..` or symlink (absolute or relative) that would leave
 // `dirfd`; RESOLVE_NO_SYMLINKS refuses symlinks altogether; RESOLVE_NO_MAGICLINKS refuses

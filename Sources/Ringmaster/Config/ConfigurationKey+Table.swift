@@ -60,6 +60,7 @@ extension ConfigurationKey {
             .integer("files.cache_bytes", 0...(1 << 34), hot: false, set: { $0.fileCacheBytes = $1 }, get: \.fileCacheBytes),
             .integer("files.cache_file_max", 0...(1 << 30), hot: false, set: { $0.fileCacheMaxFile = $1 }, get: \.fileCacheMaxFile),
             .integer("files.streams", 1...60000, hot: false, set: { $0.maxStreams = $1 }, get: \.maxStreams),
+            .flag("files.sendfile", hot: false, \.fileSendfile),
             .powerOfTwo("files.read_bytes", 4096...(4 << 20), hot: false, set: { $0.streamReadBytes = $1 }, get: \.streamReadBytes),
             .integer("shutdown_timeout_ms", 0...3_600_000, hot: false, set: { $0.shutdownTimeoutMilliseconds = $1 }, get: \.shutdownTimeoutMilliseconds),
             .choice("logging.level", hot: true, \.logLevel),

@@ -62,6 +62,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var fileCacheMaxFile = 256 << 10
     public var maxStreams = 1024
     public var streamReadBytes = 64 << 10
+    /// File bodies by sendfile(2) (`files.sendfile`; needs Linux 6.8, else READ + SEND).
+    public var fileSendfile = true
     /// Provided-buffer groups a worker may add when receives run dry (ENOBUFS); 1 = never grow.
     public var bufferGroupsMax = 4
     /// Least severe level logged (`logging.level`).

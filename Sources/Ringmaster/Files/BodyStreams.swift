@@ -1,7 +1,9 @@
 // Response bodies too large for a connection's output chunk: a cached file's bytes sent
 // straight from the cache block, or a file read piece by piece with IORING_OP_READ into a
 // per-stream buffer and sent before the next read (backpressure: a slow reader holds one
-// buffer, never the file). A per-worker pool; a connection holds at most one stream.
+// buffer, never the file), or a file sent by sendfile(2) piece by piece where the kernel has
+// IORING_OP_FIXED_FD_INSTALL (BodyStreams+Sendfile.swift). A per-worker pool; a connection
+// holds at most one stream.
 import Glibc
 
 /// One body being sent.
@@ -23,6 +25,13 @@ struct BodyStream {
     /// outlives its connection until that completion arrives.
     var busy = false
     var inUse = false
+    /// The file goes by sendfile(2) (pieces not in the page cache by the ring read).
+    var sendfile = false
+    /// Why the last sendfile piece stopped the stream (the poll after it reports it).
+    var failure = SendfileFailure.none
+    /// Sendfile streams: bytes before this file offset go by IORING_OP_READ + SEND (a piece
+    /// found not cached).
+    var ringUntil: UInt64 = 0
 
     /// Everything read has been sent and nothing is left.
     var isFinished: Bool { remaining == 0 && filled == sent }
@@ -43,14 +52,18 @@ struct BodyStreams: ~Copyable {
     /// Entries 0..<fresh are initialised.
     private(set) var fresh = 0
     let buffers: MemoryRegion
+    /// Connections' regular descriptors for sendfile.
+    var sockets: SendfileSockets
 
-    init(capacity: Int, bufferSize: Int, node: Int32?) throws(SetupError) {
+    init(capacity: Int, bufferSize: Int, node: Int32?, sendfile: Bool = false, slots: Int = 0) throws(SetupError) {
         precondition(capacity < Int(UInt16.max), "stream ids travel in the 16-bit buffer field of user_data")
         self.capacity = capacity
         self.bufferSize = bufferSize
         entries = .allocate(capacity: max(capacity, 1))
         freeList = .allocate(capacity: max(capacity, 1))
         buffers = try MemoryRegion(size: max(capacity, 1) * bufferSize, populate: false, node: node, reserveOnly: true)
+        sockets = SendfileSockets(enabled: sendfile, slots: slots, limit: capacity)
+        if sockets.enabled { BodyStreams.blockBrokenPipeSignal() }
     }
 
     deinit {

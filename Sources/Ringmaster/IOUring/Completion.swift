@@ -46,6 +46,11 @@ public struct Completion {
         }
     }
 
+    /// EINVAL from an opcode or form the running kernel lacks (IORING_OP_FIXED_FD_INSTALL
+    /// before Linux 6.8): the feature is off from then on, not a connection failure.
+    @inline(__always)
+    public var isUnsupportedOperation: Bool { result == -EINVAL }
+
     /// IORING_CQE_F_MORE: a multishot request stays armed; absent, it ended with this CQE.
     @inline(__always)
     public var hasMore: Bool { flags & CURING_CQE_F_MORE != 0 }

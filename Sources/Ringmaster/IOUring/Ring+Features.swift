@@ -39,6 +39,12 @@ extension Ring {
         }
     }
 
+    /// Whether the kernel has IORING_OP_FIXED_FD_INSTALL (Linux 6.8), which large bodies by
+    /// sendfile need; without it they go by IORING_OP_READ + SEND (docs/files.md).
+    public var supportsFixedFDInstall: Bool {
+        curing_probe_op(fd, UInt32(CURING_OP_FIXED_FD_INSTALL)) == 1
+    }
+
     /// Turns a failed io_uring_setup into a message naming the missing feature.
     static func explainSetupFailure(_ result: Int32, entries: UInt32) -> SetupError {
         if result == -ENOSYS { return .missingFeature("io_uring (io_uring_setup)", since: "5.1", errno: -result) }

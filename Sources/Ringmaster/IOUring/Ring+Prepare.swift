@@ -122,6 +122,27 @@ extension Ring {
         prepareCloseDirect(slot: slot, userData: closeData)
     }
 
+    /// A regular descriptor for fixed descriptor `slot` (IORING_OP_FIXED_FD_INSTALL, Linux
+    /// 6.8), O_CLOEXEC: the CQE's result is the descriptor (sendfile(2) needs one). On an
+    /// older kernel the CQE is EINVAL.
+    @inline(__always)
+    public mutating func prepareFixedFDInstall(slot: UInt32, userData: UserData) {
+        let sqe = nextSQE()
+        curing_prep_fixed_fd_install(sqe, Int32(slot))
+        sqe.pointee.user_data = userData.rawValue
+    }
+
+    /// One-shot IORING_OP_POLL_ADD for POLLOUT on fixed descriptor `slot` (Linux 5.1): the CQE
+    /// (its result the ready mask, or POLLERR/POLLHUP) comes when the socket has room, at
+    /// once if it has room now.
+    @inline(__always)
+    public mutating func preparePollWritable(slot: UInt32, userData: UserData) {
+        let sqe = nextSQE()
+        io_uring_prep_poll_add(sqe, Int32(slot), UInt32(POLLOUT))
+        sqe.pointee.flags |= CURING_IOSQE_FIXED_FILE
+        sqe.pointee.user_data = userData.rawValue
+    }
+
     /// Closes fixed descriptor `slot` (IORING_OP_CLOSE with a file index, Linux 5.15); no CQE
     /// on success. Used alone when nothing can be in flight on the slot.
     @inline(__always)

@@ -24,6 +24,11 @@ public enum Operation: UInt8, Sendable {
     case handlerTimer
     /// shutdown(SHUT_WR) before a lingering close (IORING_OP_SHUTDOWN).
     case shutdown
+    /// IORING_OP_FIXED_FD_INSTALL of a connection's regular descriptor for sendfile (buffer
+    /// field: stream id).
+    case fdInstall
+    /// IORING_OP_POLL_ADD (POLLOUT) between sendfile pieces (buffer field: stream id).
+    case streamPoll
 }
 
 /// `user_data` codec, `[slot:32][op:8][buffer:16][generation:8]` (DESIGN.md, "The event loop").

@@ -27,6 +27,7 @@ extension ServerConfiguration {
         c.fileCacheMaxFile = fileCacheMaxFile
         c.maxStreams = maxStreams
         c.streamBufferSize = streamReadBytes
+        c.sendfile = fileSendfile
         c.accessLogFormat = accessLogFormat
         return c
     }

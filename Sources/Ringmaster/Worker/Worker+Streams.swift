@@ -1,7 +1,9 @@
 // Sending a body stream after a connection's queued output: a cached body is sent straight
 // from its cache block; a file is read with IORING_OP_READ into the stream's buffer and that
 // buffer is sent before the next read, so a slow reader holds one buffer and the file stays on
-// disk (backpressure). One operation is in flight per connection, as for the output chunk.
+// disk (backpressure); where the kernel allows, a file goes by sendfile(2) instead, one piece
+// per turn with a ring poll between pieces (BodyStreams+Sendfile.swift). One operation is in
+// flight per connection, as for the output chunk.
 import Glibc
 
 extension Worker {
@@ -22,6 +24,7 @@ extension Worker {
             // set it to keep FIFOs from blocking, so it is cleared now that this is a file.
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
             stream.pointee.fd = fd
+            stream.pointee.sendfile = streams.sockets.enabled
         }
         stream.pointee.offset = offset
         stream.pointee.remaining = count
@@ -42,6 +45,7 @@ extension Worker {
             connection.pointee.outStart = 0
             connection.pointee.outLength = 0
         }
+        if stream.pointee.sendfile, pumpSendfile(slot: slot, stream: id) { return }
         let send = UserData(slot: slot, operation: .streamSend, buffer: UInt16(id), generation: connection.pointee.generation)
         if let memory = stream.pointee.memory {
             let count = min(stream.pointee.remaining, Worker.maxStreamSend)
@@ -50,7 +54,9 @@ extension Worker {
             ring.prepareSend(slot: slot, bytes: streams.buffer(id) + Int(stream.pointee.sent),
                              count: Int(stream.pointee.filled - stream.pointee.sent), userData: send)
         } else {
-            let count = min(stream.pointee.remaining, UInt64(streams.bufferSize))
+            var count = min(stream.pointee.remaining, UInt64(streams.bufferSize))
+            // A sendfile stream reads only the piece found not cached, then returns to sendfile.
+            if stream.pointee.sendfile { count = min(count, stream.pointee.ringUntil - stream.pointee.offset) }
             ring.prepareRead(fd: stream.pointee.fd, into: streams.buffer(id), count: UInt32(count), offset: stream.pointee.offset,
                              userData: UserData(slot: slot, operation: .fileRead, buffer: UInt16(id), generation: connection.pointee.generation))
         }
@@ -124,9 +130,71 @@ extension Worker {
     /// Frees the connection's stream on close, unless an operation of it is in flight (its
     /// completion, stale by then, frees it).
     mutating func releaseStream(slot: UInt32) {
+        streams.sockets.close(slot: slot)
         let id = table[slot].pointee.stream
         guard id != BodyStreams.none else { return }
         if !streams[id].pointee.busy { streams.release(id) }
         table[slot].pointee.stream = BodyStreams.none
+    }
+
+    /// A sendfile stream's step: true when it submitted the install or the poll that follows
+    /// a piece, false when this piece goes by the ring's read and send.
+    mutating func pumpSendfile(slot: UInt32, stream id: UInt32) -> Bool {
+        let generation = table[slot].pointee.generation
+        switch streams.sendfileStep(id, slot: slot, statistics: statistics) {
+        case .install:
+            ring.prepareFixedFDInstall(slot: slot, userData: UserData(slot: slot, operation: .fdInstall, buffer: UInt16(id), generation: generation))
+        case .poll(let sent):
+            if sent > 0 { statistics.add(.bytesOut, UInt64(sent)) }
+            ring.preparePollWritable(slot: slot, userData: UserData(slot: slot, operation: .streamPoll, buffer: UInt16(id), generation: generation))
+        case .ring:
+            return false
+        }
+        streams[id].pointee.busy = true
+        table[slot].pointee.machine.sendStarted()
+        return true
+    }
+
+    /// The connection's regular descriptor arrived (or could not be had: then this body, and
+    /// with EINVAL every later one, goes by the ring's read and send).
+    mutating func handleFDInstall(_ data: UserData, _ completion: Completion) {
+        guard streamCompletion(data) else {
+            // The connection closed meanwhile: the descriptor is nobody's.
+            if completion.result >= 0 { close(completion.result) }
+            return
+        }
+        let slot = data.slot
+        if completion.result >= 0 {
+            streams.sockets.adopt(completion.result, slot: slot)
+            statistics.add(.sendfileInstalls)
+        } else {
+            streams[UInt32(data.buffer)].pointee.sendfile = false
+            if completion.isUnsupportedOperation, streams.sockets.disable() {
+                logger.warning("worker \(index): IORING_OP_FIXED_FD_INSTALL refused (EINVAL; it needs Linux 6.8): large file bodies go by IORING_OP_READ + SEND")
+            }
+        }
+        guard perform(table[slot].pointee.machine.sendCompleted(ok: true, facts(slot)), slot: slot) else { return }
+        updateTimer(slot: slot)
+    }
+
+    /// The socket has room after a sendfile piece (or the piece failed): the next piece.
+    mutating func handleStreamPoll(_ data: UserData, _ completion: Completion) {
+        guard streamCompletion(data) else { return }
+        let slot = data.slot
+        let id = UInt32(data.buffer)
+        let stream = streams[id]
+        let failure = stream.pointee.failure
+        guard failure == .none, completion.result >= 0 else {
+            // The head already promised a length: cutting the connection is the only signal.
+            statistics.add(failure == .file ? .fileErrors : .peerErrors)
+            perform(table[slot].pointee.machine.sendCompleted(ok: false, facts(slot)), slot: slot)
+            return
+        }
+        if stream.pointee.isFinished {
+            streams.release(id)
+            table[slot].pointee.stream = BodyStreams.none
+        }
+        guard perform(table[slot].pointee.machine.sendCompleted(ok: true, facts(slot)), slot: slot) else { return }
+        updateTimer(slot: slot)
     }
 }

@@ -75,7 +75,13 @@ public struct Worker: ~Copyable {
         let buffers = try BufferPool(count: c.bufferCount, bufferSize: c.bufferSize, hugePages: c.hugePages,
                                      node: c.numaNode, maxGroups: c.bufferGroupsMax, ring: ring)
         let table = try ConnectionTable(capacity: tableSize, node: c.numaNode)
-        let streams = try BodyStreams(capacity: c.maxStreams, bufferSize: c.streamBufferSize, node: c.numaNode)
+        // Large file bodies by sendfile need IORING_OP_FIXED_FD_INSTALL (Linux 6.8).
+        let installs = ring.supportsFixedFDInstall
+        if c.sendfile && !installs {
+            c.logger.warning("worker \(c.index): IORING_OP_FIXED_FD_INSTALL unavailable (it needs Linux 6.8): large file bodies go by IORING_OP_READ + SEND")
+        }
+        let streams = try BodyStreams(capacity: c.maxStreams, bufferSize: c.streamBufferSize, node: c.numaNode,
+                                      sendfile: c.sendfile && installs, slots: tableSize)
         let slab = try ChunkSlab(chunkSize: c.chunkSize, capacity: UInt32(min(2 * tableSize + 64, Int(UInt16.max) - 1)), node: c.numaNode)
         try ring.checkSocketCommands(listenerFD: c.listenerFD)
         let napi = ring.registerNAPI(microseconds: c.napiBusyPollMicroseconds, prefer: c.napiPreferBusyPoll)
@@ -87,7 +93,7 @@ public struct Worker: ~Copyable {
         summary = "worker \(c.index): cpu=\(c.cpu.map(String.init) ?? "any") node=\(c.numaNode.map { String($0) } ?? "none") "
             + "ring=\(ring.sqEntries)/\(ring.cqEntries) no_sqarray=\(ring.usesNoSQArray) registered_ring_fd=\(ring.usesRegisteredRingFD) "
             + "fixed_files=\(tableSize) buffers=\(c.bufferCount)x\(c.bufferSize) huge_pages=\(buffers.usesHugePages) napi=\(napi)"
-            + " access_log=\(accessLog.enabled ? accessLog.format.rawValue : "off")"
+            + " access_log=\(accessLog.enabled ? accessLog.format.rawValue : "off") sendfile=\(streams.sockets.enabled)"
         self.accessLog = accessLog
         self.ring = ring
         self.buffers = buffers
@@ -185,6 +191,8 @@ public struct Worker: ~Copyable {
         case .tick?: handleTick(completion)
         case .fileRead?: handleFileRead(data, completion)
         case .streamSend?: handleStreamSend(data, completion)
+        case .streamPoll?: handleStreamPoll(data, completion)
+        case .fdInstall?: handleFDInstall(data, completion)
         case .logWrite?: handleLogWrite(result: completion.result)
         case .handlerTimer?: handleHandlerTimer(data, completion)
         case .close?, .cancel?, .setsockopt?, .shutdown?: handleAuxiliaryFailure(data, completion)

@@ -38,6 +38,8 @@ public struct WorkerConfiguration: Sendable {
     /// Bodies streamed at once, and the read size (and buffer) of each file stream.
     public var maxStreams = 1024
     public var streamBufferSize = 64 << 10
+    /// File bodies by sendfile(2) where the kernel has IORING_OP_FIXED_FD_INSTALL (Linux 6.8).
+    public var sendfile = true
     /// Routes and handlers built in code.
     public var router = Router()
     /// For the rare events a worker reports itself (accept failures); never on the hot path.

@@ -29,6 +29,10 @@ public enum WorkerCounter: Int, CaseIterable, Sendable {
     case receivePauses
     /// Lingering closes begun, and those cut by their time limit.
     case lingeringCloses, lingerTimeouts
+    /// Large bodies by sendfile: pieces sent, pieces found not cached and sent by the ring's
+    /// read + send instead, regular descriptors installed for connections (FIXED_FD_INSTALL),
+    /// and sendfile calls that found the socket full (short or EAGAIN: the poll waits).
+    case sendfilePieces, sendfileColdPieces, sendfileInstalls, sendfileSocketFull
 }
 
 /// Counters of one worker. A final class so the supervisor and tests can hold it.
