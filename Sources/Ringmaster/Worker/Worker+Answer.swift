@@ -57,9 +57,9 @@ extension Worker {
                                          close: Bool, counted: Bool) {
         // Counted before it is written, so a metrics body includes its own response.
         if !counted { statistics.recordStatus(status) }
-        guard let out = responseOutput(slot: slot, count: bytes.count) else { return }
+        guard let out = answerOutput(slot: slot, count: bytes.count) else { return }
         out.pointer.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-        commitHandlerOutput(slot: slot, count: bytes.count, held: out.held)
+        commitAnswerOutput(slot: slot, count: bytes.count, held: out.held)
         finishAnswer(slot: slot, status: status, bodyBytes: bodyBytes, closes: close)
     }
 
@@ -82,7 +82,7 @@ extension Worker {
         var inline = 0
         if case .inline(let bytes) = body { inline = bytes.count }
         let headRoom = 256 + responses.serverName.count + head.contentType.count + head.extraHeaders.count
-        guard let out = responseOutput(slot: slot, count: headRoom + inline),
+        guard let out = answerOutput(slot: slot, count: headRoom + inline),
               let headLength = ResponseWriter.writeHead(status: head.status, server: responses.serverName, date: date,
                                                         contentType: head.contentType, contentLength: head.contentLength,
                                                         close: close, extraHeaders: head.extraHeaders,
@@ -96,7 +96,7 @@ extension Worker {
             (out.pointer + headLength).copyMemory(from: bytes.baseAddress!, byteCount: inline)
             bodyBytes = inline
         }
-        commitHandlerOutput(slot: slot, count: headLength + inline, held: out.held)
+        commitAnswerOutput(slot: slot, count: headLength + inline, held: out.held)
         if let stream, case .stream(let source, let offset, let count) = body {
             startStream(slot: slot, stream: stream, body: source, offset: offset, count: count)
             bodyBytes = Int(count)

@@ -107,35 +107,6 @@ extension Worker {
         return streamedHandlerBody(response, head: head, headOnly: headOnly)
     }
 
-    /// Space for `count` bytes: in the output chunk when it has room (compacting it if no
-    /// send is in flight), else in a fresh chunk held until the output drains. Nil (and the
-    /// connection closed) when the slab is exhausted. `count` never exceeds a chunk.
-    mutating func handlerOutput(slot: UInt32, count: Int) -> (pointer: UnsafeMutableRawPointer, held: Bool)? {
-        let connection = table[slot]
-        if connection.pointee.outChunk != ChunkSlab.none && slab.chunkSize - Int(connection.pointee.outLength) < count {
-            compactOutput(slot: slot)
-        }
-        if connection.pointee.outChunk == ChunkSlab.none || slab.chunkSize - Int(connection.pointee.outLength) >= count {
-            return reserveOutput(slot: slot, count: count).map { ($0, false) }
-        }
-        // Only one response can be held: parsing stops while one is (reserveOutputRoom).
-        assert(connection.pointee.handlerState & HandlerState.held == 0)
-        guard let chunk = slab.allocate() else {
-            closeConnection(slot: slot)
-            return nil
-        }
-        if connection.pointee.handlerState == 0 { handling.slots[Int(slot)] = HandlerSlot() }
-        handling.slots[Int(slot)].heldChunk = chunk
-        handling.slots[Int(slot)].heldLength = 0
-        connection.pointee.handlerState |= HandlerState.held
-        return (slab.pointer(chunk), true)
-    }
-
-    @inline(__always)
-    mutating func commitHandlerOutput(slot: UInt32, count: Int, held: Bool) {
-        if held { handling.slots[Int(slot)].heldLength = UInt32(count) } else { commitOutput(slot: slot, count: count) }
-    }
-
     /// The output chunk drained: a held response becomes the output. Returns whether one did.
     @discardableResult
     mutating func installHeldOutput(slot: UInt32) -> Bool {

@@ -57,20 +57,42 @@ extension Worker {
         return slab.pointer(connection.pointee.outChunk) + Int(connection.pointee.outLength)
     }
 
-    /// Space for one whole response of `count` bytes (at most a chunk): in the output when it
-    /// has room, else in a chunk of its own that becomes the output once the output drains
-    /// (parsing waits meanwhile: `reserveOutputRoom`). A generated or file response therefore
-    /// never fails for want of room behind pipelined ones. Commit with `commitHandlerOutput`.
-    /// Nil (the connection closed) when the slab is exhausted.
-    mutating func responseOutput(slot: UInt32, count: Int) -> (pointer: UnsafeMutableRawPointer, held: Bool)? {
+    /// Space for one whole answer of `count` bytes (at most a chunk): in the output when it
+    /// has room (compacting it if no send is in flight), else in a chunk of its own that
+    /// becomes the output once the output drains (parsing waits meanwhile:
+    /// `reserveOutputRoom`). A generated or file answer therefore never fails for want of room
+    /// behind pipelined ones. Commit with `commitAnswerOutput`. Nil (the connection closed)
+    /// when the slab is exhausted.
+    mutating func answerOutput(slot: UInt32, count: Int) -> (pointer: UnsafeMutableRawPointer, held: Bool)? {
         guard table[slot].pointee.handlerState & HandlerState.held == 0 else {
-            // Parsing stops while a response is held, so a second one cannot come; if it
+            // Parsing stops while an answer is held, so a second one cannot come; if it
             // did, writing it anywhere would break the order.
-            assertionFailure("a second response while one is held")
+            assertionFailure("a second answer while one is held")
             closeConnection(slot: slot)
             return nil
         }
-        return handlerOutput(slot: slot, count: count)
+        let connection = table[slot]
+        if connection.pointee.outChunk != ChunkSlab.none && slab.chunkSize - Int(connection.pointee.outLength) < count {
+            compactOutput(slot: slot)
+        }
+        if connection.pointee.outChunk == ChunkSlab.none || slab.chunkSize - Int(connection.pointee.outLength) >= count {
+            return reserveOutput(slot: slot, count: count).map { ($0, false) }
+        }
+        guard let chunk = slab.allocate() else {
+            closeConnection(slot: slot)
+            return nil
+        }
+        if connection.pointee.handlerState == 0 { handling.slots[Int(slot)] = HandlerSlot() }
+        handling.slots[Int(slot)].heldChunk = chunk
+        handling.slots[Int(slot)].heldLength = 0
+        connection.pointee.handlerState |= HandlerState.held
+        return (slab.pointer(chunk), true)
+    }
+
+    /// Commits `count` bytes written where `answerOutput` said.
+    @inline(__always)
+    mutating func commitAnswerOutput(slot: UInt32, count: Int, held: Bool) {
+        if held { handling.slots[Int(slot)].heldLength = UInt32(count) } else { commitOutput(slot: slot, count: count) }
     }
 
     @inline(__always)
