@@ -80,18 +80,7 @@ pid $d/nginx.pid;
 error_log $d/error.log;
 events { worker_connections 10240; use epoll; multi_accept on; }
 http {
-  access_log off;
-  keepalive_requests 100000000;
-  sendfile on;
-  tcp_nopush on;
-  open_file_cache max=1000 inactive=60s;
-  open_file_cache_valid 1s;
-  default_type application/octet-stream;
-  client_body_temp_path $d/tmp/body;
-  proxy_temp_path $d/tmp/proxy;
-  fastcgi_temp_path $d/tmp/fastcgi;
-  uwsgi_temp_path $d/tmp/uwsgi;
-  scgi_temp_path $d/tmp/scgi;
+$(sed "s|@DIR@|$d|g" "$HERE/nginx-static-http.conf")
   server {
     listen 127.0.0.1:$PORT reuseport;
     location = / { default_type text/plain; return 200 "Hello, World!"; }

@@ -8,7 +8,8 @@
 # open_file_cache revalidated every second like our cache, access_log off), so the ratio is
 # against nginx at its best, not its defaults. docs/benchmarks.md records the results.
 set -u
-K=${BENCH:-$(cd "$(dirname "$0")/../../shared/bench" && pwd)}
+HERE=$(cd "$(dirname "$0")" && pwd)
+K=${BENCH:-$(cd "$HERE/../../shared/bench" && pwd)}
 BIN=$(realpath "${1:-.build/release/ringmaster}") ROUNDS=${2:-3} SCEN=${3:-keepalive}
 DURATION=${DURATION:-8} SIZES=${SIZES:-1k 100k}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/static.XXXXXX")
@@ -44,18 +45,7 @@ pid \$d/nginx.pid;
 error_log \$d/error.log;
 events { worker_connections 10240; use epoll; multi_accept on; }
 http {
-  access_log off;
-  keepalive_requests 100000000;
-  sendfile on;
-  tcp_nopush on;
-  open_file_cache max=1000 inactive=60s;
-  open_file_cache_valid 1s;
-  default_type application/octet-stream;
-  client_body_temp_path \$d/tmp/body;
-  proxy_temp_path \$d/tmp/proxy;
-  fastcgi_temp_path \$d/tmp/fastcgi;
-  uwsgi_temp_path \$d/tmp/uwsgi;
-  scgi_temp_path \$d/tmp/scgi;
+\$(sed "s|@DIR@|\$d|g" "$HERE/nginx-static-http.conf")
   server {
     listen 127.0.0.1:\$PORT reuseport;
     root $SITE;
