@@ -41,7 +41,10 @@ import Testing
         let completed = clients.reduce(0) { $0 + $1.completed }
         #expect(failures.isEmpty, "\(failures.count) failed: \(Array(Set(failures)).prefix(5))")
         #expect(completed > 1000, "the clients kept going: \(completed) requests")
-        #expect((switched.servers["old"] ?? 0) > 0 && (switched.servers["new"] ?? 0) > 0, "\(switched.servers)")
+        // Both processes answered. Read from `after`: at the instant the old one exits, its
+        // clients may still be reconnecting, so the new one can have answered nobody yet
+        // (seen once in make test on a loaded host).
+        #expect((after.servers["old"] ?? 0) > 0 && (after.servers["new"] ?? 0) > 0, "\(after.servers)")
         #expect(after.servers["old"] == switched.servers["old"], "after the old process exited, only the new one answers")
         #expect((after.servers["new"] ?? 0) > (switched.servers["new"] ?? 0))
         #expect(clients.reduce(0) { $0 + $1.connections } >= 50)
