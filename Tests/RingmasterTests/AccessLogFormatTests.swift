@@ -59,8 +59,8 @@ import RingmasterHTTP
     }
 
     /// A whole line for a captured request (nil: unknown).
-    func line(_ format: AccessLogFormat, method: String?, target: String = "/", version: HTTPVersion = .http11,
-              status: UInt16, bytes: UInt64) -> String {
+    func line(_ format: AccessLogFormat, client: ClientAddress = .unknown, method: String?, target: String = "/",
+              version: HTTPVersion = .http11, status: UInt16, bytes: UInt64) -> String {
         let record = UnsafeMutableRawPointer.allocate(byteCount: AccessLogRequest.size, alignment: 8)
         let stamp = UnsafeMutableRawPointer.allocate(byteCount: AccessLogTimestamp.capacity, alignment: 8)
         let out = UnsafeMutableRawPointer.allocate(byteCount: AccessLogLine.maxLength, alignment: 8)
@@ -73,7 +73,7 @@ import RingmasterHTTP
             }
         }
         let stampLength = AccessLogTimestamp.write(unixSeconds: 1_795_889_064, format: format, into: stamp)
-        let n = AccessLogLine.write(format: format, stamp: UnsafeRawBufferPointer(start: stamp, count: stampLength),
+        let n = AccessLogLine.write(format: format, client: client, stamp: UnsafeRawBufferPointer(start: stamp, count: stampLength),
                                     request: method == nil ? nil : UnsafeRawPointer(record), status: status, bodyBytes: bytes, into: out)
         #expect(n <= AccessLogLine.maxLength)
         return String(decoding: UnsafeRawBufferPointer(start: out, count: n), as: UTF8.self)
@@ -87,14 +87,28 @@ import RingmasterHTTP
         #expect(line(.common, method: nil, status: 400, bytes: 16) == "- - - [28/Nov/2026:18:04:24 +0000] \"-\" 400 16\n")
     }
 
+    /// The host field is the client's address (nginx's `$remote_addr`); JSON adds its port.
+    @Test func linesNameTheClient() throws {
+        let v4 = ClientAddress.parse("192.0.2.7", port: 40000)!
+        let v6 = ClientAddress.parse("2001:db8::1", port: 443)!
+        #expect(line(.common, client: v4, method: "GET", status: 200, bytes: 1)
+                == "192.0.2.7 - - [28/Nov/2026:18:04:24 +0000] \"GET / HTTP/1.1\" 200 1\n")
+        #expect(line(.common, client: v6, method: "GET", status: 200, bytes: 1)
+                == "2001:db8::1 - - [28/Nov/2026:18:04:24 +0000] \"GET / HTTP/1.1\" 200 1\n")
+        let json = line(.json, client: v6, method: "GET", status: 204, bytes: 0)
+        #expect(json == #"{"time":"2026-11-28T18:04:24Z","remote_addr":"2001:db8::1","remote_port":443,"method":"GET","target":"/","protocol":"HTTP/1.1","status":204,"bytes":0}"# + "\n")
+        let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+        #expect(object?["remote_addr"] as? String == "2001:db8::1")
+    }
+
     @Test func jsonLinesParse() throws {
         let known = line(.json, method: "POST", target: "/a\"b", status: 201, bytes: 7)
-        #expect(known == #"{"time":"2026-11-28T18:04:24Z","method":"POST","target":"/a\"b","protocol":"HTTP/1.1","status":201,"bytes":7}"# + "\n")
+        #expect(known == #"{"time":"2026-11-28T18:04:24Z","remote_addr":null,"remote_port":null,"method":"POST","target":"/a\"b","protocol":"HTTP/1.1","status":201,"bytes":7}"# + "\n")
         let object = try JSONSerialization.jsonObject(with: Data(known.utf8)) as? [String: Any]
         #expect(object?["target"] as? String == "/a\"b")
         #expect(object?["status"] as? Int == 201)
         let unknown = line(.json, method: nil, status: 408, bytes: 20)
-        #expect(unknown == #"{"time":"2026-11-28T18:04:24Z","method":null,"target":null,"protocol":null,"status":408,"bytes":20}"# + "\n")
+        #expect(unknown == #"{"time":"2026-11-28T18:04:24Z","remote_addr":null,"remote_port":null,"method":null,"target":null,"protocol":null,"status":408,"bytes":20}"# + "\n")
         #expect(try JSONSerialization.jsonObject(with: Data(unknown.utf8)) is [String: Any])
     }
 
@@ -102,7 +116,8 @@ import RingmasterHTTP
         let target = String(repeating: "\u{1}", count: 5000)
         let method = String(repeating: "M", count: 100)
         for format in AccessLogFormat.allCases {
-            let text = line(format, method: method, target: target, status: 599, bytes: UInt64.max)
+            let widest = ClientAddress.parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", port: 65535)!
+            let text = line(format, client: widest, method: method, target: target, status: 599, bytes: UInt64.max)
             #expect(text.utf8.count <= AccessLogLine.maxLength)
             #expect(text.hasSuffix("\n"))
         }

@@ -101,13 +101,13 @@ struct AccessLog: ~Copyable {
     }
 
     /// Appends one line if the filling buffer has room for the longest line; false when not.
-    mutating func append(request: UnsafeRawPointer?, status: UInt16, bodyBytes: Int, unixSeconds: Int) -> Bool {
+    mutating func append(client: ClientAddress, request: UnsafeRawPointer?, status: UInt16, bodyBytes: Int, unixSeconds: Int) -> Bool {
         guard buffers.room >= AccessLogLine.maxLength else { return false }
         if unixSeconds != stampSecond {
             stampSecond = unixSeconds
             stampLength = AccessLogTimestamp.write(unixSeconds: unixSeconds, format: format, into: record(1))
         }
-        let length = AccessLogLine.write(format: format, stamp: UnsafeRawBufferPointer(start: record(1), count: stampLength),
+        let length = AccessLogLine.write(format: format, client: client, stamp: UnsafeRawBufferPointer(start: record(1), count: stampLength),
                                          request: request, status: status, bodyBytes: UInt64(max(bodyBytes, 0)), into: buffers.tail)
         buffers.commit(length)
         return true

@@ -4,10 +4,12 @@
 // `\xHH`; in JSON `"` and `\` get a backslash and the same bytes become `\u00HH`, so every
 // line is valid JSON (and valid UTF-8) even for a target that is not.
 
+import RingmasterHTTP
+
 /// Formats access log lines into caller memory (at least `maxLength` bytes); never allocates.
 enum AccessLogLine {
     /// The longest line either format writes: the capped request record plus fixed fields.
-    static let maxLength = AccessLogRequest.size + 256
+    static let maxLength = AccessLogRequest.size + 320
 
     /// Writes `bytes` escaped for `format` into `out`, at most `capacity` bytes; when the
     /// escaped bytes would not fit, stops early and ends with "..." instead. Returns the
@@ -49,13 +51,14 @@ enum AccessLogLine {
     /// Writes one line, newline included, and returns its length. `stamp` is the cached time
     /// (`AccessLogTimestamp`); `request` a captured record, or nil when the request line is
     /// unknown (a malformed head, a header timeout): "-" in the common format, null in JSON.
-    static func write(format: AccessLogFormat, stamp: UnsafeRawBufferPointer, request: UnsafeRawPointer?,
+    static func write(format: AccessLogFormat, client: ClientAddress = .unknown, stamp: UnsafeRawBufferPointer, request: UnsafeRawPointer?,
                       status: UInt16, bodyBytes: UInt64, into out: UnsafeMutableRawPointer) -> Int {
         var c = LogCursor(out)
         switch format {
         case .common:
-            // host, ident and user: the peer address is not known (docs/access-log.md).
-            c.literal("- - - [")
+            // host (the client's address, "-" when unknown), ident and user.
+            c.advance(client.write(into: c.position))
+            c.literal(" - - [")
             c.bytes(stamp.baseAddress!, count: stamp.count)
             c.literal("] \"")
             if let request {
@@ -75,8 +78,17 @@ enum AccessLogLine {
         case .json:
             c.literal("{\"time\":\"")
             c.bytes(stamp.baseAddress!, count: stamp.count)
+            if client.family == .unknown {
+                c.literal("\",\"remote_addr\":null,\"remote_port\":null,")
+            } else {
+                c.literal("\",\"remote_addr\":\"")
+                c.advance(client.write(into: c.position))
+                c.literal("\",\"remote_port\":")
+                c.decimal(UInt64(client.port))
+                c.byte(UInt8(ascii: ","))
+            }
             if let request {
-                c.literal("\",\"method\":\"")
+                c.literal("\"method\":\"")
                 c.bytes(request + AccessLogRequest.methodOffset, count: AccessLogRequest.methodLength(request))
                 c.literal("\",\"target\":\"")
                 c.bytes(request + AccessLogRequest.targetOffset, count: AccessLogRequest.targetLength(request))
@@ -84,7 +96,7 @@ enum AccessLogLine {
                 c.literal(AccessLogRequest.protocolName(request))
                 c.literal("\",\"status\":")
             } else {
-                c.literal("\",\"method\":null,\"target\":null,\"protocol\":null,\"status\":")
+                c.literal("\"method\":null,\"target\":null,\"protocol\":null,\"status\":")
             }
             c.decimal(UInt64(status))
             c.literal(",\"bytes\":")

@@ -10,6 +10,12 @@ struct LogCursor {
 
     init(_ start: UnsafeMutableRawPointer) { self.start = start }
 
+    /// Where the next byte goes, for a writer that returns its length (`advance`).
+    @inline(__always) var position: UnsafeMutableRawPointer { start + count }
+
+    @inline(__always)
+    mutating func advance(_ n: Int) { count += n }
+
     @inline(__always)
     mutating func byte(_ value: UInt8) {
         start.storeBytes(of: value, toByteOffset: count, as: UInt8.self)

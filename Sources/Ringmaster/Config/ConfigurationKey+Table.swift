@@ -13,6 +13,7 @@ extension ConfigurationKey {
             .integer("listen.port", 0...65535, hot: false, set: { $0.port = $1 }, get: \.port),
             .integer("listen.backlog", 1...65535, hot: false, set: { $0.backlog = $1 }, get: \.backlog),
             .flag("listen.shared", hot: false, \.listenShared),
+            .flag("listen.proxy_protocol", hot: false, \.proxyProtocol),
             ConfigurationKey(name: "workers", allowed: "\"auto\" or an integer from 1 to 4096", hot: false,
                              apply: { raw, c in
                                  if raw.string == "auto" { c.workers = nil; return true }

@@ -81,6 +81,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Share the port with other processes (`listen.shared`): without it a port another
     /// process listens on, another ringmaster included, is a startup error (docs/configuration.md).
     public var listenShared = false
+    /// `listen.proxy_protocol`: every connection opens with a PROXY protocol header (v1 or
+    /// v2) from a load balancer, whose client address replaces the peer's; one without it is
+    /// refused (docs/client-address.md).
+    public var proxyProtocol = false
     /// Started with `--takeover`: share the port with the ringmaster that holds it, and become
     /// its owner once that one has exited (the zero-downtime restart, docs/shutdown.md). A run
     /// mode, not a key.

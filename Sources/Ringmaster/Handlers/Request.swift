@@ -19,11 +19,15 @@ public struct Request: ~Copyable {
     let fields: UnsafeBufferPointer<HTTPHeaderField>
     /// The whole decoded body (Content-Length or chunked); empty without one.
     public let bodyBytes: UnsafeRawBufferPointer
+    /// The client: the connection's peer, or the address its PROXY protocol header named
+    /// (docs/client-address.md). `client.text` is its address as text, `client.port` its port.
+    public let client: ClientAddress
     /// The worker running this handler: its timers, its index.
     public let worker: WorkerContext
 
     init(head: RequestHead, bytes: UnsafeRawBufferPointer, fields: UnsafeBufferPointer<HTTPHeaderField>,
-         body: UnsafeRawBufferPointer, worker: WorkerContext) {
+         body: UnsafeRawBufferPointer, client: ClientAddress, worker: WorkerContext) {
+        self.client = client
         self.head = head
         self.bytes = bytes
         self.fields = UnsafeBufferPointer(rebasing: fields[0..<head.headerCount])

@@ -15,6 +15,30 @@ extension Ring {
         sqe.pointee.user_data = userData.rawValue
     }
 
+    /// One accept into a direct descriptor the kernel picks (IORING_FILE_INDEX_ALLOC, Linux
+    /// 5.19) that writes the peer's address to `address` (`length` in/out, accept(2)). A
+    /// multishot accept cannot report addresses: every accept of a batch would overwrite one
+    /// buffer before the loop reads it, so each pending accept gets its own (ClientAddresses).
+    @inline(__always)
+    public mutating func prepareAccept(listener: Int32, address: UnsafeMutableRawPointer, length: UnsafeMutablePointer<socklen_t>,
+                                       userData: UserData) {
+        let sqe = nextSQE()
+        // liburing 2.3 stores file_index + 1; ALLOC - 1 becomes IORING_FILE_INDEX_ALLOC.
+        io_uring_prep_accept_direct(sqe, listener, address.assumingMemoryBound(to: sockaddr.self), length, 0,
+                                    UInt32(IORING_FILE_INDEX_ALLOC) &- 1)
+        sqe.pointee.user_data = userData.rawValue
+    }
+
+    /// Cancels every request on regular descriptor `fd` (IORING_ASYNC_CANCEL_FD | ALL, Linux
+    /// 5.19): the drain stops the listener's pending accepts with one SQE.
+    @inline(__always)
+    public mutating func prepareCancelAll(fd: Int32, userData: UserData) {
+        let sqe = nextSQE()
+        io_uring_prep_cancel_fd(sqe, fd, UInt32(IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL))
+        sqe.pointee.flags |= CURING_IOSQE_CQE_SKIP_SUCCESS
+        sqe.pointee.user_data = userData.rawValue
+    }
+
     /// Multishot recv on fixed descriptor `slot` with buffer select from `group`
     /// (IORING_RECV_MULTISHOT, IOSQE_BUFFER_SELECT, Linux 6.0).
     @inline(__always)

@@ -16,6 +16,7 @@ extension ServerConfiguration {
         c.limits = limits
         c.timeouts = timeouts
         c.tcpQuickAck = tcpQuickAck
+        c.proxyProtocol = proxyProtocol
         c.napiBusyPollMicroseconds = napiBusyPollMicroseconds
         c.napiPreferBusyPoll = napiPreferBusyPoll
         c.bufferGroupsMax = bufferGroupsMax

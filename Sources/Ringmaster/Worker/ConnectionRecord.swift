@@ -41,7 +41,9 @@ public struct ConnectionRecord {
     /// Which route table `pendingRoute` indexes (RouteTables: a reload keeps the old table
     /// until the requests that matched it are answered).
     public var tableEpoch: UInt8
-    var reserved: UInt8
+    /// The listener expects a PROXY protocol header and it has not been read yet: the first
+    /// bytes go to `ProxyHeader`, not the request parser.
+    public var awaitsProxyHeader: Bool
     var reserved2: UInt32
 
     /// A closed, empty record with generation `generation`.
@@ -62,7 +64,7 @@ public struct ConnectionRecord {
         body = BodyDecoder()
         allowedMethods = 0
         tableEpoch = 0
-        reserved = 0
+        awaitsProxyHeader = false
         reserved2 = 0
     }
 

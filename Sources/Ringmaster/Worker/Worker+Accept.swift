@@ -2,48 +2,48 @@
 import Glibc
 
 extension Worker {
-    /// Multishot accept into direct descriptors the kernel picks (IORING_FILE_INDEX_ALLOC,
-    /// Linux 5.19): the CQE's result is the slot, and no fd enters the process table.
-    mutating func armAccept() {
-        ring.prepareMultishotAccept(listener: listenerFD, userData: UserData(slot: 0, operation: .accept))
-    }
-
-    /// The slot value that marks the accept-retry timer among `.timeout` completions.
+    /// The slot value that marks the accept-retry timer among `.timeout` completions (its
+    /// buffer field names the pending accept to re-arm).
     static let acceptRetryTimer: UInt32 = 1
 
-    mutating func handleAccept(_ completion: Completion) {
+    /// Pending accept `data.slot` completed: its CQE's result is the direct descriptor the
+    /// kernel picked (IORING_FILE_INDEX_ALLOC), its buffer holds the client's address.
+    mutating func handleAccept(_ data: UserData, _ completion: Completion) {
+        let index = Int(data.slot)
         switch completion.outcome {
         case .done(let slot):
-            acceptFailures = 0
+            acceptor.failures = 0
+            if Int(slot) < acceptor.slots { acceptor.accepted(index, slot: UInt32(slot)) }
             openConnection(slot: UInt32(slot))
         case .tableFull:
             // The fixed-file table (max_connections) is full: the kernel has already closed
             // the new connection cleanly. Counted; the next connection is tried normally.
             statistics.add(.acceptErrors)
         case .cancelled:
-            break
+            return
         case .failed(let error) where !draining:
             // Anything else (ENOMEM, EMFILE, ENOBUFS...) could repeat at once: retry after a
             // bounded backoff instead of spinning.
             statistics.add(.acceptErrors)
-            if !completion.hasMore {
-                armAcceptRetry(error: error)
-                return
-            }
+            armAcceptRetry(index: index, error: error)
+            return
         default:
             break
         }
-        if !completion.hasMore && !draining { armAccept() }
+        if !draining { acceptor.arm(index, ring: &ring) }
     }
 
-    /// Re-arms accept after 10 ms, doubling per consecutive failure up to 1 s.
-    mutating func armAcceptRetry(error: Int32) {
-        acceptFailures += 1
+    /// Re-arms accept `index` after 10 ms, doubling per consecutive failure up to 1 s.
+    mutating func armAcceptRetry(index: Int, error: Int32) {
+        acceptor.failures += 1
         statistics.add(.acceptBackoffs)
-        let milliseconds = min(10 << min(acceptFailures - 1, 7), 1000)
-        // One line per backoff step, at most one a second once the backoff is at its cap.
-        logger.warning("worker \(index): accept failed with \(Errno.describe(error)); retrying in \(milliseconds) ms")
-        ring.prepareTimeout(milliseconds: milliseconds, spec: scratch + 48, userData: UserData(slot: Worker.acceptRetryTimer, operation: .timeout))
+        let milliseconds = min(10 << min(acceptor.failures - 1, 7), 1000)
+        // Every pending accept fails alike (EMFILE): one line per backoff step, not per accept.
+        if index == 0 || acceptor.failures == 1 {
+            logger.warning("worker \(self.index): accept failed with \(Errno.describe(error)); retrying in \(milliseconds) ms")
+        }
+        ring.prepareTimeout(milliseconds: milliseconds, spec: scratch + 48,
+                            userData: UserData(slot: Worker.acceptRetryTimer, operation: .timeout, buffer: UInt16(index)))
     }
 
     /// Starts a connection in `slot`: fresh record (keeping the generation), TCP_QUICKACK
@@ -56,6 +56,7 @@ extension Worker {
         }
         let connection = table[slot]
         connection.pointee = ConnectionRecord(generation: connection.pointee.generation)
+        connection.pointee.awaitsProxyHeader = acceptor.expectsProxyHeader
         let actions = connection.pointee.machine.accepted(mayLinger: timeouts.linger > 0)
         if Int(slot) >= table.highWater { table.highWater = Int(slot) + 1 }
         statistics.add(.accepted)
@@ -64,7 +65,9 @@ extension Worker {
         // sockets), so it costs no SQE here. TCP_QUICKACK is not a persistent option (tcp(7)),
         // so it is not inherited: set without a system call, no CQE unless it fails (audit item 4).
         let generation = connection.pointee.generation
-        if quickAck { ring.prepareSocketOption(slot: slot, option: TCP_QUICKACK, userData: UserData(slot: slot, operation: .setsockopt, generation: generation)) }
+        if acceptor.quickAck {
+            ring.prepareSocketOption(slot: slot, option: TCP_QUICKACK, userData: UserData(slot: slot, operation: .setsockopt, generation: generation))
+        }
         perform(actions, slot: slot)
         updateTimer(slot: slot)
     }

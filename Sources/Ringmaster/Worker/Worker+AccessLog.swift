@@ -27,9 +27,10 @@ extension Worker {
 
     /// Appends a line; when the filling buffer is full, starts its write and fills the other
     /// one, or drops the line (counted) when a write is still in flight: the loop never waits.
-    mutating func logLine(request: UnsafeRawPointer?, status: UInt16, bodyBytes: Int) {
-        if accessLog.append(request: request, status: status, bodyBytes: bodyBytes, unixSeconds: date.unixSeconds) { return }
-        if startLogWrite(), accessLog.append(request: request, status: status, bodyBytes: bodyBytes, unixSeconds: date.unixSeconds) { return }
+    mutating func logLine(slot: UInt32, request: UnsafeRawPointer?, status: UInt16, bodyBytes: Int) {
+        let client = acceptor[slot]
+        if accessLog.append(client: client, request: request, status: status, bodyBytes: bodyBytes, unixSeconds: date.unixSeconds) { return }
+        if startLogWrite(), accessLog.append(client: client, request: request, status: status, bodyBytes: bodyBytes, unixSeconds: date.unixSeconds) { return }
         statistics.add(.accessLogDropped)
         // Write what is buffered the moment the kernel is done with the other buffer.
         accessLog.flushWanted = true

@@ -127,7 +127,7 @@ extension Worker {
                                        requestKnown: Bool = true) {
         let connection = table[slot]
         guard connection.pointee.isOpen else { return }
-        if accessLog.enabled { logLine(request: requestKnown ? accessLog.takeRequest(slot: slot) : nil, status: status, bodyBytes: bodyBytes) }
+        if accessLog.enabled { logLine(slot: slot, request: requestKnown ? accessLog.takeRequest(slot: slot) : nil, status: status, bodyBytes: bodyBytes) }
         connection.pointee.machine.answerQueued(closes: closes, isError: isError)
     }
 
@@ -137,7 +137,7 @@ extension Worker {
         if connection.pointee.stream != BodyStreams.none {
             // A body is still going out: nothing can be put in front of or inside it.
             statistics.recordParseError(status.rawValue)
-            if accessLog.enabled { logLine(request: nil, status: status.rawValue, bodyBytes: 0) }
+            if accessLog.enabled { logLine(slot: slot, request: nil, status: status.rawValue, bodyBytes: 0) }
             closeConnection(slot: slot)
             return
         }

@@ -7,10 +7,10 @@ extension Worker {
     mutating func startDrain() {
         guard !draining else { return }
         draining = true
-        // Refuse new connections first: shutdown(2) on the listener ends the multishot accept
-        // and makes the kernel reset new SYNs; the cancel covers a kernel that keeps it armed.
-        shutdown(listenerFD, SocketShutdown.both)
-        ring.prepareCancel(target: UserData(slot: 0, operation: .accept), userData: UserData(slot: 0, operation: .cancel))
+        // Refuse new connections first: shutdown(2) on the listener ends the pending accepts
+        // and makes the kernel reset new SYNs; the cancel covers a kernel that keeps them armed.
+        shutdown(acceptor.listenerFD, SocketShutdown.both)
+        ring.prepareCancelAll(fd: acceptor.listenerFD, userData: UserData(slot: 0, operation: .cancel))
         var slot: UInt32 = 0
         while Int(slot) < table.highWater {
             let connection = table[slot]
@@ -40,7 +40,7 @@ extension Worker {
     mutating func closeAll(reason: WorkerExit) {
         if !draining {
             draining = true
-            shutdown(listenerFD, SocketShutdown.both)
+            shutdown(acceptor.listenerFD, SocketShutdown.both)
         }
         var slot: UInt32 = 0
         while Int(slot) < table.highWater {

@@ -16,7 +16,7 @@ extension Worker {
     /// Runs handler `handler` for a request without a body, on the bytes where they were parsed.
     mutating func answerHandler(slot: UInt32, handler: Int, head: RequestHead, in buffer: UnsafeRawBufferPointer) {
         let request = Request(head: head, bytes: buffer, fields: UnsafeBufferPointer(headerFields),
-                              body: UnsafeRawBufferPointer(start: nil, count: 0), worker: handling.context)
+                              body: UnsafeRawBufferPointer(start: nil, count: 0), client: acceptor[slot], worker: handling.context)
         runHandler(slot: slot, handler: handler, request: request)
     }
 
@@ -53,7 +53,8 @@ extension Worker {
         let id = handling.slots[Int(slot)].request
         connection.pointee.handlerState &= ~HandlerState.collecting
         let parts = handling.store.request(id)
-        let request = Request(head: parts.head, bytes: parts.bytes, fields: parts.fields, body: parts.body, worker: handling.context)
+        let request = Request(head: parts.head, bytes: parts.bytes, fields: parts.fields, body: parts.body, client: acceptor[slot],
+                              worker: handling.context)
         runHandler(slot: slot, handler: handler, request: request)
         handling.store.release(id)
     }

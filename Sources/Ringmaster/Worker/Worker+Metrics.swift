@@ -104,6 +104,8 @@ extension Worker {
         single(&w, "ringmaster_buffer_groups_added_total", help: "Provided-buffer groups added when the ring ran dry.", .counter, .bufferGroupsAdded)
         single(&w, "ringmaster_accept_errors_total", help: "Accepts that failed (ENFILE: connection limit).", .counter, .acceptErrors)
         single(&w, "ringmaster_accept_backoffs_total", help: "Accept retries delayed after a failure (bounded backoff).", .counter, .acceptBackoffs)
+        single(&w, "ringmaster_proxy_headers_total", help: "PROXY protocol headers read (listen.proxy_protocol).", .counter, .proxyHeaders)
+        single(&w, "ringmaster_proxy_header_errors_total", help: "Connections refused for a missing or malformed PROXY protocol header.", .counter, .proxyHeaderErrors)
         single(&w, "ringmaster_completion_overflows_total", help: "Loop iterations that found the CQ overflowed.", .counter, .completionOverflows)
         w.family("ringmaster_file_cache_lookups_total", help: "Static file cache lookups, by result.", type: .counter)
         labelled(&w, "ringmaster_file_cache_lookups_total", PrometheusLabel("result", "hit"), .fileCacheHits)

@@ -11,6 +11,10 @@ extension Worker {
         let connection = table[slot]
         let generation = connection.pointee.generation
         var offset = 0
+        if connection.pointee.awaitsProxyHeader {
+            guard let length = takeProxyHeader(slot: slot, input) else { return connection.pointee.isOpen ? 0 : input.count }
+            offset = length
+        }
         // When the head of a request still waiting for its body was completed (metrics).
         var bodyStarted: UInt64 = 0
         while offset < input.count {
@@ -56,6 +60,29 @@ extension Worker {
             }
         }
         return offset
+    }
+
+    /// Reads the PROXY protocol header the listener expects before the first request and
+    /// takes its client address (docs/client-address.md). Returns the header's length, or nil
+    /// when more bytes are needed or the connection was refused (closed without an answer:
+    /// what sent it speaks no HTTP we should trust, so nothing is written back, as HAProxy
+    /// and nginx do).
+    mutating func takeProxyHeader(slot: UInt32, _ input: UnsafeRawBufferPointer) -> Int? {
+        let connection = table[slot]
+        // The carry chunk is where a split header waits, so it bounds the header.
+        switch ProxyHeader.parse(input, maxLength: slab.chunkSize) {
+        case .needMore:
+            return nil
+        case .invalid:
+            statistics.add(.proxyHeaderErrors)
+            perform(connection.pointee.machine.failed(), slot: slot)
+            return nil
+        case .complete(let length, let source, _):
+            statistics.add(.proxyHeaders)
+            connection.pointee.awaitsProxyHeader = false
+            if source.family != .unknown { acceptor[slot] = source }
+            return length
+        }
     }
 
     /// Chooses the answer; sends it now, or once the request body has been consumed.

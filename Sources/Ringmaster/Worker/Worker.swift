@@ -35,14 +35,11 @@ public struct Worker: ~Copyable {
     let control: WorkerControl
     var limits: HTTPLimits
     var timeouts: ConnectionTimeouts
-    /// Socket options set on every accepted connection through URING_CMD.
-    let quickAck: Bool
-    /// Consecutive accept failures, for the retry backoff.
-    var acceptFailures = 0
+    /// The listener's pending accepts and every connection's client address.
+    var acceptor: Acceptor
     var wheel: TimingWheel
     /// Scratch for the parser's header fields, reused for every request.
     var headerFields: UnsafeMutableBufferPointer<HTTPHeaderField>
-    let listenerFD: Int32
     /// The 8 bytes the eventfd read lands in (offset 0), the drain deadline's timespec (16)
     /// and the tick's timespec (32): memory the kernel reads or writes after submission, so
     /// it lives as long as the worker.
@@ -75,6 +72,8 @@ public struct Worker: ~Copyable {
         let buffers = try BufferPool(count: c.bufferCount, bufferSize: c.bufferSize, hugePages: c.hugePages,
                                      node: c.numaNode, maxGroups: c.bufferGroupsMax, ring: ring)
         let table = try ConnectionTable(capacity: tableSize, node: c.numaNode)
+        let acceptor = try Acceptor(listenerFD: c.listenerFD, expectsProxyHeader: c.proxyProtocol, quickAck: c.tcpQuickAck,
+                                    slots: tableSize, node: c.numaNode)
         // Large file bodies by sendfile need IORING_OP_FIXED_FD_INSTALL (Linux 6.8).
         let installs = ring.supportsFixedFDInstall
         if c.sendfile && !installs {
@@ -95,6 +94,7 @@ public struct Worker: ~Copyable {
             + "fixed_files=\(tableSize) buffers=\(c.bufferCount)x\(c.bufferSize) huge_pages=\(buffers.usesHugePages) napi=\(napi)"
             + " access_log=\(accessLog.enabled ? accessLog.format.rawValue : "off") sendfile=\(streams.sockets.enabled)"
         self.accessLog = accessLog
+        self.acceptor = acceptor
         self.ring = ring
         self.buffers = buffers
         self.table = table
@@ -109,9 +109,7 @@ public struct Worker: ~Copyable {
         self.control = control
         limits = c.limits
         timeouts = c.timeouts
-        quickAck = c.tcpQuickAck
         wheel = TimingWheel(capacity: tableSize)
-        listenerFD = c.listenerFD
         shutdownTimeoutMilliseconds = c.shutdownTimeoutMilliseconds
         // Code routes first: they win over configured ones, and their indices (which a
         // connection may hold across a reload) never change.
@@ -135,7 +133,7 @@ public struct Worker: ~Copyable {
         scratch.deallocate()
         allowScratch.deallocate()
         metricsScratch.deallocate()
-        close(listenerFD)
+        close(acceptor.listenerFD)
     }
 
     /// True when the receive buffers are on huge pages.
@@ -145,7 +143,7 @@ public struct Worker: ~Copyable {
 
     /// Runs the event loop until the drain finishes or is forced.
     public mutating func run() -> WorkerExit {
-        armAccept()
+        acceptor.armAll(ring: &ring)
         armWake()
         armTick()
         while exit == nil {
@@ -185,9 +183,9 @@ public struct Worker: ~Copyable {
         switch data.operation {
         case .recv?: handleRecv(data, completion)
         case .send?: handleSend(data, completion)
-        case .accept?: handleAccept(completion)
+        case .accept?: handleAccept(data, completion)
         case .wake?: handleWake()
-        case .timeout?: data.slot == Worker.acceptRetryTimer ? armAccept() : handleDrainDeadline()
+        case .timeout?: data.slot == Worker.acceptRetryTimer ? acceptor.arm(Int(data.buffer), ring: &ring) : handleDrainDeadline()
         case .tick?: handleTick(completion)
         case .fileRead?: handleFileRead(data, completion)
         case .streamSend?: handleStreamSend(data, completion)

@@ -27,6 +27,8 @@ public struct WorkerConfiguration: Sendable {
     public var limits = HTTPLimits(maxRequestLine: 8192, maxHeaderBytes: 8192, maxHeaderCount: 64, maxBodyBytes: 1 << 20)
     public var timeouts = ConnectionTimeouts()
     public var tcpQuickAck = false
+    /// `listen.proxy_protocol`: connections open with a PROXY protocol header (v1 or v2).
+    public var proxyProtocol = false
     public var napiBusyPollMicroseconds: UInt32 = 0
     public var napiPreferBusyPoll = false
     public var bufferGroupsMax = 4

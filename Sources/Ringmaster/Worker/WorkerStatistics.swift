@@ -33,6 +33,8 @@ public enum WorkerCounter: Int, CaseIterable, Sendable {
     /// read + send instead, regular descriptors installed for connections (FIXED_FD_INSTALL),
     /// and sendfile calls that found the socket full (short or EAGAIN: the poll waits).
     case sendfilePieces, sendfileColdPieces, sendfileInstalls, sendfileSocketFull
+    /// PROXY protocol: headers read, and connections refused for a missing or malformed one.
+    case proxyHeaders, proxyHeaderErrors
 }
 
 /// Counters of one worker. A final class so the supervisor and tests can hold it.
