@@ -60,7 +60,8 @@ import RingmasterHTTP
 
     /// A whole line for a captured request (nil: unknown).
     func line(_ format: AccessLogFormat, client: ClientAddress = .unknown, method: String?, target: String = "/",
-              version: HTTPVersion = .http11, status: UInt16, bytes: UInt64) -> String {
+              version: HTTPVersion = .http11, referer: String? = nil, userAgent: String? = nil, start: UInt64 = 0, now: UInt64 = 0,
+              status: UInt16, bytes: UInt64) -> String {
         let record = UnsafeMutableRawPointer.allocate(byteCount: AccessLogRequest.size, alignment: 8)
         let stamp = UnsafeMutableRawPointer.allocate(byteCount: AccessLogTimestamp.capacity, alignment: 8)
         let out = UnsafeMutableRawPointer.allocate(byteCount: AccessLogLine.maxLength, alignment: 8)
@@ -68,13 +69,22 @@ import RingmasterHTTP
         if let method {
             Array(method.utf8).withUnsafeBytes { m in
                 Array(target.utf8).withUnsafeBytes { t in
-                    AccessLogRequest.capture(method: m, target: t, version: version, format: format, into: record)
+                    let r = referer.map { Array($0.utf8) } ?? []
+                    let u = userAgent.map { Array($0.utf8) } ?? []
+                    r.withUnsafeBytes { rb in
+                        u.withUnsafeBytes { ub in
+                            AccessLogRequest.capture(method: m, target: t, version: version, referer: referer == nil ? nil : rb,
+                                                     userAgent: userAgent == nil ? nil : ub, startNanoseconds: start,
+                                                     format: format, into: record)
+                        }
+                    }
                 }
             }
         }
         let stampLength = AccessLogTimestamp.write(unixSeconds: 1_795_889_064, format: format, into: stamp)
         let n = AccessLogLine.write(format: format, client: client, stamp: UnsafeRawBufferPointer(start: stamp, count: stampLength),
-                                    request: method == nil ? nil : UnsafeRawPointer(record), status: status, bodyBytes: bytes, into: out)
+                                    request: method == nil ? nil : UnsafeRawPointer(record), status: status, bodyBytes: bytes,
+                                    nowNanoseconds: now, into: out)
         #expect(n <= AccessLogLine.maxLength)
         return String(decoding: UnsafeRawBufferPointer(start: out, count: n), as: UTF8.self)
     }
@@ -87,6 +97,23 @@ import RingmasterHTTP
         #expect(line(.common, method: nil, status: 400, bytes: 16) == "- - - [28/Nov/2026:18:04:24 +0000] \"-\" 400 16\n")
     }
 
+    /// combined: common, then the quoted Referer and User-Agent, "-" when not sent; JSON
+    /// carries them as strings or null, and the request time in microseconds.
+    @Test func combinedAndJSONCarryRefererUserAgentAndTime() throws {
+        let client = ClientAddress.parse("192.0.2.7", port: 1)!
+        #expect(line(.combined, client: client, method: "GET", referer: "https://a.example/p?q=\"1\"", userAgent: "curl/8.0", status: 200, bytes: 5)
+                == #"192.0.2.7 - - [28/Nov/2026:18:04:24 +0000] "GET / HTTP/1.1" 200 5 "https://a.example/p?q=\x221\x22" "curl/8.0""# + "\n")
+        #expect(line(.combined, client: client, method: "GET", userAgent: "", status: 200, bytes: 5)
+                == "192.0.2.7 - - [28/Nov/2026:18:04:24 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"\"\n")
+        #expect(line(.combined, method: nil, status: 400, bytes: 16) == #"- - - [28/Nov/2026:18:04:24 +0000] "-" 400 16 "-" "-""# + "\n")
+        let json = line(.json, client: client, method: "GET", referer: "r\\", userAgent: "Mozilla/5.0 (X11)", start: 5_000_000, now: 7_345_678,
+                        status: 200, bytes: 5)
+        let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+        #expect(object?["referer"] as? String == "r\\")
+        #expect(object?["user_agent"] as? String == "Mozilla/5.0 (X11)")
+        #expect(object?["request_time_us"] as? Int == 2345)
+    }
+
     /// The host field is the client's address (nginx's `$remote_addr`); JSON adds its port.
     @Test func linesNameTheClient() throws {
         let v4 = ClientAddress.parse("192.0.2.7", port: 40000)!
@@ -96,19 +123,19 @@ import RingmasterHTTP
         #expect(line(.common, client: v6, method: "GET", status: 200, bytes: 1)
                 == "2001:db8::1 - - [28/Nov/2026:18:04:24 +0000] \"GET / HTTP/1.1\" 200 1\n")
         let json = line(.json, client: v6, method: "GET", status: 204, bytes: 0)
-        #expect(json == #"{"time":"2026-11-28T18:04:24Z","remote_addr":"2001:db8::1","remote_port":443,"method":"GET","target":"/","protocol":"HTTP/1.1","status":204,"bytes":0}"# + "\n")
+        #expect(json == #"{"time":"2026-11-28T18:04:24Z","remote_addr":"2001:db8::1","remote_port":443,"method":"GET","target":"/","protocol":"HTTP/1.1","status":204,"bytes":0,"referer":null,"user_agent":null,"request_time_us":null}"# + "\n")
         let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
         #expect(object?["remote_addr"] as? String == "2001:db8::1")
     }
 
     @Test func jsonLinesParse() throws {
         let known = line(.json, method: "POST", target: "/a\"b", status: 201, bytes: 7)
-        #expect(known == #"{"time":"2026-11-28T18:04:24Z","remote_addr":null,"remote_port":null,"method":"POST","target":"/a\"b","protocol":"HTTP/1.1","status":201,"bytes":7}"# + "\n")
+        #expect(known == #"{"time":"2026-11-28T18:04:24Z","remote_addr":null,"remote_port":null,"method":"POST","target":"/a\"b","protocol":"HTTP/1.1","status":201,"bytes":7,"referer":null,"user_agent":null,"request_time_us":null}"# + "\n")
         let object = try JSONSerialization.jsonObject(with: Data(known.utf8)) as? [String: Any]
         #expect(object?["target"] as? String == "/a\"b")
         #expect(object?["status"] as? Int == 201)
         let unknown = line(.json, method: nil, status: 408, bytes: 20)
-        #expect(unknown == #"{"time":"2026-11-28T18:04:24Z","remote_addr":null,"remote_port":null,"method":null,"target":null,"protocol":null,"status":408,"bytes":20}"# + "\n")
+        #expect(unknown == #"{"time":"2026-11-28T18:04:24Z","remote_addr":null,"remote_port":null,"method":null,"target":null,"protocol":null,"status":408,"bytes":20,"referer":null,"user_agent":null,"request_time_us":null}"# + "\n")
         #expect(try JSONSerialization.jsonObject(with: Data(unknown.utf8)) is [String: Any])
     }
 
@@ -117,7 +144,8 @@ import RingmasterHTTP
         let method = String(repeating: "M", count: 100)
         for format in AccessLogFormat.allCases {
             let widest = ClientAddress.parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", port: 65535)!
-            let text = line(format, client: widest, method: method, target: target, status: 599, bytes: UInt64.max)
+            let text = line(format, client: widest, method: method, target: target, referer: target, userAgent: target,
+                            start: 1, now: UInt64.max, status: 599, bytes: UInt64.max)
             #expect(text.utf8.count <= AccessLogLine.maxLength)
             #expect(text.hasSuffix("\n"))
         }

@@ -107,6 +107,36 @@ import Testing
         }
     }
 
+    /// combined over a real connection: the client's address, Referer and User-Agent as sent
+    /// (any case, the first of each), "-" for one not sent; JSON's request time is a number.
+    @Test func combinedAndJSONLinesCarryTheHeadsFields() throws {
+        let path = try directory() + "/access.log"
+        let server = try server(logTo: path, format: .combined)
+        let client = try server.client()
+        try client.send("GET /a HTTP/1.1\r\nHost: a\r\nuser-AGENT: probe/1.0 (x)\r\nReferer: http://r.example/\r\nUser-Agent: second\r\n\r\n")
+        _ = try client.readResponse()
+        try client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        _ = try client.readResponse()
+        let found = waitForLines(path, count: 2)
+        #expect(found.count == 2)
+        guard found.count == 2 else { return }
+        #expect(found[0].hasPrefix("127.0.0.1 - - ["), "\(found[0])")
+        #expect(found[0].hasSuffix(#""GET /a HTTP/1.1" 404 10 "http://r.example/" "probe/1.0 (x)""#), "\(found[0])")
+        #expect(found[1].hasSuffix(#""GET / HTTP/1.1" 200 13 "-" "-""#), "\(found[1])")
+
+        let jsonPath = try directory() + "/access.json"
+        let jsonServer = try self.server(logTo: jsonPath, format: .json)
+        let jsonClient = try jsonServer.client()
+        try jsonClient.send("GET / HTTP/1.1\r\nHost: a\r\nUser-Agent: probe\r\n\r\n")
+        _ = try jsonClient.readResponse()
+        let lines = waitForLines(jsonPath, count: 1)
+        let object = try lines.first.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:] } ?? [:]
+        #expect(object["user_agent"] as? String == "probe")
+        #expect(object["referer"] is NSNull)
+        let time = object["request_time_us"] as? Int ?? -1
+        #expect(time >= 0 && time < 1_000_000, "request_time_us \(time)")
+    }
+
     @Test func aLineIsOnDiskWithinASecondWithNoFurtherTraffic() throws {
         let path = try directory() + "/access.log"
         let server = try server(logTo: path)
@@ -202,11 +232,11 @@ import Testing
     }
 
     @Test func badFormatIsAConfigurationErrorNamingTheKey() throws {
-        let path = try temporaryConfigFile(#"{"access_log": {"path": "/tmp/a.log", "format": "combined"}}"#)
+        let path = try temporaryConfigFile(#"{"access_log": {"path": "/tmp/a.log", "format": "extended"}}"#)
         let run = try CommandRun(["check-config", "--config", path])
         #expect(run.status == ExitCode.configurationError)
         #expect(run.stderr.contains("access_log.format"), "stderr: \(run.stderr)")
-        #expect(run.stderr.contains(#""common" or "json""#), "stderr: \(run.stderr)")
+        #expect(run.stderr.contains(#""common", "combined" or "json""#), "stderr: \(run.stderr)")
         let empty = try CommandRun(["check-config", "--set", "access_log.path="])
         #expect(empty.status == ExitCode.configurationError)
         #expect(empty.stderr.contains("access_log.path"), "stderr: \(empty.stderr)")

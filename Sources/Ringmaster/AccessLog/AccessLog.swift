@@ -84,10 +84,32 @@ struct AccessLog: ~Copyable {
     /// still holds another slot's request whose response is owed (its body is being read),
     /// `keepOwner` saves that one to its slot's record first.
     mutating func capture(slot: UInt32, method: UnsafeRawBufferPointer, target: UnsafeRawBufferPointer,
-                          version: HTTPVersion, keepOwner: Bool) {
+                          version: HTTPVersion, referer: UnsafeRawBufferPointer?, userAgent: UnsafeRawBufferPointer?,
+                          keepOwner: Bool) {
         if keepOwner { AccessLogRequest.copy(from: record(0), to: record(2 + Int(scratchOwner))) }
-        AccessLogRequest.capture(method: method, target: target, version: version, format: format, into: record(0))
+        AccessLogRequest.capture(method: method, target: target, version: version, referer: referer, userAgent: userAgent,
+                                 startNanoseconds: logsDuration ? AccessLog.monotonicNanoseconds() : 0, format: format, into: record(0))
         scratchOwner = slot
+    }
+
+    /// Whether lines carry Referer and User-Agent (combined, JSON): the head's fields are
+    /// scanned for them only then.
+    var logsFields: Bool {
+        if case .common = format { return false }
+        return true
+    }
+
+    /// Whether lines carry the request time (JSON): the clock is read only then.
+    var logsDuration: Bool {
+        if case .json = format { return true }
+        return false
+    }
+
+    /// CLOCK_MONOTONIC in nanoseconds (vDSO: no system call).
+    static func monotonicNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 
     /// `slot`'s captured request: the scratch when it still holds it, else the slot's record
@@ -101,14 +123,16 @@ struct AccessLog: ~Copyable {
     }
 
     /// Appends one line if the filling buffer has room for the longest line; false when not.
-    mutating func append(client: ClientAddress, request: UnsafeRawPointer?, status: UInt16, bodyBytes: Int, unixSeconds: Int) -> Bool {
+    mutating func append(client: ClientAddress, request: UnsafeRawPointer?, status: UInt16, bodyBytes: Int, unixSeconds: Int,
+                         nowNanoseconds: UInt64 = 0) -> Bool {
         guard buffers.room >= AccessLogLine.maxLength else { return false }
         if unixSeconds != stampSecond {
             stampSecond = unixSeconds
             stampLength = AccessLogTimestamp.write(unixSeconds: unixSeconds, format: format, into: record(1))
         }
         let length = AccessLogLine.write(format: format, client: client, stamp: UnsafeRawBufferPointer(start: record(1), count: stampLength),
-                                         request: request, status: status, bodyBytes: UInt64(max(bodyBytes, 0)), into: buffers.tail)
+                                         request: request, status: status, bodyBytes: UInt64(max(bodyBytes, 0)),
+                                         nowNanoseconds: nowNanoseconds, into: buffers.tail)
         buffers.commit(length)
         return true
     }

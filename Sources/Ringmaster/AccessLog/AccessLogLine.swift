@@ -9,7 +9,7 @@ import RingmasterHTTP
 /// Formats access log lines into caller memory (at least `maxLength` bytes); never allocates.
 enum AccessLogLine {
     /// The longest line either format writes: the capped request record plus fixed fields.
-    static let maxLength = AccessLogRequest.size + 320
+    static let maxLength = AccessLogRequest.size + 512
 
     /// Writes `bytes` escaped for `format` into `out`, at most `capacity` bytes; when the
     /// escaped bytes would not fit, stops early and ends with "..." instead. Returns the
@@ -50,12 +50,13 @@ enum AccessLogLine {
 
     /// Writes one line, newline included, and returns its length. `stamp` is the cached time
     /// (`AccessLogTimestamp`); `request` a captured record, or nil when the request line is
-    /// unknown (a malformed head, a header timeout): "-" in the common format, null in JSON.
+    /// unknown (a malformed head, a header timeout): "-" in the text formats, null in JSON.
+    /// `nowNanoseconds` is the monotonic clock now, for JSON's request time (0 otherwise).
     static func write(format: AccessLogFormat, client: ClientAddress = .unknown, stamp: UnsafeRawBufferPointer, request: UnsafeRawPointer?,
-                      status: UInt16, bodyBytes: UInt64, into out: UnsafeMutableRawPointer) -> Int {
+                      status: UInt16, bodyBytes: UInt64, nowNanoseconds: UInt64 = 0, into out: UnsafeMutableRawPointer) -> Int {
         var c = LogCursor(out)
         switch format {
-        case .common:
+        case .common, .combined:
             // host (the client's address, "-" when unknown), ident and user.
             c.advance(client.write(into: c.position))
             c.literal(" - - [")
@@ -75,6 +76,14 @@ enum AccessLogLine {
             c.byte(UInt8(ascii: " "))
             // CLF's %b: "-" when no body byte was sent.
             if bodyBytes == 0 { c.byte(UInt8(ascii: "-")) } else { c.decimal(bodyBytes) }
+            if case .combined = format {
+                // nginx's "$http_referer" "$http_user_agent": "-" for a field not sent.
+                c.literal(" \"")
+                quotedText(&c, request.flatMap(AccessLogRequest.referer))
+                c.literal("\" \"")
+                quotedText(&c, request.flatMap(AccessLogRequest.userAgent))
+                c.byte(UInt8(ascii: "\""))
+            }
         case .json:
             c.literal("{\"time\":\"")
             c.bytes(stamp.baseAddress!, count: stamp.count)
@@ -101,9 +110,31 @@ enum AccessLogLine {
             c.decimal(UInt64(status))
             c.literal(",\"bytes\":")
             c.decimal(bodyBytes)
+            c.literal(",\"referer\":")
+            jsonString(&c, request.flatMap(AccessLogRequest.referer))
+            c.literal(",\"user_agent\":")
+            jsonString(&c, request.flatMap(AccessLogRequest.userAgent))
+            c.literal(",\"request_time_us\":")
+            let start = request.map(AccessLogRequest.startNanoseconds) ?? 0
+            if start == 0 || nowNanoseconds < start { c.literal("null") } else { c.decimal((nowNanoseconds - start) / 1000) }
             c.byte(UInt8(ascii: "}"))
         }
         c.byte(UInt8(ascii: "\n"))
         return c.count
+    }
+
+    /// An escaped field inside quotes, or "-" when absent.
+    @inline(__always)
+    static func quotedText(_ c: inout LogCursor, _ value: UnsafeRawBufferPointer?) {
+        if let value { c.bytes(value.baseAddress!, count: value.count) } else { c.byte(UInt8(ascii: "-")) }
+    }
+
+    /// A JSON string, or null when absent.
+    @inline(__always)
+    static func jsonString(_ c: inout LogCursor, _ value: UnsafeRawBufferPointer?) {
+        guard let value else { c.literal("null"); return }
+        c.byte(UInt8(ascii: "\""))
+        c.bytes(value.baseAddress!, count: value.count)
+        c.byte(UInt8(ascii: "\""))
     }
 }

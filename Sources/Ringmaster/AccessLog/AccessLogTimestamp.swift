@@ -19,7 +19,7 @@ enum AccessLogTimestamp {
         let (year, month, day) = HTTPDate.civil(fromDays: days)
         var cursor = LogCursor(out)
         switch format {
-        case .common:
+        case .common, .combined:
             cursor.twoDigits(day)
             cursor.byte(UInt8(ascii: "/"))
             let names: StaticString = "JanFebMarAprMayJunJulAugSepOctNovDec"

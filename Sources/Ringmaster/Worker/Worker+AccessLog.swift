@@ -21,16 +21,31 @@ extension Worker {
         let keep = owner != AccessLog.noSlot && owner != slot
             && (table[owner].pointee.pendingFlags & PendingResponse.owed != 0
                 || table[owner].pointee.handlerState & (HandlerState.deferred | HandlerState.collecting) != 0)
+        var referer: UnsafeRawBufferPointer?
+        var userAgent: UnsafeRawBufferPointer?
+        if accessLog.logsFields {
+            // Combined and JSON: the first Referer and User-Agent of the head, as nginx's
+            // $http_referer and $http_user_agent.
+            for index in 0..<head.headerCount {
+                let field = headerFields[index]
+                let name = field.name(in: buffer)
+                if referer == nil && ASCII.equalsCaseInsensitive(name, "referer") { referer = field.value(in: buffer) }
+                if userAgent == nil && ASCII.equalsCaseInsensitive(name, "user-agent") { userAgent = field.value(in: buffer) }
+            }
+        }
         accessLog.capture(slot: slot, method: head.methodName(in: buffer), target: head.target(in: buffer),
-                          version: head.version, keepOwner: keep)
+                          version: head.version, referer: referer, userAgent: userAgent, keepOwner: keep)
     }
 
     /// Appends a line; when the filling buffer is full, starts its write and fills the other
     /// one, or drops the line (counted) when a write is still in flight: the loop never waits.
     mutating func logLine(slot: UInt32, request: UnsafeRawPointer?, status: UInt16, bodyBytes: Int) {
         let client = acceptor[slot]
-        if accessLog.append(client: client, request: request, status: status, bodyBytes: bodyBytes, unixSeconds: date.unixSeconds) { return }
-        if startLogWrite(), accessLog.append(client: client, request: request, status: status, bodyBytes: bodyBytes, unixSeconds: date.unixSeconds) { return }
+        let now = accessLog.logsDuration ? AccessLog.monotonicNanoseconds() : 0
+        if accessLog.append(client: client, request: request, status: status, bodyBytes: bodyBytes, unixSeconds: date.unixSeconds,
+                            nowNanoseconds: now) { return }
+        if startLogWrite(), accessLog.append(client: client, request: request, status: status, bodyBytes: bodyBytes,
+                                             unixSeconds: date.unixSeconds, nowNanoseconds: now) { return }
         statistics.add(.accessLogDropped)
         // Write what is buffered the moment the kernel is done with the other buffer.
         accessLog.flushWanted = true
