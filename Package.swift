@@ -81,7 +81,9 @@ let package = Package(
             dependencies: [
                 "Ringmaster", "RingmasterHTTP", "RingmasterHTTPTypes", "RingmasterHandlersHTTPTypes", "CURing", "CMallocCounter",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
-            ]
+            ],
+            // The proxy tests' upstream application, run with python3.
+            exclude: ["Support/upstream.py"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -47,4 +47,13 @@ struct ByteWriter {
             append(UnsafeRawBufferPointer(rebasing: scratch[position...]))
         }
     }
+
+    /// Appends a client address as text (`ClientAddress.write`).
+    mutating func appendAddress(_ address: ClientAddress) {
+        guard !overflowed, out.count - count >= ClientAddress.maxTextLength, let base = out.baseAddress else {
+            overflowed = true
+            return
+        }
+        count += address.write(into: base + count)
+    }
 }

@@ -22,6 +22,8 @@ public struct RouteConfiguration: Sendable, Equatable {
     public var directory: DirectoryOptions? = nil
     /// Extra response header lines (`headers`), sent in name order.
     public var headers: [String: String] = [:]
+    /// For proxy routes: the upstreams and how requests reach them.
+    public var proxy: ProxyOptions? = nil
 
     /// `headers` as "Name: value\r\n" lines, in name order.
     var headerLines: String { headers.keys.sorted().map { "\($0): \(headers[$0]!)\r\n" }.joined() }
@@ -46,6 +48,10 @@ public struct RouteConfiguration: Sendable, Equatable {
         case "directory":
             return StaticRoute(path: path, match: .prefix, methods: .read, kind: .directory, extraHeaders: headerLines,
                                directory: directory ?? DirectoryOptions(root: "/nonexistent"))
+        case "proxy":
+            var route = StaticRoute(path: path, match: pathMatch, methods: methodSet, kind: .proxy, extraHeaders: headerLines)
+            route.proxy = proxy
+            return route
         case "health":
             return StaticRoute(path: path, match: pathMatch, methods: methodSet, kind: .health, status: .ok,
                                contentType: contentType, extraHeaders: headerLines, body: Array(body.utf8))
@@ -70,6 +76,9 @@ public struct RouteConfiguration: Sendable, Equatable {
             let d = directory ?? DirectoryOptions(root: "?")
             return "GET,HEAD \(path) (prefix) -> files in \(d.root) index=\(d.index) symlinks=\(d.symlinks.rawValue) precompressed=\(d.precompressed)"
         case "redirect": return "\(methods.joined(separator: ",")) \(path) (\(match)) -> \(status) \(location ?? "")"
+        case "proxy":
+            let p = proxy ?? ProxyOptions(upstreams: [])
+            return "\(methods.joined(separator: ",")) \(path) (\(match)) -> proxy \(p.upstreams.map(\.description).joined(separator: " ")) balance=\(p.balance.rawValue)"
         default: return "\(methods.joined(separator: ",")) \(path) (\(match)) -> \(status) \(contentType) \(body.utf8.count) bytes"
         }
     }

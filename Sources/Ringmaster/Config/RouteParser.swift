@@ -5,11 +5,11 @@
 /// Reads the `routes` array of the configuration file.
 enum RouteParser {
     /// The allowed value of `routes`, for messages.
-    static let allowed = "a list of {path, match, methods, kind, status, content_type, body, location, headers, root, index, symlinks, precompressed} objects (file only)"
+    static let allowed = "a list of {path, match, methods, kind, status, content_type, body, location, headers, root, index, symlinks, precompressed, upstreams, balance, connect_timeout_ms, read_timeout_s, fail_timeout_s, max_connections} objects (file only)"
     /// Methods a route can name.
     static let methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]
     /// Route kinds: a fixed answer, the metrics exposition, or a redirect.
-    static let kinds = ["static", "metrics", "redirect", "health", "directory"]
+    static let kinds = ["static", "metrics", "redirect", "health", "directory", "proxy"]
 
     /// Parses `value`; `invalid(key, value, allowed)` builds the error for a field, `source`
     /// names the file in other errors.
@@ -22,7 +22,7 @@ enum RouteParser {
             let prefix = "routes[\(i)]"
             guard case .object(let fields) = entry else { throw invalid(prefix, entry.description, "an object") }
             let known = ["path", "match", "methods", "kind", "status", "content_type", "body", "location", "headers",
-                         "root", "index", "symlinks", "precompressed"]
+                         "root", "index", "symlinks", "precompressed"] + ProxyRouteParser.keys
             for key in fields.keys.sorted() where !known.contains(key) {
                 throw ConfigurationError(key: "\(prefix).\(key)", "\(source): unknown key \(prefix).\(key): allowed keys here: \(known.joined(separator: ", "))")
             }
@@ -34,7 +34,7 @@ enum RouteParser {
             var route = RouteConfiguration(path: path, body: "")
             if let kind = fields["kind"] {
                 guard case .string(let name) = kind, kinds.contains(name) else {
-                    throw invalid("\(prefix).kind", kind.description, "\"static\", \"metrics\", \"redirect\", \"health\" or \"directory\"")
+                    throw invalid("\(prefix).kind", kind.description, "\"static\", \"metrics\", \"redirect\", \"health\", \"directory\" or \"proxy\"")
                 }
                 route.kind = name
             }
@@ -59,6 +59,13 @@ enum RouteParser {
                 route.match = "prefix"
             } else if let key = ["root", "index", "symlinks", "precompressed"].first(where: { fields[$0] != nil }) {
                 throw invalid("\(prefix).\(key)", fields[key]!.description, "nothing: only directory routes take \(key)")
+            }
+            if route.kind == "proxy" {
+                route.proxy = try ProxyRouteParser.parse(fields, prefix: prefix, invalid: invalid)
+                // Every method by default: the application behind decides what it serves.
+                route.methods = methods
+            } else if let key = ProxyRouteParser.keys.first(where: { fields[$0] != nil }) {
+                throw invalid("\(prefix).\(key)", fields[key]!.description, "nothing: only proxy routes take \(key)")
             }
             if let headers = fields["headers"] {
                 guard route.kind != "metrics" else {

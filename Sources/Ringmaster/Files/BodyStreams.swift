@@ -5,6 +5,7 @@
 // IORING_OP_FIXED_FD_INSTALL (BodyStreams+Sendfile.swift). A per-worker pool; a connection
 // holds at most one stream.
 import Glibc
+import RingmasterHTTP
 
 /// One body being sent.
 struct BodyStream {
@@ -32,9 +33,30 @@ struct BodyStream {
     /// Sendfile streams: bytes before this file offset go by IORING_OP_READ + SEND (a piece
     /// found not cached).
     var ringUntil: UInt64 = 0
+    /// A proxied response body: `fd` is the upstream socket (read with recv under a linked
+    /// timeout), returned to its pool at the end when the body ended exactly (`reusable`).
+    var upstream: UpstreamStream?
+    /// The upstream recv's linked timeout (copied by the kernel at submission).
+    var linkTimeout: (Int64, Int64) = (0, 0)
 
     /// Everything read has been sent and nothing is left.
     var isFinished: Bool { remaining == 0 && filled == sent }
+}
+
+/// The upstream side of a proxied body stream.
+struct UpstreamStream {
+    var group: Int
+    var member: Int
+    var epoch: UInt32
+    /// Chunked bodies pass through as they are; the decoder only finds where they end.
+    var chunked: BodyDecoder?
+    /// The body runs until the upstream closes (no Content-Length, not chunked).
+    var untilClose: Bool
+    /// The upstream's head allows reusing the connection after this response.
+    var keepAlive: Bool
+    /// The body ended exactly where the response did: the connection may be reused.
+    var reusable = false
+    var readTimeoutMilliseconds: Int
 }
 
 /// The pool: entries plus one read buffer per entry in a reserved mapping (pages are
@@ -110,4 +132,9 @@ struct BodyStreams: ~Copyable {
 
     @inline(__always)
     func buffer(_ id: UInt32) -> UnsafeMutableRawPointer { buffers.base + Int(id) * bufferSize }
+
+    /// Stream `id`'s linked-timeout timespec memory.
+    func linkTimeout(_ id: UInt32) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(entries + Int(id)) + MemoryLayout<BodyStream>.offset(of: \BodyStream.linkTimeout)!
+    }
 }

@@ -39,6 +39,48 @@ extension Ring {
         sqe.pointee.user_data = userData.rawValue
     }
 
+    /// connect(2) of socket `fd` to `address` (IORING_OP_CONNECT, Linux 5.5), linked to a
+    /// timeout of `milliseconds` (IORING_OP_LINK_TIMEOUT, Linux 5.5): past it the connect
+    /// ends with ECANCELED. The timeout posts its own CQE (ETIME or ECANCELED: never a
+    /// success, so CQE_SKIP_SUCCESS would not hide it) under `timeoutData`.
+    public mutating func prepareConnect(fd: Int32, address: UnsafeRawPointer, length: socklen_t, milliseconds: Int,
+                                        spec: UnsafeMutableRawPointer, userData: UserData, timeoutData: UserData) {
+        let sqe = nextSQE()
+        io_uring_prep_connect(sqe, fd, address.assumingMemoryBound(to: sockaddr.self), length)
+        sqe.pointee.flags |= CURING_IOSQE_IO_LINK
+        sqe.pointee.user_data = userData.rawValue
+        prepareLinkTimeout(milliseconds: milliseconds, spec: spec, userData: timeoutData)
+    }
+
+    /// send(2) on regular descriptor `fd` (an upstream socket; IORING_OP_SEND, Linux 5.6).
+    public mutating func prepareSend(fd: Int32, bytes: UnsafeRawPointer, count: Int, userData: UserData) {
+        let sqe = nextSQE()
+        io_uring_prep_send(sqe, fd, bytes, count, Int32(MSG_NOSIGNAL))
+        sqe.pointee.user_data = userData.rawValue
+    }
+
+    /// recv(2) on regular descriptor `fd` into `buffer` (IORING_OP_RECV, Linux 5.6), linked
+    /// to a timeout of `milliseconds` like `prepareConnect`'s.
+    public mutating func prepareRecv(fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int, milliseconds: Int,
+                                     spec: UnsafeMutableRawPointer, userData: UserData, timeoutData: UserData) {
+        let sqe = nextSQE()
+        io_uring_prep_recv(sqe, fd, buffer, count, 0)
+        sqe.pointee.flags |= CURING_IOSQE_IO_LINK
+        sqe.pointee.user_data = userData.rawValue
+        prepareLinkTimeout(milliseconds: milliseconds, spec: spec, userData: timeoutData)
+    }
+
+    /// IORING_OP_LINK_TIMEOUT for the SQE before it. The kernel copies the timespec when the
+    /// SQE is submitted (io_timeout_prep), so `spec` may be reused after the next enter.
+    public mutating func prepareLinkTimeout(milliseconds: Int, spec: UnsafeMutableRawPointer, userData: UserData) {
+        let timespec = spec.bindMemory(to: __kernel_timespec.self, capacity: 1)
+        timespec.pointee.tv_sec = Int64(milliseconds / 1000)
+        timespec.pointee.tv_nsec = Int64(milliseconds % 1000) * 1_000_000
+        let sqe = nextSQE()
+        io_uring_prep_link_timeout(sqe, timespec, 0)
+        sqe.pointee.user_data = userData.rawValue
+    }
+
     /// Multishot recv on fixed descriptor `slot` with buffer select from `group`
     /// (IORING_RECV_MULTISHOT, IOSQE_BUFFER_SELECT, Linux 6.0).
     @inline(__always)

@@ -29,6 +29,14 @@ public enum Operation: UInt8, Sendable {
     case fdInstall
     /// IORING_OP_POLL_ADD (POLLOUT) between sendfile pieces (buffer field: stream id).
     case streamPoll
+    /// A proxied request's upstream connect, send and response-head recv (slot: the client
+    /// connection, buffer field: the exchange id; docs/proxy.md).
+    case upstreamConnect
+    case upstreamSend
+    case upstreamRecv
+    /// The IORING_OP_LINK_TIMEOUT behind an upstream connect or recv: its own CQE is ignored
+    /// (the linked operation's ECANCELED carries the verdict).
+    case linkTimeout
 }
 
 /// `user_data` codec, `[slot:32][op:8][buffer:16][generation:8]` (DESIGN.md, "The event loop").

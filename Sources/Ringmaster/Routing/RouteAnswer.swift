@@ -13,6 +13,8 @@ public enum RouteAnswer {
     case metrics
     /// A Swift handler (`Router` index).
     case handler(Int)
+    /// A proxy route: forwarded once the request body has been read (docs/proxy.md).
+    case proxy
     /// A directory route: answered when the head is parsed, never owed after a body (a
     /// body on a file GET is read and dropped).
     case file
@@ -28,6 +30,7 @@ public enum RouteAnswer {
         switch table.kind(of: index) {
         case .metrics: return .metrics
         case .directory: return .file
+        case .proxy: return .proxy
         case .handler(let handler): return .handler(handler)
         case .health where draining: return .draining
         case .body, .health:

@@ -25,6 +25,8 @@ public enum RouteKind: Sendable, Equatable {
     case health
     /// A Swift handler of the server's `Router`: the index into its handler list.
     case handler(Int)
+    /// Forwarded to an upstream server (`StaticRoute.proxy` says which; docs/proxy.md).
+    case proxy
 }
 
 /// Request methods a route accepts, one bit per `HTTPMethod`.
@@ -82,6 +84,8 @@ public struct StaticRoute: Sendable, Equatable {
     public var body: [UInt8]
     /// For `.directory` routes: the root and how files under it are served.
     public var directory: DirectoryOptions?
+    /// For `.proxy` routes: the upstreams.
+    public var proxy: ProxyOptions?
 
     public init(path: String, match: PathMatch = .exact, methods: MethodSet = .read, kind: RouteKind = .body,
                 status: HTTPStatus = .ok, contentType: String = "text/plain", extraHeaders: String = "", body: [UInt8] = [],

@@ -13,6 +13,9 @@ enum HandlerState {
     static let deferred: UInt8 = 1 << 1
     /// A written response waits in `HandlerSlot.heldChunk` for the output chunk to drain.
     static let held: UInt8 = 1 << 2
+    /// The request is being forwarded to an upstream (`ProxyExchanges.ofSlot`); later
+    /// responses wait, as behind a deferred one.
+    static let proxied: UInt8 = 1 << 3
 }
 
 /// Handler state of one connection slot, valid where `handlerState` has the matching bit.

@@ -20,7 +20,7 @@ extension Worker {
         // move it to that connection's record before reusing the scratch.
         let keep = owner != AccessLog.noSlot && owner != slot
             && (table[owner].pointee.pendingFlags & PendingResponse.owed != 0
-                || table[owner].pointee.handlerState & (HandlerState.deferred | HandlerState.collecting) != 0)
+                || table[owner].pointee.handlerState & (HandlerState.deferred | HandlerState.collecting | HandlerState.proxied) != 0)
         var referer: UnsafeRawBufferPointer?
         var userAgent: UnsafeRawBufferPointer?
         if accessLog.logsFields {

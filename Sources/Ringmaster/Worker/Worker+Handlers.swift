@@ -124,6 +124,7 @@ extension Worker {
     /// held response chunk (a deferral ends with the record; its late finish is a no-op).
     mutating func releaseHandlerState(slot: UInt32) {
         let state = table[slot].pointee.handlerState
+        if state & HandlerState.proxied != 0 { abandonExchange(slot: slot) }
         if state & HandlerState.collecting != 0 { handling.store.release(handling.slots[Int(slot)].request) }
         if state & HandlerState.held != 0 { slab.release(handling.slots[Int(slot)].heldChunk) }
         table[slot].pointee.handlerState = 0

@@ -8,7 +8,8 @@ extension Worker {
         return ConnectionFacts(
             outputPending: record.outLength > record.outStart || record.stream != BodyStreams.none
                 || record.handlerState & HandlerState.held != 0,
-            answerOwed: record.pendingFlags & PendingResponse.owed != 0 || record.handlerState & HandlerState.deferred != 0,
+            answerOwed: record.pendingFlags & PendingResponse.owed != 0
+                || record.handlerState & (HandlerState.deferred | HandlerState.proxied) != 0,
             bodyIncomplete: !record.body.isComplete,
             partialHead: record.carryLength > 0)
     }

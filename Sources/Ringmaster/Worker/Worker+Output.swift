@@ -12,7 +12,7 @@ extension Worker {
         // A body stream goes out after the output: later responses wait for it to finish.
         guard connection.pointee.stream == BodyStreams.none else { return false }
         // A handler's response still owed (deferred, or held for room) keeps later ones behind it.
-        if connection.pointee.handlerState & (HandlerState.deferred | HandlerState.held) != 0 { return false }
+        if connection.pointee.handlerState & (HandlerState.deferred | HandlerState.held | HandlerState.proxied) != 0 { return false }
         guard connection.pointee.outChunk != ChunkSlab.none else { return true }
 
         if slab.chunkSize - Int(connection.pointee.outLength) >= responseReserve { return true }

@@ -142,6 +142,10 @@ extension Worker {
             connection.pointee.body = body
             return
         }
+        if route < responses.routeCount && responses.kind(of: route) == .proxy {
+            proxyRequest(slot: slot, head: head, in: buffer, body: body)
+            return
+        }
         let handler = handlerIndex(route: connection.pointee.pendingRoute)
         if body.isComplete {
             // No body, or Content-Length: 0: nothing to wait for.
@@ -172,6 +176,10 @@ extension Worker {
             answerCollectedHandler(slot: slot, handler: handler)
             return
         }
+        if case .proxy = answer {
+            proxyCollected(slot: slot)
+            return
+        }
         connection.pointee.pendingFlags = 0
         switch answer {
         case .prebuilt(let bytes, let status, let bodyBytes):
@@ -186,7 +194,7 @@ extension Worker {
         case .methodNotAllowed:
             let allow = Worker.writeAllowHeader(MethodSet(rawValue: connection.pointee.allowedMethods), into: allowScratch)
             commit(slot: slot, Worker.text(.methodNotAllowed, Worker.methodNotAllowedBody, headers: allow, headOnly: headOnly), close: close)
-        case .notFound, .file, .handler:
+        case .notFound, .file, .handler, .proxy:
             // A file route is answered at its head; never owed here.
             commit(slot: slot, Worker.text(.notFound, Worker.notFoundBody, headOnly: headOnly), close: close)
         }

@@ -53,6 +53,8 @@ extension Worker {
         } else if stream.pointee.filled > stream.pointee.sent {
             ring.prepareSend(slot: slot, bytes: streams.buffer(id) + Int(stream.pointee.sent),
                              count: Int(stream.pointee.filled - stream.pointee.sent), userData: send)
+        } else if stream.pointee.upstream != nil {
+            readUpstreamBody(slot: slot, stream: id)
         } else {
             var count = min(stream.pointee.remaining, UInt64(streams.bufferSize))
             // A sendfile stream reads only the piece found not cached, then returns to sendfile.
@@ -71,7 +73,7 @@ extension Worker {
         streams[id].pointee.busy = false
         let connection = table[data.slot]
         guard connection.pointee.generation == data.generation, connection.pointee.isOpen, connection.pointee.stream == id else {
-            streams.release(id)
+            freeStream(id)
             return false
         }
         return true
@@ -81,6 +83,10 @@ extension Worker {
         guard streamCompletion(data) else { return }
         let stream = streams[UInt32(data.buffer)]
         let result = completion.result
+        if stream.pointee.upstream != nil {
+            upstreamBodyRead(slot: data.slot, stream: UInt32(data.buffer), result: result)
+            return
+        }
         guard result > 0 else {
             // An error, or end of file before the promised length (the file shrank): the
             // head already went out, so the only honest signal left is to cut the connection.
@@ -120,7 +126,7 @@ extension Worker {
             }
         }
         if stream.pointee.isFinished {
-            streams.release(id)
+            freeStream(id)
             table[slot].pointee.stream = BodyStreams.none
         }
         guard perform(table[slot].pointee.machine.sendCompleted(ok: true, facts(slot)), slot: slot) else { return }
@@ -133,7 +139,7 @@ extension Worker {
         streams.sockets.close(slot: slot)
         let id = table[slot].pointee.stream
         guard id != BodyStreams.none else { return }
-        if !streams[id].pointee.busy { streams.release(id) }
+        if !streams[id].pointee.busy { freeStream(id) }
         table[slot].pointee.stream = BodyStreams.none
     }
 
@@ -191,7 +197,7 @@ extension Worker {
             return
         }
         if stream.pointee.isFinished {
-            streams.release(id)
+            freeStream(id)
             table[slot].pointee.stream = BodyStreams.none
         }
         guard perform(table[slot].pointee.machine.sendCompleted(ok: true, facts(slot)), slot: slot) else { return }

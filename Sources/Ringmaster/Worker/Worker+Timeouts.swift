@@ -53,6 +53,9 @@ extension Worker {
         // The old table stays while requests that matched it wait for their bodies.
         routeTables.retire(table, owed: owedAnswers(epoch: routeTables.epoch))
         files.reset(limits: limits, responses: responses)
+        // Upstream pools survive a reload that leaves the proxy routes as they were.
+        let routes = handling.router.routes + settings.routes
+        if !upstreams.matches(routes: routes) { upstreams.configure(routes: routes) }
     }
 
     /// Connections owing an answer from the route table of `epoch` (cold: on reload).

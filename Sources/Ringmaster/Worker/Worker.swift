@@ -55,6 +55,10 @@ public struct Worker: ~Copyable {
     var files: FileServer
     /// Bodies too large for the output chunk, sent after their heads.
     var streams: BodyStreams
+    /// Proxy routes' upstream servers and their connection pools (docs/proxy.md).
+    var upstreams = Upstreams()
+    /// Requests being forwarded, up to their response heads.
+    var proxies: ProxyExchanges
     var draining = false
     var exit: WorkerExit?
     let shutdownTimeoutMilliseconds: Int
@@ -124,6 +128,8 @@ public struct Worker: ~Copyable {
         scratch = .allocate(byteCount: 64, alignment: 64)
         scratch.initializeMemory(as: UInt8.self, repeating: 0, count: 64)
         starved = StarvedList(slots: tableSize)
+        proxies = ProxyExchanges(capacity: c.maxStreams, slots: tableSize)
+        upstreams.configure(routes: c.router.routes + c.routes)
         date = HTTPDate(unixSeconds: Worker.now())
         responses.refresh(date: date)
     }
@@ -193,7 +199,10 @@ public struct Worker: ~Copyable {
         case .fdInstall?: handleFDInstall(data, completion)
         case .logWrite?: handleLogWrite(result: completion.result)
         case .handlerTimer?: handleHandlerTimer(data, completion)
-        case .close?, .cancel?, .setsockopt?, .shutdown?: handleAuxiliaryFailure(data, completion)
+        case .upstreamConnect?: handleUpstreamConnect(data, completion)
+        case .upstreamSend?: handleUpstreamSend(data, completion)
+        case .upstreamRecv?: handleUpstreamRecv(data, completion)
+        case .close?, .cancel?, .setsockopt?, .shutdown?, .linkTimeout?: handleAuxiliaryFailure(data, completion)
         case nil: assertionFailure("CQE with unknown user_data \(data.rawValue)")
         }
     }

@@ -35,6 +35,9 @@ public enum WorkerCounter: Int, CaseIterable, Sendable {
     case sendfilePieces, sendfileColdPieces, sendfileInstalls, sendfileSocketFull
     /// PROXY protocol: headers read, and connections refused for a missing or malformed one.
     case proxyHeaders, proxyHeaderErrors
+    /// Reverse proxy: requests forwarded, upstream failures (connect, reset, bad response),
+    /// upstream timeouts, and retries on another connection or upstream.
+    case proxyRequests, proxyErrors, proxyTimeouts, proxyRetries
 }
 
 /// Counters of one worker. A final class so the supervisor and tests can hold it.

@@ -82,6 +82,18 @@ final class TestClient {
 
     /// Reads and discards until the server closes (EOF or reset); returns the bytes read, or
     /// nil when the connection is still open after the receive timeout.
+    /// Everything the server sends until it closes (or the receive timeout).
+    func readAll() -> [UInt8] {
+        var all = pending
+        pending.removeAll()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, 65536, 0) }
+            guard n > 0 else { return all }
+            all += chunk[0..<n]
+        }
+    }
+
     func drainUntilClosed() -> Int? {
         var total = pending.count
         pending.removeAll()

@@ -1,0 +1,45 @@
+// The fields of a `kind: "proxy"` route: `upstreams` (required), `balance`,
+// `connect_timeout_ms`, `read_timeout_s`, `fail_timeout_s`, `max_connections`. Addresses are
+// literals (no name lookup at run time: nothing blocks a worker, and a name that resolves
+// differently later would change where traffic goes without a reload).
+
+enum ProxyRouteParser {
+    static let keys = ["upstreams", "balance", "connect_timeout_ms", "read_timeout_s", "fail_timeout_s", "max_connections"]
+
+    static func parse(_ fields: [String: JSONValue], prefix: String,
+                      invalid: (String, String, String) -> ConfigurationError) throws(ConfigurationError) -> ProxyOptions {
+        let allowedAddress = "a non-empty list (at most 64) of \"IPv4:port\", \"[IPv6]:port\" or \"unix:/absolute/path\""
+        guard case .array(let items)? = fields["upstreams"], !items.isEmpty, items.count <= 64 else {
+            throw invalid("\(prefix).upstreams", fields["upstreams"]?.description ?? "nothing", allowedAddress)
+        }
+        var upstreams: [UpstreamAddress] = []
+        for item in items {
+            guard case .string(let text) = item, let address = UpstreamAddress.parse(text) else {
+                throw invalid("\(prefix).upstreams", item.description, allowedAddress)
+            }
+            upstreams.append(address)
+        }
+        var options = ProxyOptions(upstreams: upstreams)
+        if let value = fields["balance"] {
+            guard case .string(let name) = value, let balance = UpstreamBalance(rawValue: name) else {
+                throw invalid("\(prefix).balance", value.description, "\"round_robin\", \"least_conn\" or \"client_hash\"")
+            }
+            options.balance = balance
+        }
+        options.connectTimeoutMilliseconds = try integer(fields, "connect_timeout_ms", 1...60_000, prefix: prefix, invalid: invalid)
+            ?? options.connectTimeoutMilliseconds
+        options.readTimeoutSeconds = try integer(fields, "read_timeout_s", 1...3600, prefix: prefix, invalid: invalid) ?? options.readTimeoutSeconds
+        options.failTimeoutSeconds = try integer(fields, "fail_timeout_s", 0...3600, prefix: prefix, invalid: invalid) ?? options.failTimeoutSeconds
+        options.maxConnections = try integer(fields, "max_connections", 1...65535, prefix: prefix, invalid: invalid) ?? options.maxConnections
+        return options
+    }
+
+    static func integer(_ fields: [String: JSONValue], _ key: String, _ range: ClosedRange<Int>, prefix: String,
+                        invalid: (String, String, String) -> ConfigurationError) throws(ConfigurationError) -> Int? {
+        guard let value = fields[key] else { return nil }
+        guard case .integer(let n) = value, range.contains(n) else {
+            throw invalid("\(prefix).\(key)", value.description, "an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return n
+    }
+}

@@ -1,0 +1,105 @@
+// The requests a worker is forwarding: one exchange per client connection at a time (later
+// pipelined requests wait behind it, in order), from choosing an upstream to the response head.
+// Once the head is back the exchange ends: the response is committed through the one answer
+// path and its body, if it continues, is a body stream reading the upstream socket.
+
+/// One forwarded request, from connect to response head.
+struct ProxyExchange {
+    enum Phase: UInt8 {
+        case connecting, sending, receiving
+    }
+
+    /// The client connection and its generation when the exchange began.
+    var slot: UInt32 = 0
+    var generation: UInt8 = 0
+    var phase = Phase.connecting
+    /// An operation on `fd` is in flight: the exchange outlives its client until it completes.
+    var busy = false
+    /// The client went away: the next completion closes `fd` and frees the exchange.
+    var abandoned = false
+    /// The connection came from the idle pool (a failure before any response byte may just be
+    /// the upstream having closed it: retried on a fresh one).
+    var reused = false
+    var headOnly = false
+    /// The client's request asked to close (or the server drains) after this response.
+    var clientClose = false
+    /// Safe to send again after a failure that may have reached the upstream (RFC 9110 §9.2.2).
+    var idempotent = false
+    var group: Int = 0
+    var member: Int = 0
+    var epoch: UInt32 = 0
+    var fd: Int32 = -1
+    /// Members tried already, one bit each.
+    var tried: UInt64 = 0
+    /// The request bytes (head, and the body when it fits), then the response head: a slab chunk.
+    var requestChunk: UInt32 = ChunkSlab.none
+    var requestLength = 0
+    var requestSent = 0
+    /// A body too large for the chunk, sent from the collected request after the head.
+    var bodyStore: UInt32 = RequestStore.none
+    var bodySent = 0
+    /// The upstream's response so far: a second slab chunk.
+    var responseChunk: UInt32 = ChunkSlab.none
+    var responseFilled = 0
+    /// The linked timeout's timespec (the kernel copies it at submission).
+    var timespec: (Int64, Int64) = (0, 0)
+    /// When the exchange began (monotonic nanoseconds), for the upstream time.
+    var started: UInt64 = 0
+    var inUse = false
+}
+
+/// A fixed pool of exchanges, and which one each client slot holds.
+struct ProxyExchanges: ~Copyable {
+    static let none: UInt16 = .max
+    let capacity: Int
+    let entries: UnsafeMutablePointer<ProxyExchange>
+    private let freeList: UnsafeMutablePointer<UInt16>
+    private var freeCount: Int
+    /// The exchange of each client slot, or `none`; written before read (the record's
+    /// `HandlerState.proxied` bit says when it is live), so never initialised as a whole.
+    let ofSlot: UnsafeMutablePointer<UInt16>
+
+    init(capacity: Int, slots: Int) {
+        self.capacity = min(capacity, Int(UInt16.max) - 1)
+        entries = .allocate(capacity: max(self.capacity, 1))
+        entries.initialize(repeating: ProxyExchange(), count: max(self.capacity, 1))
+        freeList = .allocate(capacity: max(self.capacity, 1))
+        for i in 0..<self.capacity { freeList[i] = UInt16(self.capacity - 1 - i) }
+        freeCount = self.capacity
+        ofSlot = .allocate(capacity: max(slots, 1))
+    }
+
+    deinit {
+        entries.deinitialize(count: max(capacity, 1))
+        entries.deallocate()
+        freeList.deallocate()
+        ofSlot.deallocate()
+    }
+
+    mutating func allocate() -> UInt16? {
+        guard freeCount > 0 else { return nil }
+        freeCount -= 1
+        let id = freeList[freeCount]
+        entries[Int(id)] = ProxyExchange()
+        entries[Int(id)].inUse = true
+        return id
+    }
+
+    mutating func release(_ id: UInt16) {
+        guard entries[Int(id)].inUse else { return }
+        entries[Int(id)].inUse = false
+        freeList[freeCount] = id
+        freeCount += 1
+    }
+
+    @inline(__always)
+    subscript(id: UInt16) -> UnsafeMutablePointer<ProxyExchange> {
+        assert(Int(id) < capacity)
+        return entries + Int(id)
+    }
+
+    /// The exchange's timespec memory, for the linked timeout.
+    func timespec(_ id: UInt16) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(entries + Int(id)) + MemoryLayout<ProxyExchange>.offset(of: \ProxyExchange.timespec)!
+    }
+}

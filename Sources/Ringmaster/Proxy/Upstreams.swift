@@ -1,0 +1,222 @@
+// A worker's upstream servers: one group per proxy route, each upstream with its socket
+// address, its passive health (down until a time after a failure), its connections in use and
+// a LIFO of idle keep-alive connections to reuse. Per worker, like everything else on the
+// ring: no lock, no sharing; each worker keeps its own pool (docs/proxy.md).
+import Glibc
+import RingmasterHTTP
+
+/// One upstream server of a group.
+struct Upstream {
+    let address: UpstreamAddress
+    /// sockaddr_in / sockaddr_in6 / sockaddr_un bytes for connect(2).
+    let sockaddr: [UInt8]
+    /// Connections to it in use (an exchange or a response body) plus idle ones.
+    var open = 0
+    /// Requests in flight to it (least_conn).
+    var active = 0
+    /// Idle keep-alive connections, most recent last.
+    var idle: [Int32] = []
+    /// Monotonic seconds until which it is skipped after a failure (passive health).
+    var downUntil = 0
+    /// Counters for /metrics: requests sent, failures by kind.
+    var requests: UInt64 = 0
+    var connectFailures: UInt64 = 0
+    var responseFailures: UInt64 = 0
+    var timeouts: UInt64 = 0
+
+    init(address: UpstreamAddress) {
+        self.address = address
+        sockaddr = Upstream.socketAddress(address)
+        idle.reserveCapacity(Upstreams.maxIdle)
+    }
+
+    var family: Int32 {
+        switch address {
+        case .ip(let a): return a.family == .ipv4 ? AF_INET : AF_INET6
+        case .unix: return AF_UNIX
+        }
+    }
+
+    static func socketAddress(_ address: UpstreamAddress) -> [UInt8] {
+        switch address {
+        case .ip(let a) where a.family == .ipv4:
+            var s = sockaddr_in()
+            s.sin_family = sa_family_t(AF_INET)
+            s.sin_port = a.port.bigEndian
+            withUnsafeMutableBytes(of: &s.sin_addr) { for i in 0..<4 { $0[i] = a.byte(i) } }
+            return withUnsafeBytes(of: &s) { Array($0) }
+        case .ip(let a):
+            var s = sockaddr_in6()
+            s.sin6_family = sa_family_t(AF_INET6)
+            s.sin6_port = a.port.bigEndian
+            withUnsafeMutableBytes(of: &s.sin6_addr) { for i in 0..<16 { $0[i] = a.byte(i) } }
+            return withUnsafeBytes(of: &s) { Array($0) }
+        case .unix(let path):
+            var s = sockaddr_un()
+            s.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &s.sun_path) { raw in
+                for (i, b) in path.utf8.enumerated() { raw[i] = b }
+            }
+            return withUnsafeBytes(of: &s) { Array($0) }
+        }
+    }
+}
+
+/// One proxy route's upstreams and its options.
+struct UpstreamGroup {
+    let route: Int
+    let options: ProxyOptions
+    var members: [Upstream]
+    /// Round-robin position.
+    var next = 0
+}
+
+/// Every proxy route's group, rebuilt when a reload changes the routes (`epoch` tells a
+/// connection coming back from an older set to close instead of joining the pool).
+struct Upstreams: ~Copyable {
+    /// Idle connections kept per upstream and worker.
+    static let maxIdle = 32
+    private(set) var groups: [UpstreamGroup] = []
+    /// Group index per route index of the current response table (-1: not a proxy route).
+    private(set) var groupOfRoute: [Int] = []
+    private(set) var epoch: UInt32 = 0
+
+    /// Builds the groups for `routes` (the current response table's), closing the idle
+    /// connections of the previous set.
+    mutating func configure(routes: [StaticRoute]) {
+        closeIdle()
+        epoch &+= 1
+        groups = []
+        groupOfRoute = Array(repeating: -1, count: routes.count)
+        for (index, route) in routes.enumerated() where route.kind == .proxy {
+            guard let options = route.proxy, !options.upstreams.isEmpty else { continue }
+            groupOfRoute[index] = groups.count
+            groups.append(UpstreamGroup(route: index, options: options, members: options.upstreams.map(Upstream.init)))
+        }
+    }
+
+    deinit {
+        for group in groups { for member in group.members { for fd in member.idle { close(fd) } } }
+    }
+
+    mutating func closeIdle() {
+        for g in groups.indices {
+            for m in groups[g].members.indices {
+                for fd in groups[g].members[m].idle { close(fd) }
+                groups[g].members[m].open -= groups[g].members[m].idle.count
+                groups[g].members[m].idle.removeAll(keepingCapacity: true)
+            }
+        }
+    }
+
+    /// Whether `routes` name the same proxy routes, at the same indices, with the same options.
+    func matches(routes: [StaticRoute]) -> Bool {
+        var count = 0
+        for (index, route) in routes.enumerated() where route.kind == .proxy && route.proxy != nil {
+            guard let g = group(route: index), groups[g].options == route.proxy else { return false }
+            count += 1
+        }
+        return count == groups.count && routes.count == groupOfRoute.count
+    }
+
+    func group(route: Int) -> Int? {
+        guard route < groupOfRoute.count, groupOfRoute[route] >= 0 else { return nil }
+        return groupOfRoute[route]
+    }
+
+    /// Picks an upstream of `group` for a request from `client`, skipping those down (at
+    /// `now`, monotonic seconds), at their connection cap, or in `excluded` (a bit per member:
+    /// tried already). Nil when none is left.
+    mutating func choose(group g: Int, client: ClientAddress, now: Int, excluded: UInt64) -> Int? {
+        let count = groups[g].members.count
+        switch groups[g].options.balance {
+        case .roundRobin:
+            for step in 0..<count {
+                let m = (groups[g].next + step) % count
+                if usable(g, m, now: now, excluded: excluded) {
+                    groups[g].next = (m + 1) % count
+                    return m
+                }
+            }
+        case .leastConnections:
+            var best: Int?
+            for step in 0..<count {
+                let m = (groups[g].next + step) % count
+                if usable(g, m, now: now, excluded: excluded), best == nil || groups[g].members[m].active < groups[g].members[best!].active { best = m }
+            }
+            if let best { groups[g].next = (best + 1) % count }
+            return best
+        case .clientHash:
+            // FNV-1a of the address bytes; the first usable member from the hashed position,
+            // so a client stays put while its upstream is up.
+            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+            for i in 0..<16 { hash = (hash ^ UInt64(client.byte(i))) &* 0x100_0000_01B3 }
+            let start = Int(hash % UInt64(count))
+            for step in 0..<count where usable(g, (start + step) % count, now: now, excluded: excluded) { return (start + step) % count }
+        }
+        return nil
+    }
+
+    /// Up, under its connection cap (idle connections count as available), not tried yet.
+    func usable(_ g: Int, _ m: Int, now: Int, excluded: UInt64) -> Bool {
+        let member = groups[g].members[m]
+        return excluded & (1 << UInt64(m)) == 0 && member.downUntil <= now
+            && (!member.idle.isEmpty || member.open < groups[g].options.maxConnections)
+    }
+
+    /// Whether any member of `group` is up (503 when none is, 502 when one failed).
+    func anyUp(group g: Int, now: Int) -> Bool { groups[g].members.contains { $0.downUntil <= now } }
+
+    /// An idle connection to member `m`, or nil (the caller connects a new one).
+    mutating func takeIdle(group g: Int, member m: Int) -> Int32? {
+        groups[g].members[m].idle.popLast()
+    }
+
+    /// A new connection to member `m` was opened.
+    mutating func opened(group g: Int, member m: Int) { groups[g].members[m].open += 1 }
+
+    /// An exchange starts on member `m`.
+    mutating func began(group g: Int, member m: Int) {
+        groups[g].members[m].active += 1
+        groups[g].members[m].requests += 1
+    }
+
+    /// The request on `fd` to member `m` of `group` (of set `epoch`) is over: the
+    /// connection joins the idle pool when `reusable` and there is room, else closes.
+    mutating func finished(group g: Int, member m: Int, epoch: UInt32, fd: Int32, reusable: Bool) {
+        guard epoch == self.epoch, g < groups.count, m < groups[g].members.count else {
+            close(fd)
+            return
+        }
+        groups[g].members[m].active -= 1
+        if reusable && groups[g].members[m].idle.count < Upstreams.maxIdle {
+            groups[g].members[m].idle.append(fd)
+        } else {
+            close(fd)
+            groups[g].members[m].open -= 1
+        }
+    }
+
+    /// A connect failed or a connection broke before its response: skip the member for the
+    /// group's fail timeout (passive health).
+    /// A group of one is never marked down (as nginx): there is nowhere else to send.
+    mutating func failed(group g: Int, member m: Int, now: Int) {
+        let seconds = groups[g].options.failTimeoutSeconds
+        if seconds > 0 && groups[g].members.count > 1 { groups[g].members[m].downUntil = now + seconds }
+    }
+
+    mutating func count(group g: Int, member m: Int, _ kind: UpstreamFailure) {
+        switch kind {
+        case .connect: groups[g].members[m].connectFailures += 1
+        case .response: groups[g].members[m].responseFailures += 1
+        case .timeout: groups[g].members[m].timeouts += 1
+        }
+    }
+
+    subscript(group g: Int) -> UpstreamGroup { groups[g] }
+}
+
+/// Why an upstream exchange failed, for its counters.
+enum UpstreamFailure {
+    case connect, response, timeout
+}

@@ -1,0 +1,358 @@
+// Forwarding a request to an upstream (docs/proxy.md): choose an upstream, reuse an idle
+// connection or connect a new one (IORING_OP_CONNECT under a linked timeout), send the
+// rewritten request, read the response head under the read timeout, and commit it through the
+// one answer path; a body that continues is a body stream on the upstream socket
+// (Worker+ProxyStream.swift). Failures before the head answer 502, 503 or 504.
+import Glibc
+import RingmasterHTTP
+
+extension Worker {
+    /// A request matched a proxy route: forwarded now, or once its body has been read.
+    mutating func proxyRequest(slot: UInt32, head: RequestHead, in buffer: UnsafeRawBufferPointer, body: BodyDecoder) {
+        let connection = table[slot]
+        if body.isComplete {
+            startExchange(slot: slot, head: head, bytes: buffer, fields: UnsafeBufferPointer(rebasing: headerFields[0..<head.headerCount]),
+                          body: UnsafeRawBufferPointer(start: nil, count: 0), store: RequestStore.none)
+            return
+        }
+        // The body is collected like a handler's (up to limits.body_bytes), then forwarded
+        // with a Content-Length; answerPending starts the exchange when it is complete.
+        connection.pointee.body = body
+        beginCollecting(slot: slot, head: head, in: buffer)
+        if head.expectContinue && head.version == .http11 { appendOutput(slot: slot, Worker.continueResponse) }
+    }
+
+    /// The collected body is complete (answerPending, `.proxy`).
+    mutating func proxyCollected(slot: UInt32) {
+        let connection = table[slot]
+        guard connection.pointee.handlerState & HandlerState.collecting != 0 else {
+            commitProxyFailure(slot: slot, status: .internalServerError, close: true, headOnly: false)
+            return
+        }
+        let id = handling.slots[Int(slot)].request
+        connection.pointee.handlerState &= ~HandlerState.collecting
+        let parts = handling.store.request(id)
+        startExchange(slot: slot, head: parts.head, bytes: parts.bytes, fields: parts.fields, body: parts.body, store: id)
+    }
+
+    /// Writes the upstream request and starts the exchange. `store` is the collected request
+    /// (released here, or once its body has been sent when it did not fit the chunk).
+    mutating func startExchange(slot: UInt32, head: RequestHead, bytes: UnsafeRawBufferPointer, fields: UnsafeBufferPointer<HTTPHeaderField>,
+                                body: UnsafeRawBufferPointer, store: UInt32) {
+        let connection = table[slot]
+        let pending = connection.pointee.pendingFlags
+        let close = pending & PendingResponse.close != 0
+        let headOnly = head.method == .head
+        connection.pointee.pendingFlags = 0
+        routeTables.forget(epoch: connection.pointee.tableEpoch, owed: pending & PendingResponse.owed != 0)
+        // A reload since the head matched: the route index may name another route now.
+        guard connection.pointee.tableEpoch == routeTables.epoch, let group = upstreams.group(route: Int(connection.pointee.pendingRoute)) else {
+            if store != RequestStore.none { handling.store.release(store) }
+            commitProxyFailure(slot: slot, status: .badGateway, close: close, headOnly: headOnly)
+            return
+        }
+        guard let id = proxies.allocate(), let chunk = slab.allocate() else {
+            if store != RequestStore.none { handling.store.release(store) }
+            statistics.add(.streamsExhausted)
+            commitProxyFailure(slot: slot, status: .serviceUnavailable, close: close, headOnly: headOnly)
+            return
+        }
+        let exchange = proxies[id]
+        exchange.pointee.slot = slot
+        exchange.pointee.generation = connection.pointee.generation
+        exchange.pointee.group = group
+        exchange.pointee.epoch = upstreams.epoch
+        exchange.pointee.headOnly = headOnly
+        exchange.pointee.clientClose = close
+        exchange.pointee.idempotent = head.method == .get || head.method == .head || head.method == .put || head.method == .delete
+            || head.method == .options
+        exchange.pointee.requestChunk = chunk
+        exchange.pointee.started = AccessLog.monotonicNanoseconds()
+        let out = UnsafeMutableRawBufferPointer(start: slab.pointer(chunk), count: slab.chunkSize)
+        let bodyLength: UInt64? = body.count > 0 || head.framing != .none ? UInt64(body.count) : nil
+        guard let length = ProxyHead.writeRequest(head: head, bytes: bytes, fields: fields, client: acceptor[slot],
+                                                  serverName: responses.serverName, bodyLength: bodyLength, into: out) else {
+            if store != RequestStore.none { handling.store.release(store) }
+            freeExchange(id)
+            commitProxyFailure(slot: slot, status: .requestHeaderFieldsTooLarge, close: close, headOnly: headOnly)
+            return
+        }
+        exchange.pointee.requestLength = length
+        if store != RequestStore.none {
+            if body.count <= slab.chunkSize - length {
+                if body.count > 0 { (out.baseAddress! + length).copyMemory(from: body.baseAddress!, byteCount: body.count) }
+                exchange.pointee.requestLength += body.count
+                handling.store.release(store)
+            } else {
+                exchange.pointee.bodyStore = store
+            }
+        }
+        connection.pointee.handlerState |= HandlerState.proxied
+        proxies.ofSlot[Int(slot)] = id
+        statistics.add(.proxyRequests)
+        connectUpstream(id)
+    }
+
+    /// Takes an idle connection to the next upstream, or connects a new one.
+    mutating func connectUpstream(_ id: UInt16) {
+        let exchange = proxies[id]
+        let group = exchange.pointee.group
+        let now = Worker.monotonicSeconds()
+        guard let member = upstreams.choose(group: group, client: acceptor[exchange.pointee.slot], now: now, excluded: exchange.pointee.tried) else {
+            failExchange(id, status: exchange.pointee.tried == 0 && !upstreams.anyUp(group: group, now: now) ? .serviceUnavailable : .badGateway)
+            return
+        }
+        exchange.pointee.member = member
+        exchange.pointee.tried |= 1 << UInt64(member)
+        exchange.pointee.responseFilled = 0
+        exchange.pointee.requestSent = 0
+        exchange.pointee.bodySent = 0
+        upstreams.began(group: group, member: member)
+        if let fd = upstreams.takeIdle(group: group, member: member) {
+            exchange.pointee.fd = fd
+            exchange.pointee.reused = true
+            sendUpstream(id)
+            return
+        }
+        let upstream = upstreams[group: group].members[member]
+        let fd = socket(upstream.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else {
+            upstreams.finished(group: group, member: member, epoch: exchange.pointee.epoch, fd: -1, reusable: false)
+            failExchange(id, status: .badGateway)
+            return
+        }
+        if upstream.family != AF_UNIX {
+            var one: Int32 = 1
+            setsockopt(fd, SocketLevel.tcp, TCP_NODELAY, &one, 4)
+        }
+        upstreams.opened(group: group, member: member)
+        exchange.pointee.fd = fd
+        exchange.pointee.reused = false
+        exchange.pointee.phase = .connecting
+        exchange.pointee.busy = true
+        let generation = exchange.pointee.generation
+        upstream.sockaddr.withUnsafeBytes { address in
+            ring.prepareConnect(fd: fd, address: address.baseAddress!, length: socklen_t(address.count),
+                                milliseconds: upstreams[group: group].options.connectTimeoutMilliseconds, spec: proxies.timespec(id),
+                                userData: UserData(slot: exchange.pointee.slot, operation: .upstreamConnect, buffer: id, generation: generation),
+                                timeoutData: UserData(slot: 0, operation: .linkTimeout))
+        }
+    }
+
+    /// The exchange of `data`, or nil when its client went away (then cleaned up here).
+    mutating func liveExchange(_ data: UserData) -> UnsafeMutablePointer<ProxyExchange>? {
+        let id = data.buffer
+        let exchange = proxies[id]
+        exchange.pointee.busy = false
+        let connection = table[exchange.pointee.slot]
+        if exchange.pointee.abandoned || connection.pointee.generation != exchange.pointee.generation || !connection.pointee.isOpen {
+            dropUpstream(id)
+            freeExchange(id)
+            return nil
+        }
+        return exchange
+    }
+
+    mutating func handleUpstreamConnect(_ data: UserData, _ completion: Completion) {
+        guard let exchange = liveExchange(data) else { return }
+        let id = data.buffer
+        guard completion.result >= 0 else {
+            upstreamFailed(id, kind: completion.result == -ECANCELED ? .timeout : .connect, retry: true)
+            return
+        }
+        _ = exchange
+        sendUpstream(id)
+    }
+
+    /// Sends what of the request is left: the chunk, then a body that did not fit it.
+    mutating func sendUpstream(_ id: UInt16) {
+        let exchange = proxies[id]
+        exchange.pointee.phase = .sending
+        exchange.pointee.busy = true
+        let data = UserData(slot: exchange.pointee.slot, operation: .upstreamSend, buffer: id, generation: exchange.pointee.generation)
+        if exchange.pointee.requestSent < exchange.pointee.requestLength {
+            ring.prepareSend(fd: exchange.pointee.fd, bytes: slab.pointer(exchange.pointee.requestChunk) + exchange.pointee.requestSent,
+                             count: exchange.pointee.requestLength - exchange.pointee.requestSent, userData: data)
+        } else {
+            let body = handling.store.request(exchange.pointee.bodyStore).body
+            ring.prepareSend(fd: exchange.pointee.fd, bytes: body.baseAddress! + exchange.pointee.bodySent,
+                             count: body.count - exchange.pointee.bodySent, userData: data)
+        }
+    }
+
+    mutating func handleUpstreamSend(_ data: UserData, _ completion: Completion) {
+        guard let exchange = liveExchange(data) else { return }
+        let id = data.buffer
+        guard completion.result > 0 else {
+            // A reused connection the upstream had closed fails here: retried on a new one.
+            upstreamFailed(id, kind: .response, retry: exchange.pointee.reused || exchange.pointee.idempotent)
+            return
+        }
+        let sent = Int(completion.result)
+        if exchange.pointee.requestSent < exchange.pointee.requestLength {
+            exchange.pointee.requestSent += sent
+        } else {
+            exchange.pointee.bodySent += sent
+        }
+        let bodyLeft = exchange.pointee.bodyStore != RequestStore.none
+            && exchange.pointee.bodySent < handling.store.request(exchange.pointee.bodyStore).body.count
+        if exchange.pointee.requestSent < exchange.pointee.requestLength || bodyLeft {
+            sendUpstream(id)
+            return
+        }
+        receiveUpstream(id)
+    }
+
+    /// Reads (more of) the response head into the exchange's response chunk.
+    mutating func receiveUpstream(_ id: UInt16) {
+        let exchange = proxies[id]
+        if exchange.pointee.responseChunk == ChunkSlab.none {
+            guard let chunk = slab.allocate() else {
+                failExchange(id, status: .serviceUnavailable)
+                return
+            }
+            exchange.pointee.responseChunk = chunk
+        }
+        exchange.pointee.phase = .receiving
+        exchange.pointee.busy = true
+        let filled = exchange.pointee.responseFilled
+        ring.prepareRecv(fd: exchange.pointee.fd, into: slab.pointer(exchange.pointee.responseChunk) + filled, count: slab.chunkSize - filled,
+                         milliseconds: upstreams[group: exchange.pointee.group].options.readTimeoutSeconds * 1000, spec: proxies.timespec(id),
+                         userData: UserData(slot: exchange.pointee.slot, operation: .upstreamRecv, buffer: id, generation: exchange.pointee.generation),
+                         timeoutData: UserData(slot: 0, operation: .linkTimeout))
+    }
+
+    mutating func handleUpstreamRecv(_ data: UserData, _ completion: Completion) {
+        guard let exchange = liveExchange(data) else { return }
+        let id = data.buffer
+        guard completion.result > 0 else {
+            if completion.result == -ECANCELED {
+                upstreamFailed(id, kind: .timeout, retry: false)
+            } else {
+                // Closed or reset before a whole head: a reused connection the upstream timed
+                // out is retried when nothing of the response came.
+                let retry = exchange.pointee.responseFilled == 0 && exchange.pointee.reused && exchange.pointee.idempotent
+                upstreamFailed(id, kind: .response, retry: retry)
+            }
+            return
+        }
+        exchange.pointee.responseFilled += Int(completion.result)
+        while true {
+            let response = UnsafeRawBufferPointer(start: slab.pointer(exchange.pointee.responseChunk), count: exchange.pointee.responseFilled)
+            switch ResponseParser.parseHead(response, headers: headerFields, maxHeadBytes: slab.chunkSize, requestWasHead: exchange.pointee.headOnly) {
+            case .needMore:
+                if exchange.pointee.responseFilled == slab.chunkSize { upstreamFailed(id, kind: .response, retry: false) } else { receiveUpstream(id) }
+                return
+            case .invalid:
+                upstreamFailed(id, kind: .response, retry: false)
+                return
+            case .complete(let head) where head.status < 200:
+                // An interim response (100, 102, 103) is dropped; 101 cannot be honoured:
+                // Upgrade is hop-by-hop and was never forwarded.
+                guard head.status != 101 else {
+                    upstreamFailed(id, kind: .response, retry: false)
+                    return
+                }
+                let rest = exchange.pointee.responseFilled - head.headLength
+                let base = slab.pointer(exchange.pointee.responseChunk)
+                memmove(base, base + head.headLength, rest)
+                exchange.pointee.responseFilled = rest
+            case .complete(let head):
+                relayResponse(id, head: head, fields: UnsafeBufferPointer(rebasing: headerFields[0..<head.headerCount]))
+                return
+            }
+        }
+    }
+
+    /// A failure talking to the upstream: counted, the member marked down for a connect
+    /// failure or a reset, and the request sent elsewhere when `retry` allows and another
+    /// member is left; else 502 (504 for a timeout).
+    mutating func upstreamFailed(_ id: UInt16, kind: UpstreamFailure, retry: Bool) {
+        let exchange = proxies[id]
+        let group = exchange.pointee.group, member = exchange.pointee.member
+        let wasReused = exchange.pointee.reused
+        upstreams.count(group: group, member: member, kind)
+        statistics.add(kind == .timeout ? .proxyTimeouts : .proxyErrors)
+        // A reused connection failing says little about the upstream itself.
+        if kind != .response || !wasReused { upstreams.failed(group: group, member: member, now: Worker.monotonicSeconds()) }
+        dropUpstream(id)
+        if retry {
+            // A stale pooled connection is retried on the same member with a new one.
+            if wasReused && kind == .response { exchange.pointee.tried &= ~(1 << UInt64(member)) }
+            statistics.add(.proxyRetries)
+            connectUpstream(id)
+            return
+        }
+        failExchange(id, status: kind == .timeout ? .gatewayTimeout : .badGateway)
+    }
+
+    /// Closes the exchange's upstream connection (it is in an unknown state).
+    mutating func dropUpstream(_ id: UInt16) {
+        let exchange = proxies[id]
+        guard exchange.pointee.fd >= 0 else { return }
+        upstreams.finished(group: exchange.pointee.group, member: exchange.pointee.member, epoch: exchange.pointee.epoch,
+                           fd: exchange.pointee.fd, reusable: false)
+        exchange.pointee.fd = -1
+    }
+
+    /// Answers the exchange's client with `status` and ends the exchange.
+    mutating func failExchange(_ id: UInt16, status: HTTPStatus) {
+        let exchange = proxies[id]
+        let slot = exchange.pointee.slot, close = exchange.pointee.clientClose, headOnly = exchange.pointee.headOnly
+        dropUpstream(id)
+        freeExchange(id)
+        table[slot].pointee.handlerState &= ~HandlerState.proxied
+        commitProxyFailure(slot: slot, status: status, close: close, headOnly: headOnly)
+        guard table[slot].pointee.isOpen else { return }
+        guard perform(table[slot].pointee.machine.answerProgressed(facts(slot)), slot: slot) else { return }
+        updateTimer(slot: slot)
+    }
+
+    /// 502, 503 or 504 with a short text body; the client connection stays usable.
+    mutating func commitProxyFailure(slot: UInt32, status: HTTPStatus, close: Bool, headOnly: Bool) {
+        let body: UnsafeRawBufferPointer
+        switch status {
+        case .badGateway: body = Worker.bytes("Bad Gateway\n")
+        case .serviceUnavailable: body = Worker.bytes("Service Unavailable\n")
+        case .gatewayTimeout: body = Worker.bytes("Gateway Timeout\n")
+        case .requestHeaderFieldsTooLarge: body = Worker.bytes("Request Header Fields Too Large\n")
+        default: body = Worker.bytes("Internal Server Error\n")
+        }
+        commit(slot: slot, Worker.text(status, body, headOnly: headOnly), close: close || draining)
+    }
+
+    /// Returns the exchange's chunks and collected request, and the exchange itself.
+    mutating func freeExchange(_ id: UInt16) {
+        let exchange = proxies[id]
+        if exchange.pointee.requestChunk != ChunkSlab.none { slab.release(exchange.pointee.requestChunk) }
+        if exchange.pointee.responseChunk != ChunkSlab.none { slab.release(exchange.pointee.responseChunk) }
+        if exchange.pointee.bodyStore != RequestStore.none { handling.store.release(exchange.pointee.bodyStore) }
+        exchange.pointee.requestChunk = ChunkSlab.none
+        exchange.pointee.responseChunk = ChunkSlab.none
+        exchange.pointee.bodyStore = RequestStore.none
+        proxies.release(id)
+    }
+
+    /// The client connection is closing with an exchange in progress: an operation in flight
+    /// is cancelled (IORING_ASYNC_CANCEL_FD, by the upstream socket), and its completion frees
+    /// the exchange.
+    mutating func abandonExchange(slot: UInt32) {
+        let id = proxies.ofSlot[Int(slot)]
+        let exchange = proxies[id]
+        guard exchange.pointee.inUse, exchange.pointee.slot == slot else { return }
+        if exchange.pointee.busy {
+            exchange.pointee.abandoned = true
+            if exchange.pointee.fd >= 0 { ring.prepareCancelAll(fd: exchange.pointee.fd, userData: UserData(slot: 0, operation: .cancel)) }
+        } else {
+            dropUpstream(id)
+            freeExchange(id)
+        }
+    }
+
+    /// CLOCK_MONOTONIC seconds (vDSO), for upstream health deadlines.
+    static func monotonicSeconds() -> Int {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts)
+        return ts.tv_sec
+    }
+}
