@@ -14,8 +14,15 @@ extension Worker {
         writeMetrics(into: &writer)
         let length = writer.finish() ?? writer.count
         let body = UnsafeRawBufferPointer(start: metricsScratch, count: length)
-        return .response(AnswerHead(status: .ok, contentType: Worker.bytes("text/plain; version=0.0.4; charset=utf-8"),
-                                    contentLength: UInt64(length)), headOnly ? .none : .inline(body))
+        let head = AnswerHead(status: .ok, contentType: Worker.bytes("text/plain; version=0.0.4; charset=utf-8"), contentLength: UInt64(length))
+        // An exposition larger than an output chunk (many workers with worker labels, many
+        // embedder metrics) is streamed from a block of its own, as a cached file is; the
+        // caller drops the block's first reference once the stream holds one.
+        if !headOnly && length > slab.chunkSize - 1024, let block = FileBlock.allocate(keyLength: 0, payload: length) {
+            block.payload.copyMemory(from: metricsScratch, byteCount: length)
+            return .response(head, .stream(.memory(block, UnsafeRawPointer(block.payload)), offset: 0, count: UInt64(length)))
+        }
+        return .response(head, headOnly ? .none : .inline(body))
     }
 
     /// Whether the answer to the request just handled is queued in full on `slot`'s output

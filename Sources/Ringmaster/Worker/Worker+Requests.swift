@@ -190,7 +190,9 @@ extension Worker {
         case .metrics:
             // Counted first: the exposition includes its own response.
             statistics.recordStatus(200)
-            commit(slot: slot, metricsAnswer(headOnly: headOnly), close: close, counted: true)
+            let metrics = metricsAnswer(headOnly: headOnly)
+            commit(slot: slot, metrics, close: close, counted: true)
+            if case .response(_, .stream(.memory(let block, _), _, _)) = metrics { block.release() }
         case .methodNotAllowed:
             let allow = Worker.writeAllowHeader(MethodSet(rawValue: connection.pointee.allowedMethods), into: allowScratch)
             commit(slot: slot, Worker.text(.methodNotAllowed, Worker.methodNotAllowedBody, headers: allow, headOnly: headOnly), close: close)
