@@ -204,6 +204,7 @@ final class Upstream {
                             (#"{"path": "/a/", "kind": "proxy", "upstreams": ["1.2.3.4:0"]}"#, "routes[0].upstreams"),
                             (#"{"path": "/a/", "kind": "proxy", "upstreams": ["1.2.3.4:80"], "balance": "random"}"#, "routes[0].balance"),
                             (#"{"path": "/a/", "kind": "proxy", "upstreams": ["1.2.3.4:80"], "read_timeout_s": 0}"#, "routes[0].read_timeout_s"),
+                            (#"{"path": "/a/", "kind": "proxy", "upstreams": ["1.2.3.4:80"], "headers": {"X-A": "1"}}"#, "routes[0].headers"),
                             (#"{"path": "/a/", "upstreams": ["1.2.3.4:80"]}"#, "routes[0].upstreams")] {
             do {
                 _ = try ConfigurationLoader.parse(Array("{\"routes\": [\(json)]}".utf8), source: "t.json")
@@ -227,6 +228,15 @@ final class Upstream {
             out += bytes[i..<i + size]
             i += size + 2
         }
+    }
+
+    /// config/proxy.example.json loads as shipped.
+    @Test func theShippedExampleLoads() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let example = try ConfigurationLoader.load(path: root.appendingPathComponent("config/proxy.example.json").path)
+        let proxy = example.configuredRoutes?.first?.proxy
+        #expect(proxy?.upstreams.count == 2 && proxy?.balance == .leastConnections && proxy?.connectTimeoutMilliseconds == 1000)
+        #expect(example.accessLogFormat == .combined)
     }
 
     func crc32(_ bytes: [UInt8]) -> UInt32 {

@@ -68,8 +68,8 @@ enum RouteParser {
                 throw invalid("\(prefix).\(key)", fields[key]!.description, "nothing: only proxy routes take \(key)")
             }
             if let headers = fields["headers"] {
-                guard route.kind != "metrics" else {
-                    throw invalid("\(prefix).headers", headers.description, "nothing: metrics routes take no headers")
+                guard route.kind != "metrics" && route.kind != "proxy" else {
+                    throw invalid("\(prefix).headers", headers.description, "nothing: \(route.kind) routes take no headers")
                 }
                 route.headers = try RouteHeaderParser.parse(headers, key: "\(prefix).headers", invalid: invalid)
             }

@@ -164,9 +164,6 @@ struct Upstreams: ~Copyable {
             && (!member.idle.isEmpty || member.open < groups[g].options.maxConnections)
     }
 
-    /// Whether any member of `group` is up (503 when none is, 502 when one failed).
-    func anyUp(group g: Int, now: Int) -> Bool { groups[g].members.contains { $0.downUntil <= now } }
-
     /// An idle connection to member `m`, or nil (the caller connects a new one).
     mutating func takeIdle(group g: Int, member m: Int) -> Int32? {
         groups[g].members[m].idle.popLast()

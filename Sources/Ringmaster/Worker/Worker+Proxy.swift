@@ -99,7 +99,9 @@ extension Worker {
         let group = exchange.pointee.group
         let now = Worker.monotonicSeconds()
         guard let member = upstreams.choose(group: group, client: acceptor[exchange.pointee.slot], now: now, excluded: exchange.pointee.tried) else {
-            failExchange(id, status: exchange.pointee.tried == 0 && !upstreams.anyUp(group: group, now: now) ? .serviceUnavailable : .badGateway)
+            // None to try at all (all down, or all at max_connections) is 503; none left
+            // after failures is 502.
+            failExchange(id, status: exchange.pointee.tried == 0 ? .serviceUnavailable : .badGateway)
             return
         }
         exchange.pointee.member = member
