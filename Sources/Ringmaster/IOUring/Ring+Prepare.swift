@@ -59,6 +59,13 @@ extension Ring {
         sqe.pointee.user_data = userData.rawValue
     }
 
+    /// recv(2) on regular descriptor `fd` into `buffer` (IORING_OP_RECV, Linux 5.6).
+    public mutating func prepareRecv(fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int, userData: UserData) {
+        let sqe = nextSQE()
+        io_uring_prep_recv(sqe, fd, buffer, count, 0)
+        sqe.pointee.user_data = userData.rawValue
+    }
+
     /// recv(2) on regular descriptor `fd` into `buffer` (IORING_OP_RECV, Linux 5.6), linked
     /// to a timeout of `milliseconds` like `prepareConnect`'s.
     public mutating func prepareRecv(fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int, milliseconds: Int,

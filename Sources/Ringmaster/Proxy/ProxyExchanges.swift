@@ -45,6 +45,11 @@ struct ProxyExchange {
     var timespec: (Int64, Int64) = (0, 0)
     /// When the exchange began (monotonic nanoseconds), for the upstream time.
     var started: UInt64 = 0
+    /// Monotonic second after which the recv of the response head is cancelled (checked by
+    /// the worker's once-a-second tick, so no linked timeout rides on every request).
+    var deadline = Int.max
+    /// The tick cancelled the recv: its ECANCELED is a timeout.
+    var timedOut = false
     var inUse = false
 }
 

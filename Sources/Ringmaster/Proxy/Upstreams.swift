@@ -119,6 +119,8 @@ struct Upstreams: ~Copyable {
         return count == groups.count && routes.count == groupOfRoute.count
     }
 
+    var hasGroups: Bool { !groups.isEmpty }
+
     func group(route: Int) -> Int? {
         guard route < groupOfRoute.count, groupOfRoute[route] >= 0 else { return nil }
         return groupOfRoute[route]

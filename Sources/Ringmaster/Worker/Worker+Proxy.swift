@@ -107,6 +107,8 @@ extension Worker {
         exchange.pointee.member = member
         exchange.pointee.tried |= 1 << UInt64(member)
         exchange.pointee.responseFilled = 0
+        exchange.pointee.deadline = Int.max
+        exchange.pointee.timedOut = false
         exchange.pointee.requestSent = 0
         exchange.pointee.bodySent = 0
         upstreams.began(group: group, member: member)
@@ -217,18 +219,21 @@ extension Worker {
         }
         exchange.pointee.phase = .receiving
         exchange.pointee.busy = true
+        // The read timeout is checked by the tick (ProxyExchanges.expire): a linked timeout
+        // would add an SQE and a CQE to every proxied request.
+        if exchange.pointee.deadline == Int.max {
+            exchange.pointee.deadline = Worker.monotonicSeconds() + upstreams[group: exchange.pointee.group].options.readTimeoutSeconds
+        }
         let filled = exchange.pointee.responseFilled
         ring.prepareRecv(fd: exchange.pointee.fd, into: slab.pointer(exchange.pointee.responseChunk) + filled, count: slab.chunkSize - filled,
-                         milliseconds: upstreams[group: exchange.pointee.group].options.readTimeoutSeconds * 1000, spec: proxies.timespec(id),
-                         userData: UserData(slot: exchange.pointee.slot, operation: .upstreamRecv, buffer: id, generation: exchange.pointee.generation),
-                         timeoutData: UserData(slot: 0, operation: .linkTimeout))
+                         userData: UserData(slot: exchange.pointee.slot, operation: .upstreamRecv, buffer: id, generation: exchange.pointee.generation))
     }
 
     mutating func handleUpstreamRecv(_ data: UserData, _ completion: Completion) {
         guard let exchange = liveExchange(data) else { return }
         let id = data.buffer
         guard completion.result > 0 else {
-            if completion.result == -ECANCELED {
+            if exchange.pointee.timedOut {
                 upstreamFailed(id, kind: .timeout, retry: false)
             } else {
                 // Closed or reset before a whole head: a reused connection the upstream timed
@@ -348,6 +353,22 @@ extension Worker {
         } else {
             dropUpstream(id)
             freeExchange(id)
+        }
+    }
+
+    /// Cancels the response-head recv of every exchange past its read deadline (the tick,
+    /// once a second: a 1 s timeout fires after 1 to 2 s).
+    mutating func expireUpstreamReads() {
+        let now = Worker.monotonicSeconds()
+        var id = 0
+        while id < proxies.capacity {
+            let exchange = proxies.entries + id
+            if exchange.pointee.inUse && exchange.pointee.busy && exchange.pointee.phase == .receiving && !exchange.pointee.timedOut
+                && exchange.pointee.deadline <= now && exchange.pointee.fd >= 0 {
+                exchange.pointee.timedOut = true
+                ring.prepareCancelAll(fd: exchange.pointee.fd, userData: UserData(slot: 0, operation: .cancel))
+            }
+            id += 1
         }
     }
 

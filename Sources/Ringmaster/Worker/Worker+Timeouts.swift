@@ -17,6 +17,8 @@ extension Worker {
             slot = expired + 1
         }
         if !completion.hasMore && exit == nil { armTick() }
+        // Upstream response heads past their read timeout: the cancel's ECANCELED says 504.
+        if upstreams.hasGroups { expireUpstreamReads() }
         // The tick is also what bounds an access log line's wait for its write to a second.
         if accessLog.enabled { flushAccessLog() }
     }
