@@ -29,6 +29,30 @@ struct BearerAuth: Middleware {
 
 struct Failure: Error {}
 
+/// The logging and CORS middleware of docs/handlers.md, as written there.
+struct RequestLogging: Middleware {
+    let logger: Logger
+    func handle(_ request: borrowing Request, _ response: inout Response, next: MiddlewareNext) throws {
+        let start = ContinuousClock.now
+        next(request, &response)
+        logger.info("\(request.methodName) \(request.path) \(response.status.rawValue) \(ContinuousClock.now - start)")
+    }
+}
+
+struct CORS: Middleware {
+    let origin: String
+    func handle(_ request: borrowing Request, _ response: inout Response, next: MiddlewareNext) throws {
+        if request.method == .options {
+            response.status = .noContent
+            response.addHeader("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE")
+            response.addHeader("Access-Control-Allow-Headers", "Authorization, Content-Type")
+        } else {
+            next(request, &response)
+        }
+        response.addHeader("Access-Control-Allow-Origin", origin)
+    }
+}
+
 @Suite struct RouterFeatureTests {
     @Test func pathParametersRawDecodedAndTyped() throws {
         var router = Router()
@@ -137,6 +161,27 @@ struct Failure: Error {}
         #expect(missing.status == 404 && missing.bodyText == "Not Found\n")
         #expect(missing.header("Access-Control-Allow-Origin") == "*", "a thrown error is answered inside the middleware")
         #expect(try app.request(.get, "/early").header("Access-Control-Allow-Origin") == nil)
+    }
+
+    @Test func theDocumentedMiddlewareWorks() throws {
+        let log = CapturedLog()
+        var router = Router()
+        router.use(RequestLogging(logger: Logger(label: "access") { _ in CapturingHandler(log: log) }))
+        router.group("/api") { api in
+            api.use(CORS(origin: "https://example.com"))
+            api.get("/items/{id}") { request, response in response.text("item \(request.parameters.int("id") ?? 0)\n") }
+            api.options("/items/{id}") { _, _ in }
+        }
+        let app = RouterTester(router)
+        let preflight = try app.request(.options, "/api/items/7", headers: [("Origin", "https://example.com")])
+        #expect(preflight.status == 204)
+        #expect(preflight.header("Access-Control-Allow-Origin") == "https://example.com")
+        #expect(preflight.header("Access-Control-Allow-Methods") == "GET, POST, PUT, DELETE")
+        let item = try app.request(.get, "/api/items/7")
+        #expect(item.bodyText == "item 7\n" && item.header("Access-Control-Allow-Origin") == "https://example.com")
+        #expect(log.all.contains { $0.hasPrefix("info GET /api/items/7 200") })
+        #expect(log.all.contains { $0.hasPrefix("info OPTIONS /api/items/7 204") })
+        #expect(try app.request(.put, "/api/items/7").status == 405, "the table answers 405 before middleware")
     }
 
     @Test func thrownErrorsBecomeResponses() throws {

@@ -44,6 +44,7 @@ struct HandlerPatterns: ~Copyable {
     func parameters(handler: Int, target: UnsafeRawBufferPointer) -> Parameters {
         guard handler < handlerCount, pieces[handler].length > 0, let base = target.baseAddress else { return Parameters() }
         var pathLength = 0
+        // Safe: bounded by target.count.
         while pathLength < target.count && target[pathLength] != UInt8(ascii: "?") { pathLength &+= 1 }
         let pattern = UnsafeRawBufferPointer(start: block + pieces[handler].offset, count: pieces[handler].length)
         let path = UnsafeRawBufferPointer(start: base, count: pathLength)

@@ -31,6 +31,7 @@ enum PathPattern {
 
     /// Why `path` is not a valid pattern, or nil when it is.
     static func problem(_ path: String) -> String? {
+        if path.utf8.count > Int(UInt16.max) { return "longer than \(UInt16.max) bytes" }
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         var names: Set<Substring> = []
         for (i, segment) in segments.enumerated() {
@@ -65,6 +66,9 @@ enum PathPattern {
         let slash = UInt8(ascii: "/")
         guard !path.isEmpty, path[0] == slash, !pattern.isEmpty else { return -1 }
         var i = 0, j = 0, count = 0
+        // Safe: every &+ and &- below works on indices bounded by the buffers' counts (and
+        // a count below maxCaptures), far from overflow; name offsets fit UInt16 (`problem`
+        // refuses longer patterns) and value offsets UInt32 (a request line is at most 64 KiB).
         while true {
             // Both sit on a "/": step over it and find the ends of the segments behind.
             i &+= 1
