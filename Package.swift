@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "RingmasterHTTP", targets: ["RingmasterHTTP"]),
         .library(name: "RingmasterHTTPTypes", targets: ["RingmasterHTTPTypes"]),
         .library(name: "RingmasterHandlersHTTPTypes", targets: ["RingmasterHandlersHTTPTypes"]),
+        .library(name: "RingmasterCodable", targets: ["RingmasterCodable"]),
         .executable(name: "ringmaster", targets: ["ringmaster"]),
         .executable(name: "ringmaster-example", targets: ["ringmaster-example"]),
     ],
@@ -53,6 +54,9 @@ let package = Package(
                 "RingmasterLayers",
             ]
         ),
+        // JSON from Encodable and into Decodable for handlers: FoundationEssentials lives
+        // here, so the server library stays free of Foundation.
+        .target(name: "RingmasterCodable", dependencies: ["Ringmaster", "RingmasterHTTP"]),
         // swift-configuration's layering, behind an API of plain types.
         .target(
             name: "RingmasterLayers",
@@ -70,12 +74,13 @@ let package = Package(
         // Swift handler API (docs/handlers.md).
         .executableTarget(
             name: "ringmaster-example",
-            dependencies: ["Ringmaster", "RingmasterHTTP", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Ringmaster", "RingmasterHTTP", "RingmasterCodable", .product(name: "Logging", package: "swift-log")],
             path: "Examples/JSONAPI"
         ),
         // Test-only malloc interposer: counts heap allocations made by one chosen thread.
         .target(name: "CMallocCounter", path: "Tests/CMallocCounter"),
         .testTarget(name: "RingmasterHTTPTests", dependencies: ["RingmasterHTTP"]),
+        .testTarget(name: "RingmasterCodableTests", dependencies: ["RingmasterCodable", "Ringmaster", "RingmasterHTTP"]),
         .testTarget(
             name: "RingmasterTests",
             dependencies: [

@@ -3,6 +3,7 @@
 // blocking the worker).
 import FoundationEssentials
 import Ringmaster
+import RingmasterCodable
 import RingmasterHTTP
 
 enum API {
@@ -12,7 +13,7 @@ enum API {
             json(store.all, into: &response)
         }
         router.post("/api/items") { request, response in
-            guard let new = try? JSONDecoder().decode(NewItem.self, from: Data(request.bodyBytes)), !new.name.isEmpty else {
+            guard let new = try? request.decodeJSON(NewItem.self), !new.name.isEmpty else {
                 problem(.badRequest, "expected a JSON object like {\"name\": \"milk\"}", into: &response)
                 return
             }
@@ -21,16 +22,16 @@ enum API {
             response.addHeader("Location", "/api/items/\(item.id)")
             json(item, into: &response)
         }
-        // "/api/items/" as a prefix: the rest of the path is the id.
-        router.get("/api/items/", match: .prefix) { request, response in
-            guard let id = itemID(request.path), let item = store.item(id) else {
+        // {id} is a path parameter; int("id") is nil for "/api/items/abc" (then 404 too).
+        router.get("/api/items/{id}") { request, response in
+            guard let id = request.parameters.int("id"), let item = store.item(id) else {
                 problem(.notFound, "no such item", into: &response)
                 return
             }
             json(item, into: &response)
         }
-        router.delete("/api/items/", match: .prefix) { request, response in
-            guard let id = itemID(request.path), store.remove(id) else {
+        router.delete("/api/items/{id}") { request, response in
+            guard let id = request.parameters.int("id"), store.remove(id) else {
                 problem(.notFound, "no such item", into: &response)
                 return
             }
@@ -46,19 +47,14 @@ enum API {
         }
     }
 
-    static func itemID(_ path: String) -> Int? {
-        Int(path.dropFirst("/api/items/".count))
-    }
-
     static func json(_ value: some Encodable, into response: inout Response) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        guard let data = try? encoder.encode(value) else {
-            response.status = .internalServerError
-            return
+        do {
+            try response.json(value, status: response.status, encoder: encoder)
+        } catch {
+            response.text("cannot encode the answer\n", status: .internalServerError)
         }
-        response.contentType = "application/json"
-        response.write([UInt8](data))
     }
 
     static func problem(_ status: HTTPStatus, _ message: String, into response: inout Response) {

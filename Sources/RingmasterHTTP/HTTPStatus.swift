@@ -37,6 +37,8 @@ public struct HTTPStatus: RawRepresentable, Hashable, Sendable {
     public static let permanentRedirect = HTTPStatus(rawValue: 308)
     /// 400 Bad Request: malformed syntax or framing.
     public static let badRequest = HTTPStatus(rawValue: 400)
+    /// 401 Unauthorized: credentials missing or wrong (send `WWW-Authenticate` with it).
+    public static let unauthorized = HTTPStatus(rawValue: 401)
     /// 403 Forbidden.
     public static let forbidden = HTTPStatus(rawValue: 403)
     /// 404 Not Found.

@@ -184,6 +184,74 @@ import Testing
         #expect(allocations == 0, "the worker allocated \(allocations) times for \(served) handler requests")
     }
 
+    /// Pattern routes: captures taken into the worker's fixed array, read through the
+    /// allocation-free accessors (`int`, `bytes`, `catchAllBytes`), with and without a body,
+    /// beside an exact route on the same table.
+    func exercisePatterns(_ clients: [TestClient]) throws {
+        for client in clients {
+            try client.send(String(repeating: "GET /items/42?x=1 HTTP/1.1\r\nHost: a\r\n\r\n", count: 8))
+            for _ in 0..<8 { _ = try client.readResponse() }
+            try client.send("GET /files/css/site.css HTTP/1.1\r\nHost: a\r\n\r\nGET /items/new HTTP/1.1\r\nHost: a\r\n\r\n")
+            _ = try client.readResponse()
+            _ = try client.readResponse()
+            try client.send("POST /items/7/notes HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello")
+            _ = try client.readResponse()
+            try client.send("GET /items/x HTTP/1.1\r\nHost: a\r\n\r\n")
+            _ = try client.readResponse()
+        }
+    }
+
+    @Test func patternRoutesAllocateNothingPerRequestAfterWarmUp() throws {
+        var router = Router()
+        router.get("/items/new") { _, response in response.write("new\n") }
+        router.get("/items/{id}") { request, response in
+            guard let id = request.parameters.int("id") else {
+                response.status = .badRequest
+                return
+            }
+            response.write(id == 42 ? "forty-two\n" : "other\n")
+            if let raw = request.parameters.bytes("id") { response.write(raw) }
+        }
+        router.get("/files/**") { request, response in
+            if let rest = request.parameters.catchAllBytes { response.write(rest) }
+        }
+        router.post("/items/{id}/notes") { request, response in
+            if request.parameters.int("id") == 7 { response.write(request.bodyBytes) }
+        }
+        var configuration = TestServer.configuration()
+        configuration.configuredRoutes = []
+        let server = try TestServer(configuration, router: router)
+        let clients = try (0..<8).map { _ in try server.client() }
+        let (allocations, served) = try countWorkerAllocations(server) { try exercisePatterns(clients) }
+        #expect(served == 60 * 8 * 12)
+        #expect(allocations == 0, "the worker allocated \(allocations) times for \(served) pattern route requests")
+    }
+
+    /// A throwing handler that does not throw, inside a group with a middleware that adds a
+    /// header after it: the chain itself costs no allocation (a thrown error would: it is boxed).
+    @Test func middlewareChainsAllocateNothingPerRequestAfterWarmUp() throws {
+        var router = Router()
+        router.group("/api") { api in
+            api.use(ConstantHeader())
+            api.get("/items/{id}") { request, response throws in
+                guard request.parameters.int("id") != nil else { throw HTTPError(.badRequest) }
+                response.write("item\n")
+            }
+        }
+        var configuration = TestServer.configuration()
+        configuration.configuredRoutes = []
+        let server = try TestServer(configuration, router: router)
+        let clients = try (0..<8).map { _ in try server.client() }
+        let (allocations, served) = try countWorkerAllocations(server) {
+            for client in clients {
+                try client.send(String(repeating: "GET /api/items/3 HTTP/1.1\r\nHost: a\r\n\r\n", count: 8))
+                for _ in 0..<8 { _ = try client.readResponse() }
+            }
+        }
+        #expect(served == 60 * 8 * 8)
+        #expect(allocations == 0, "the worker allocated \(allocations) times for \(served) requests through a middleware chain")
+    }
+
     @Test func theCounterSeesAllocationsOnTheTrackedThread() {
         // Guards the test above against a counter that cannot count.
         malloc_counter_track(Int32(curingThreadID()))
@@ -192,6 +260,14 @@ import Testing
         malloc_counter_track(-1)
         #expect(array.count == 1000)
         #expect(count >= 1)
+    }
+}
+
+/// Adds a constant header after the handler (no String built per request).
+struct ConstantHeader: Middleware {
+    func handle(_ request: borrowing Request, _ response: inout Response, next: MiddlewareNext) throws {
+        next(request, &response)
+        response.addHeader("Access-Control-Allow-Origin", "*")
     }
 }
 

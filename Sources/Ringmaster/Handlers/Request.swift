@@ -24,10 +24,14 @@ public struct Request: ~Copyable {
     public let client: ClientAddress
     /// The worker running this handler: its timers, its index.
     public let worker: WorkerContext
+    /// The path parameters of a pattern route (`/items/{id}`: `parameters["id"]`,
+    /// `parameters.int("id")`, `parameters.catchAll` for `**`); empty for other routes.
+    public let parameters: Parameters
 
     init(head: RequestHead, bytes: UnsafeRawBufferPointer, fields: UnsafeBufferPointer<HTTPHeaderField>,
-         body: UnsafeRawBufferPointer, client: ClientAddress, worker: WorkerContext) {
+         body: UnsafeRawBufferPointer, client: ClientAddress, worker: WorkerContext, parameters: Parameters = Parameters()) {
         self.client = client
+        self.parameters = parameters
         self.head = head
         self.bytes = bytes
         self.fields = UnsafeBufferPointer(rebasing: fields[0..<head.headerCount])

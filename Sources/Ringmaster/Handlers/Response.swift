@@ -196,6 +196,15 @@ public struct Response: ~Copyable {
         return DeferredResponse(worker: worker, slot: slot, generation: generation, id: deferralID)
     }
 
+    /// Why this response cannot be sent as written: the first problem recorded, else a status
+    /// below 200 (an interim response cannot end a request). nil when it can be sent.
+    var problem: ResponseFailure? {
+        failure ?? ((200...999).contains(status.rawValue) ? nil : .invalidStatus)
+    }
+
+    /// 204 and 304 never carry a body, however it was written (RFC 9110 §15.3.5, §15.4.5).
+    var forbidsBody: Bool { status.rawValue == 204 || status.rawValue == 304 }
+
     /// A header name for a log line: at most 64 bytes, anything but visible ASCII as "?".
     static func printable(_ bytes: UnsafeRawBufferPointer) -> String {
         let visible = bytes.prefix(64).map { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") ? $0 : UInt8(ascii: "?") }

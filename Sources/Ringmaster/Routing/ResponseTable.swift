@@ -20,6 +20,9 @@ struct RouteLayout {
     var methods: MethodSet
     var kind: RouteKind
     var path: (offset: Int, length: Int)
+    /// Precedence of a matching route: `Int.max` for exact, `PathPattern.rank` for a pattern,
+    /// the path's length for a prefix (the longest wins).
+    var rank: Int
     var contentType: (offset: Int, length: Int)
     var extraHeaders: (offset: Int, length: Int)
     var body: (offset: Int, length: Int)
@@ -68,8 +71,13 @@ public struct ResponseTable: ~Copyable {
             let body = ResponseTable.put(route.body, into: block, at: &offset)
             let first = offset
             offset += 2 * longest
+            let rank = switch route.match {
+            case .exact: Int.max
+            case .pattern: PathPattern.rank(route.path)
+            case .prefix: path.length
+            }
             layouts[i] = RouteLayout(status: route.status, match: route.match, methods: route.methods, kind: route.kind,
-                                     path: path, contentType: type, extraHeaders: extra, body: body,
+                                     path: path, rank: rank, contentType: type, extraHeaders: extra, body: body,
                                      responseOffset: (first, first + longest), headLength: (0, 0))
             if route.kind == .directory, let options = route.directory {
                 layouts[i].index = ResponseTable.put(Array(options.index.utf8), into: block, at: &offset)
@@ -122,7 +130,9 @@ public struct ResponseTable: ~Copyable {
         }
     }
 
-    /// Routes the request: exact routes first, then the longest prefix route. A path some
+    /// Routes the request: exact routes first, then pattern routes (more literal segments
+    /// first), then the longest prefix route; among routes of one rank the first added that
+    /// takes the method wins. A path some
     /// route takes, but not with this method, gives `methodNotAllowed` with every method the
     /// path's routes accept. Compares bytes only: no allocation.
     @inline(__always)
@@ -140,10 +150,11 @@ public struct ResponseTable: ~Copyable {
             switch layout.match {
             case .exact: hit = length == pathLength && memcmp(block + layout.path.offset, base, length) == 0
             case .prefix: hit = length <= pathLength && memcmp(block + layout.path.offset, base, length) == 0
+            case .pattern:
+                hit = PathPattern.match(bytes(layout.path), UnsafeRawBufferPointer(start: base, count: pathLength)) >= 0
             }
             guard hit else { continue }
-            // An exact route outranks any prefix route; among prefixes the longest wins.
-            let rank = layout.match == .exact ? Int.max : length
+            let rank = layout.rank
             guard rank >= bestLength else { continue }
             if rank > bestLength { allowed = MethodSet(); best = -1; bestLength = rank }
             allowed.formUnion(layout.methods)

@@ -17,16 +17,20 @@ public typealias Handler = @Sendable (_ request: borrowing Request, _ response: 
 /// router.get("/hello") { request, response in
 ///     response.write("Hello, \(request.queryItem("name") ?? "world")!\n")
 /// }
-/// router.get("/api/items/", match: .prefix) { request, response in ... }
+/// router.get("/api/items/{id}") { request, response in
+///     guard let id = request.parameters.int("id") else { throw HTTPError(.badRequest) }
+///     ...
+/// }
 /// router.metrics("/metrics")
 /// ```
 ///
-/// Matching is the `ResponseTable`'s: exact routes first, then the longest prefix route
-/// (`match: .prefix` takes every path that starts with the route's path); a path some route
+/// Matching is the `ResponseTable`'s: exact routes first, then pattern routes
+/// (`/items/{id}`, `*`, a trailing `**`; more literal segments first), then the longest
+/// prefix route (`match: .prefix` takes every path that starts with the route's path); a path some route
 /// takes with other methods is 405 with `Allow`. A GET route serves HEAD too: the handler
 /// runs and only the head is sent. Among routes for the same path and method, the first
 /// added wins.
-public struct Router: Sendable {
+public struct Router: Sendable, RouteBuilder {
     /// The routes in the order they were added; handler routes carry `.handler(i)`.
     public private(set) var routes: [StaticRoute] = []
     /// The handlers, indexed by `RouteKind.handler`.
@@ -34,47 +38,60 @@ public struct Router: Sendable {
     /// "GET /path" per handler, for log lines about its responses.
     public private(set) var handlerNames: [String] = []
 
+    /// Middleware for handler routes added after this call, outermost first.
+    private var middleware: [any Middleware] = []
+
     public init() {}
 
-    /// Adds `handler` for `methods` on `path` (which starts with "/"; matched byte for
-    /// byte against the request path, still percent-encoded, without the query).
-    public mutating func on(_ methods: MethodSet, _ path: String, match: PathMatch = .exact, _ handler: @escaping Handler) {
+    /// Adds middleware around every handler route added after this call (outermost first;
+    /// routes added before keep their chain). Group middleware runs inside it.
+    public mutating func use(_ middleware: any Middleware) {
+        self.middleware.append(middleware)
+    }
+
+    /// Adds middleware written as a closure.
+    public mutating func use(_ body: @escaping @Sendable (_ request: borrowing Request, _ response: inout Response, _ next: MiddlewareNext) throws -> Void) {
+        use(MiddlewareFunction(body))
+    }
+
+    /// Routes under `prefix` (starting with "/", no trailing "/"), with the router's
+    /// middleware and the group's own: `router.group("/api") { api in api.get("/items/{id}") { ... } }`.
+    public mutating func group(_ prefix: String, _ build: (inout RouteGroup) throws -> Void) rethrows {
+        var group = RouteGroup(prefix: prefix, middleware: middleware, router: self)
+        // The group holds the only reference meanwhile, so its appends copy nothing.
+        self = Router()
+        defer { self = group.router }
+        try build(&group)
+    }
+
+    public mutating func addRoute(_ methods: MethodSet, _ path: String, match: PathMatch, _ handler: RouteHandler) {
+        addRoute(methods, path, match: match, handler, middleware: middleware)
+    }
+
+    /// Adds a handler route with `middleware` around it. A plain handler without middleware
+    /// is stored as it is, so the worker calls it directly: the features cost a route that
+    /// does not use them nothing.
+    mutating func addRoute(_ methods: MethodSet, _ path: String, match: PathMatch, _ handler: RouteHandler, middleware: [any Middleware]) {
         Router.check(path)
         precondition(!methods.isEmpty, "a route needs at least one method")
+        if let problem = PathPattern.problem(path) { preconditionFailure("route \(path): \(problem)") }
+        var match = match
+        if PathPattern.isPattern(path) {
+            precondition(match == .exact, "route \(path) has parameters: it matches as a pattern (end it in /** for a prefix)")
+            match = .pattern
+        }
         let route = StaticRoute(path: path, match: match, methods: methods, kind: .handler(handlers.count))
+        let name = "\(route.methods.allowList) \(path)\(match == .prefix ? "*" : "")"
+        switch handler {
+        case .plain(let plain) where middleware.isEmpty:
+            handlers.append(plain)
+        case .plain(let plain):
+            handlers.append(MiddlewareChain(middleware: middleware, handler: { request, response in plain(request, &response) }, route: name).asHandler)
+        case .throwing(let throwing):
+            handlers.append(MiddlewareChain(middleware: middleware, handler: throwing, route: name).asHandler)
+        }
         routes.append(route)
-        handlers.append(handler)
-        handlerNames.append("\(route.methods.allowList) \(path)\(match == .prefix ? "*" : "")")
-    }
-
-    /// GET (and HEAD: the same handler, the body left out).
-    public mutating func get(_ path: String, match: PathMatch = .exact, _ handler: @escaping Handler) {
-        on(.get, path, match: match, handler)
-    }
-
-    public mutating func post(_ path: String, match: PathMatch = .exact, _ handler: @escaping Handler) {
-        on(.post, path, match: match, handler)
-    }
-
-    public mutating func put(_ path: String, match: PathMatch = .exact, _ handler: @escaping Handler) {
-        on(.put, path, match: match, handler)
-    }
-
-    public mutating func delete(_ path: String, match: PathMatch = .exact, _ handler: @escaping Handler) {
-        on(.delete, path, match: match, handler)
-    }
-
-    public mutating func patch(_ path: String, match: PathMatch = .exact, _ handler: @escaping Handler) {
-        on(.patch, path, match: match, handler)
-    }
-
-    /// HEAD alone (a GET route already answers HEAD).
-    public mutating func head(_ path: String, match: PathMatch = .exact, _ handler: @escaping Handler) {
-        on(.head, path, match: match, handler)
-    }
-
-    public mutating func options(_ path: String, match: PathMatch = .exact, _ handler: @escaping Handler) {
-        on(.options, path, match: match, handler)
+        handlerNames.append(name)
     }
 
     /// A fixed answer, pre-built per worker and copied whole (the config file's "static" kind).

@@ -10,6 +10,9 @@ public enum PathMatch: Sendable, Equatable {
     case exact
     /// The request path starts with the route path (the longest such route wins).
     case prefix
+    /// The route path has parameters (`{id}`), `*` or a trailing `**` (PathPattern): ranked
+    /// below exact routes and above prefix routes, more literal segments first.
+    case pattern
 }
 
 /// What answers a route.

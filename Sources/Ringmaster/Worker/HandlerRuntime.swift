@@ -36,6 +36,8 @@ struct HandlerRuntime: ~Copyable {
     let context: WorkerContext
     let scratch: ResponseScratch
     var store = RequestStore()
+    /// Pattern routes' patterns and the array their parameters are captured into.
+    let patterns: HandlerPatterns
     /// One `HandlerSlot` per connection slot; entries are written before they are read (the
     /// record's bits say which are live), so the table is never initialised as a whole and
     /// its pages are touched only by connections that use handlers.
@@ -44,6 +46,7 @@ struct HandlerRuntime: ~Copyable {
     /// Built on the worker's thread (the context records it).
     init(router: Router, connections: Int, chunkSize: Int, workerIndex: Int, logger: Logger) {
         self.router = router
+        patterns = HandlerPatterns(router: router)
         context = WorkerContext(index: workerIndex, logger: logger)
         scratch = ResponseScratch(bodyCapacity: chunkSize)
         slots = .allocate(capacity: connections)

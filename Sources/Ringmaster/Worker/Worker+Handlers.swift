@@ -16,7 +16,8 @@ extension Worker {
     /// Runs handler `handler` for a request without a body, on the bytes where they were parsed.
     mutating func answerHandler(slot: UInt32, handler: Int, head: RequestHead, in buffer: UnsafeRawBufferPointer) {
         let request = Request(head: head, bytes: buffer, fields: UnsafeBufferPointer(headerFields),
-                              body: UnsafeRawBufferPointer(start: nil, count: 0), client: acceptor[slot], worker: handling.context)
+                              body: UnsafeRawBufferPointer(start: nil, count: 0), client: acceptor[slot], worker: handling.context,
+                              parameters: handling.patterns.parameters(handler: handler, target: head.target(in: buffer)))
         runHandler(slot: slot, handler: handler, request: request)
     }
 
@@ -54,7 +55,8 @@ extension Worker {
         connection.pointee.handlerState &= ~HandlerState.collecting
         let parts = handling.store.request(id)
         let request = Request(head: parts.head, bytes: parts.bytes, fields: parts.fields, body: parts.body, client: acceptor[slot],
-                              worker: handling.context)
+                              worker: handling.context,
+                              parameters: handling.patterns.parameters(handler: handler, target: parts.head.target(in: parts.bytes)))
         runHandler(slot: slot, handler: handler, request: request)
         handling.store.release(id)
     }
@@ -90,14 +92,12 @@ extension Worker {
     /// The answer a handler's response makes: its head and body, a file, or a 500 in place of
     /// one that cannot be sent as written.
     mutating func handlerAnswer(_ response: borrowing Response, headOnly: Bool, handler: Int, fields: FileRequestFields?) -> Answer {
-        var failure = response.failure
-        if failure == nil && !(200...999).contains(response.status.rawValue) { failure = .invalidStatus }
-        if let failure {
+        if let failure = response.problem {
             logHandlerFailure(failure, handler: handler, response: response)
             return Worker.text(.internalServerError, Worker.handlerFailureBody, headOnly: headOnly)
         }
         // 204 and 304 never carry a body, however it was written (RFC 9110 §15.3.5, §15.4.5).
-        let headOnly = headOnly || response.status.rawValue == 204 || response.status.rawValue == 304
+        let headOnly = headOnly || response.forbidsBody
         if let path = response.filePath { return handlerFileAnswer(path: path, response, fields: fields, headOnly: headOnly) }
         let head = AnswerHead(status: response.status, contentType: response.contentTypeBytes, contentLength: UInt64(response.bodyLength),
                               extraHeaders: response.headerBytes)

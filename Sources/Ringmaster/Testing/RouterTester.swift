@@ -1,0 +1,173 @@
+// Runs a router's routes without sockets or a worker, for an application's tests (like
+// HummingbirdTesting): a request is written as HTTP/1.1 bytes, parsed by the server's
+// RequestParser, matched by a ResponseTable built from the router, and answered by the same
+// handler closures (middleware, error mapping and parameter capture included) into a
+// Response over scratch memory; the head goes through ResponseWriter as the worker writes it,
+// and the bytes are read back into a `RecordedResponse`. Cold path: it allocates freely.
+import Logging
+import RingmasterHTTP
+
+/// Why `RouterTester.request` could not answer.
+public enum RouterTesterError: Error, Equatable {
+    /// The request bytes did not parse: the status the server would have answered.
+    case invalidRequest(UInt16)
+    /// The handler deferred its response (`finishLater`): that needs a running worker.
+    case deferred
+    /// A route kind the tester does not serve (metrics, directories, `sendFile`).
+    case unsupported(String)
+}
+
+/// Routes requests of a test through `router` in memory.
+///
+/// ```swift
+/// let app = RouterTester(router)
+/// let r = try app.request(.get, "/items/7", headers: [("Accept", "application/json")])
+/// #expect(r.status == 200)
+/// #expect(r.bodyText == "{\"id\":7}")
+/// ```
+///
+/// Handlers run on the calling thread; `request.worker` is a context of the tester's own
+/// (its timers never fire). Call it from one thread at a time.
+public final class RouterTester {
+    public let router: Router
+    let table: ResponseTable
+    let patterns: HandlerPatterns
+    let context: WorkerContext
+    let scratch: ResponseScratch
+    let fields: UnsafeMutableBufferPointer<HTTPHeaderField>
+    let limits: HTTPLimits
+    /// The date every response head carries (fixed, so answers compare).
+    let date = HTTPDate(unixSeconds: 0)
+
+    /// `bodyCapacity` is the response scratch (the worker's is its output chunk size); a
+    /// larger body spills into a block of its own, as on the worker.
+    public init(_ router: Router, limits: HTTPLimits = HTTPLimits(), bodyCapacity: Int = 16 << 10,
+                logger: Logger = Logger(label: "ringmaster.RouterTester")) {
+        self.router = router
+        self.limits = limits
+        table = ResponseTable(routes: router.routes, serverName: "ringmaster")
+        patterns = HandlerPatterns(router: router)
+        context = WorkerContext(index: 0, logger: logger)
+        scratch = ResponseScratch(bodyCapacity: bodyCapacity)
+        fields = .allocate(capacity: limits.maxHeaderCount)
+        fields.initialize(repeating: HTTPHeaderField())
+    }
+
+    deinit {
+        context.stop()
+        scratch.deallocate()
+        fields.deallocate()
+    }
+
+    /// Sends `method target` with `headers` (a `Host` is added unless given) and `body`
+    /// (with its Content-Length unless a framing header is given) and returns the answer.
+    public func request(_ method: HTTPMethod, _ target: String, headers: [(String, String)] = [], body: [UInt8] = []) throws -> RecordedResponse {
+        try request(method: RouterTester.name(of: method), target, headers: headers, body: body)
+    }
+
+    /// The same with a body given as text.
+    public func request(_ method: HTTPMethod, _ target: String, headers: [(String, String)] = [], body: String) throws -> RecordedResponse {
+        try request(method, target, headers: headers, body: Array(body.utf8))
+    }
+
+    /// The same with the method token as sent.
+    public func request(method: String, _ target: String, headers: [(String, String)] = [], body: [UInt8] = []) throws -> RecordedResponse {
+        let named = Set(headers.map { $0.0.lowercased() })
+        var head = "\(method) \(target) HTTP/1.1\r\n"
+        if !named.contains("host") { head += "Host: tester\r\n" }
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        if !body.isEmpty && !named.contains("content-length") && !named.contains("transfer-encoding") {
+            head += "Content-Length: \(body.count)\r\n"
+        }
+        head += "\r\n"
+        let bytes = Array(head.utf8)
+        return try bytes.withUnsafeBytes { buffer in
+            try body.withUnsafeBytes { body in try answer(buffer, body: body) }
+        }
+    }
+
+    /// Parses, matches and answers one request head with its (already decoded) body.
+    func answer(_ buffer: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer) throws -> RecordedResponse {
+        guard case .complete(let head) = RequestParser.parseHead(buffer, headers: fields, limits: limits) else {
+            if case .error(let status) = RequestParser.parseHead(buffer, headers: fields, limits: limits) {
+                throw RouterTesterError.invalidRequest(status.rawValue)
+            }
+            throw RouterTesterError.invalidRequest(400)
+        }
+        guard UInt64(body.count) <= limits.maxBodyBytes else { return try text(.payloadTooLarge, "Content Too Large\n", headOnly: false) }
+        let headOnly = head.method == .head
+        // As the worker: no route serves CONNECT or an unknown method.
+        guard head.method != .connect, head.method != .other else { return try text(.notImplemented, "Not Implemented\n", headOnly: headOnly) }
+        switch table.match(target: head.target(in: buffer), method: head.method) {
+        case .notFound:
+            return try text(.notFound, String(decoding: Worker.notFoundBody, as: UTF8.self), headOnly: headOnly)
+        case .methodNotAllowed(let allowed):
+            let scratch = UnsafeMutableRawPointer.allocate(byteCount: 128, alignment: 8)
+            defer { scratch.deallocate() }
+            let allow = Worker.writeAllowHeader(allowed, into: scratch)
+            return try text(.methodNotAllowed, String(decoding: Worker.methodNotAllowedBody, as: UTF8.self), headers: allow, headOnly: headOnly)
+        case .route(let route):
+            switch table.kind(of: route) {
+            case .handler(let handler):
+                return try run(handler: handler, head: head, buffer: buffer, body: body, headOnly: headOnly)
+            case .body, .health:
+                return try RecordedResponse(parsing: table.response(route: route, close: false, headOnly: headOnly), headOnly: headOnly)
+            case .metrics, .directory:
+                throw RouterTesterError.unsupported("\(table.kind(of: route)) routes need a running server")
+            }
+        }
+    }
+
+    /// Runs handler `handler` as the worker does and writes what it answered.
+    func run(handler: Int, head: RequestHead, buffer: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer, headOnly: Bool) throws -> RecordedResponse {
+        let request = Request(head: head, bytes: buffer, fields: UnsafeBufferPointer(fields), body: body, client: .unknown, worker: context,
+                              parameters: patterns.parameters(handler: handler, target: head.target(in: buffer)))
+        var response = Response(scratch: scratch, worker: context, slot: 0, generation: 0)
+        router.handlers[handler](request, &response)
+        if response.deferralID != 0 { throw RouterTesterError.deferred }
+        if response.filePath != nil { throw RouterTesterError.unsupported("sendFile needs a running server") }
+        if response.problem != nil {
+            return try text(.internalServerError, String(decoding: Worker.handlerFailureBody, as: UTF8.self), headOnly: headOnly)
+        }
+        return try write(status: response.status, contentType: response.contentTypeBytes, headers: response.headerBytes,
+                         body: response.bodyBytes, headOnly: headOnly || response.forbidsBody)
+    }
+
+    /// A generated text answer (404, 405, 500...), as `Worker.text` makes them.
+    func text(_ status: HTTPStatus, _ body: String, headers: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+              headOnly: Bool) throws -> RecordedResponse {
+        try Array(body.utf8).withUnsafeBytes { body in
+            try write(status: status, contentType: Worker.textPlain, headers: headers, body: body, headOnly: headOnly)
+        }
+    }
+
+    /// Head and body as the worker writes them, read back.
+    func write(status: HTTPStatus, contentType: UnsafeRawBufferPointer, headers: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer,
+               headOnly: Bool) throws -> RecordedResponse {
+        let room = 512 + contentType.count + headers.count
+        var out = [UInt8](repeating: 0, count: room)
+        let length = out.withUnsafeMutableBytes { out in
+            ResponseWriter.writeHead(status: status, server: table.serverName, date: date, contentType: contentType,
+                                     contentLength: UInt64(body.count), close: false, extraHeaders: headers, into: out)
+        }
+        guard let length else { throw RouterTesterError.unsupported("a response head over \(room) bytes") }
+        out.removeLast(room - length)
+        if !headOnly { out.append(contentsOf: body) }
+        return try out.withUnsafeBytes { try RecordedResponse(parsing: $0, headOnly: headOnly) }
+    }
+
+    static func name(of method: HTTPMethod) -> String {
+        switch method {
+        case .get: "GET"
+        case .head: "HEAD"
+        case .post: "POST"
+        case .put: "PUT"
+        case .delete: "DELETE"
+        case .options: "OPTIONS"
+        case .patch: "PATCH"
+        case .trace: "TRACE"
+        case .connect: "CONNECT"
+        case .other: "OTHER"
+        }
+    }
+}
