@@ -112,7 +112,7 @@ public final class RouterTester {
                 return try run(handler: handler, head: head, buffer: buffer, body: body, headOnly: headOnly)
             case .body, .health:
                 return try RecordedResponse(parsing: table.response(route: route, close: false, headOnly: headOnly), headOnly: headOnly)
-            case .metrics, .directory:
+            case .metrics, .directory, .proxy:
                 throw RouterTesterError.unsupported("\(table.kind(of: route)) routes need a running server")
             }
         }
