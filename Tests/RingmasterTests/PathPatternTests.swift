@@ -81,5 +81,21 @@ import Testing
         #expect(route("/api/users/7") == .methodNotAllowed(MethodSet.post), "the best-ranked route decides 405, as for exact routes")
         #expect(route("/other") == .notFound)
     }
-}
 
+    /// A route the router cannot serve as written stops the program when it is added, not
+    /// at the first request (exit tests: a precondition failure).
+    @Test func invalidPatternRoutesStopTheProgram() async {
+        await #expect(processExitsWith: .failure) {
+            var router = Router()
+            router.get("/items/{id}.json") { _, _ in }
+        }
+        await #expect(processExitsWith: .failure) {
+            var router = Router()
+            router.get("/items/{id}", match: .prefix) { _, _ in }
+        }
+        await #expect(processExitsWith: .failure) {
+            var router = Router()
+            router.group("/api/") { _ in }
+        }
+    }
+}

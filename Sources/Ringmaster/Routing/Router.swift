@@ -1,5 +1,6 @@
 // The routes an embedding program builds in code: Swift handlers per method and path, next to
-// the kinds the configuration file knows (fixed bodies, redirects, metrics). Every worker
+// the kinds the configuration file knows (fixed bodies, redirects, metrics), with groups and
+// middleware composed when a route is added (docs/handlers.md). Every worker
 // builds the same list into its `ResponseTable`, ahead of the configured routes, so lookups
 // stay allocation-free and a code route wins over a configured one for the same request.
 import RingmasterHTTP
@@ -24,10 +25,10 @@ public typealias Handler = @Sendable (_ request: borrowing Request, _ response: 
 /// router.metrics("/metrics")
 /// ```
 ///
-/// Matching is the `ResponseTable`'s: exact routes first, then pattern routes
-/// (`/items/{id}`, `*`, a trailing `**`; more literal segments first), then the longest
-/// prefix route (`match: .prefix` takes every path that starts with the route's path); a path some route
-/// takes with other methods is 405 with `Allow`. A GET route serves HEAD too: the handler
+/// Matching is the `ResponseTable`'s: exact routes first, then pattern routes (`/items/{id}`,
+/// `*`, a trailing `**`; more literal segments first), then the longest prefix route
+/// (`match: .prefix` takes every path that starts with the route's path); when the
+/// best-ranked routes for a path do not take the method, it is 405 with `Allow`. A GET route serves HEAD too: the handler
 /// runs and only the head is sent. Among routes for the same path and method, the first
 /// added wins.
 public struct Router: Sendable, RouteBuilder {
@@ -38,7 +39,7 @@ public struct Router: Sendable, RouteBuilder {
     /// "GET /path" per handler, for log lines about its responses.
     public private(set) var handlerNames: [String] = []
 
-    /// Middleware for handler routes added after this call, outermost first.
+    /// Middleware `use` added, applied to handler routes added after it, outermost first.
     private var middleware: [any Middleware] = []
 
     public init() {}
