@@ -61,7 +61,7 @@ import RingmasterHTTP
     /// A whole line for a captured request (nil: unknown).
     func line(_ format: AccessLogFormat, client: ClientAddress = .unknown, method: String?, target: String = "/",
               version: HTTPVersion = .http11, referer: String? = nil, userAgent: String? = nil, start: UInt64 = 0, now: UInt64 = 0,
-              status: UInt16, bytes: UInt64) -> String {
+              upstream: String? = nil, upstreamMicroseconds: UInt64 = 0, status: UInt16, bytes: UInt64) -> String {
         let record = UnsafeMutableRawPointer.allocate(byteCount: AccessLogRequest.size, alignment: 8)
         let stamp = UnsafeMutableRawPointer.allocate(byteCount: AccessLogTimestamp.capacity, alignment: 8)
         let out = UnsafeMutableRawPointer.allocate(byteCount: AccessLogLine.maxLength, alignment: 8)
@@ -82,9 +82,12 @@ import RingmasterHTTP
             }
         }
         let stampLength = AccessLogTimestamp.write(unixSeconds: 1_795_889_064, format: format, into: stamp)
-        let n = AccessLogLine.write(format: format, client: client, stamp: UnsafeRawBufferPointer(start: stamp, count: stampLength),
-                                    request: method == nil ? nil : UnsafeRawPointer(record), status: status, bodyBytes: bytes,
-                                    nowNanoseconds: now, into: out)
+        let upstreamBytes = Array((upstream ?? "").utf8)
+        let n = upstreamBytes.withUnsafeBytes { u in
+            AccessLogLine.write(format: format, client: client, stamp: UnsafeRawBufferPointer(start: stamp, count: stampLength),
+                                request: method == nil ? nil : UnsafeRawPointer(record), status: status, bodyBytes: bytes,
+                                nowNanoseconds: now, upstream: upstream == nil ? nil : u, upstreamMicroseconds: upstreamMicroseconds, into: out)
+        }
         #expect(n <= AccessLogLine.maxLength)
         return String(decoding: UnsafeRawBufferPointer(start: out, count: n), as: UTF8.self)
     }
@@ -123,19 +126,35 @@ import RingmasterHTTP
         #expect(line(.common, client: v6, method: "GET", status: 200, bytes: 1)
                 == "2001:db8::1 - - [28/Nov/2026:18:04:24 +0000] \"GET / HTTP/1.1\" 200 1\n")
         let json = line(.json, client: v6, method: "GET", status: 204, bytes: 0)
-        #expect(json == #"{"time":"2026-11-28T18:04:24Z","remote_addr":"2001:db8::1","remote_port":443,"method":"GET","target":"/","protocol":"HTTP/1.1","status":204,"bytes":0,"referer":null,"user_agent":null,"request_time_us":null}"# + "\n")
+        #expect(json == #"{"time":"2026-11-28T18:04:24Z","remote_addr":"2001:db8::1","remote_port":443,"method":"GET","target":"/","protocol":"HTTP/1.1","status":204,"bytes":0,"referer":null,"user_agent":null,"request_time_us":null,"upstream_addr":null,"upstream_time_us":null}"# + "\n")
         let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
         #expect(object?["remote_addr"] as? String == "2001:db8::1")
     }
 
+    /// A proxied answer's JSON line names its upstream and the time to its response head;
+    /// combined stays nginx's combined, upstream or not.
+    @Test func jsonLinesNameTheUpstream() throws {
+        let json = line(.json, method: "GET", upstream: "127.0.0.1:9000", upstreamMicroseconds: 1234, status: 200, bytes: 3)
+        #expect(json.hasSuffix(#","request_time_us":null,"upstream_addr":"127.0.0.1:9000","upstream_time_us":1234}"# + "\n"), "\(json)")
+        let unix = line(.json, method: "GET", upstream: "unix:/run/a\"b.sock", upstreamMicroseconds: 0, status: 502, bytes: 12)
+        let object = try JSONSerialization.jsonObject(with: Data(unix.utf8)) as? [String: Any]
+        #expect(object?["upstream_addr"] as? String == "unix:/run/a\"b.sock")
+        #expect(object?["upstream_time_us"] as? Int == 0)
+        #expect(line(.combined, method: "GET", upstream: "127.0.0.1:9000", upstreamMicroseconds: 1234, status: 200, bytes: 3)
+                == #"- - - [28/Nov/2026:18:04:24 +0000] "GET / HTTP/1.1" 200 3 "-" "-""# + "\n")
+        let long = line(.json, method: "GET", upstream: "unix:/" + String(repeating: "\u{1}", count: 100), status: 200, bytes: 1)
+        #expect(long.utf8.count <= AccessLogLine.maxLength)
+        #expect(try JSONSerialization.jsonObject(with: Data(long.utf8)) is [String: Any], "a cut address is still valid JSON")
+    }
+
     @Test func jsonLinesParse() throws {
         let known = line(.json, method: "POST", target: "/a\"b", status: 201, bytes: 7)
-        #expect(known == #"{"time":"2026-11-28T18:04:24Z","remote_addr":null,"remote_port":null,"method":"POST","target":"/a\"b","protocol":"HTTP/1.1","status":201,"bytes":7,"referer":null,"user_agent":null,"request_time_us":null}"# + "\n")
+        #expect(known == #"{"time":"2026-11-28T18:04:24Z","remote_addr":null,"remote_port":null,"method":"POST","target":"/a\"b","protocol":"HTTP/1.1","status":201,"bytes":7,"referer":null,"user_agent":null,"request_time_us":null,"upstream_addr":null,"upstream_time_us":null}"# + "\n")
         let object = try JSONSerialization.jsonObject(with: Data(known.utf8)) as? [String: Any]
         #expect(object?["target"] as? String == "/a\"b")
         #expect(object?["status"] as? Int == 201)
         let unknown = line(.json, method: nil, status: 408, bytes: 20)
-        #expect(unknown == #"{"time":"2026-11-28T18:04:24Z","remote_addr":null,"remote_port":null,"method":null,"target":null,"protocol":null,"status":408,"bytes":20,"referer":null,"user_agent":null,"request_time_us":null}"# + "\n")
+        #expect(unknown == #"{"time":"2026-11-28T18:04:24Z","remote_addr":null,"remote_port":null,"method":null,"target":null,"protocol":null,"status":408,"bytes":20,"referer":null,"user_agent":null,"request_time_us":null,"upstream_addr":null,"upstream_time_us":null}"# + "\n")
         #expect(try JSONSerialization.jsonObject(with: Data(unknown.utf8)) is [String: Any])
     }
 

@@ -98,27 +98,36 @@ import Testing
 
     /// Proxied requests on kept-alive upstream connections: the response head relayed, a
     /// 100 KB body streamed from the upstream socket, a POST body forwarded. The worker
-    /// allocates nothing once its pool and stream entries exist.
+    /// allocates nothing once its pool and stream entries exist, with the access log off and
+    /// with JSON lines naming the upstream and its time.
     @Test func proxyingAllocatesNothingAfterWarmUp() throws {
         let upstream = try Upstream()
         defer { withExtendedLifetime(upstream) {} }
-        var route = RouteConfiguration(path: "/app/", methods: RouteParser.methods, kind: "proxy", body: "")
-        route.match = "prefix"
-        route.proxy = ProxyOptions(upstreams: [UpstreamAddress.parse("127.0.0.1:\(upstream.port)")!])
-        var c = TestServer.configuration()
-        c.configuredRoutes = [route]
-        let server = try TestServer(c)
-        let clients = try (0..<2).map { _ in try server.client() }
-        let (allocations, served) = try countWorkerAllocations(server, warmUp: 5, measured: 20) {
-            for client in clients {
-                #expect(try client.get("/app/name").status == 200)
-                #expect(try client.get("/app/big?n=100000").body.count == 100_000)
-                try client.send("POST /app/upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello")
-                _ = try client.readResponse()
+        for format in [nil, AccessLogFormat.json] {
+            var route = RouteConfiguration(path: "/app/", methods: RouteParser.methods, kind: "proxy", body: "")
+            route.match = "prefix"
+            route.proxy = ProxyOptions(upstreams: [UpstreamAddress.parse("127.0.0.1:\(upstream.port)")!])
+            var c = TestServer.configuration()
+            c.configuredRoutes = [route]
+            if let format {
+                let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rm-alloc-\(UUID().uuidString.prefix(8))")
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                c.accessLogPath = dir.path + "/access.log"
+                c.accessLogFormat = format
             }
+            let server = try TestServer(c)
+            let clients = try (0..<2).map { _ in try server.client() }
+            let (allocations, served) = try countWorkerAllocations(server, warmUp: 5, measured: 20) {
+                for client in clients {
+                    #expect(try client.get("/app/name").status == 200)
+                    #expect(try client.get("/app/big?n=100000").body.count == 100_000)
+                    try client.send("POST /app/upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello")
+                    _ = try client.readResponse()
+                }
+            }
+            #expect(served == 20 * 2 * 3)
+            #expect(allocations == 0, "the worker allocated \(allocations) times for \(served) proxied requests (log \(String(describing: format)))")
         }
-        #expect(served == 20 * 2 * 3)
-        #expect(allocations == 0, "the worker allocated \(allocations) times for \(served) proxied requests")
     }
 
     /// Cache hits copied into the output, a cached body streamed from memory, a file streamed

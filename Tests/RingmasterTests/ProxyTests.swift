@@ -10,51 +10,6 @@ import Testing
 @testable import Ringmaster
 import RingmasterHTTP
 
-/// A Python upstream on a free port, killed when the test ends.
-final class Upstream {
-    let process = Process()
-    let port: Int
-
-    init(name: String = "upstream") throws {
-        port = Upstream.freePort()
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/upstream.py")
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [script.path, "\(port)", name]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // "ready" once it listens.
-        _ = out.fileHandleForReading.readData(ofLength: 6)
-    }
-
-    /// SIGKILL and waitpid(2) directly: Foundation's waitUntilExit can wait forever for a
-    /// child it did not see exit.
-    deinit {
-        let pid = process.processIdentifier
-        kill(pid, SIGKILL)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-    }
-
-    /// A port nothing listens on now (bound, read back, closed).
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p -> Int32 in
-                bind(fd, p, length)
-                return getsockname(fd, p, &length)
-            }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-}
-
 @Suite(.serialized) struct ProxyTests {
     func server(_ ports: [Int], options: (inout ProxyOptions) -> Void = { _ in }) throws -> TestServer {
         var proxy = ProxyOptions(upstreams: ports.map { UpstreamAddress.parse("127.0.0.1:\($0)")! })

@@ -27,6 +27,11 @@ struct AccessLog: ~Copyable {
     var failureLogged = false
     /// Body bytes of the last /metrics response (its size is known only once written).
     var metricsBodyBytes = 0
+    /// The upstream that answered the request being committed (a proxy route's), set just
+    /// before its commit and cleared after it: JSON's `upstream_addr` and `upstream_time_us`
+    /// (nil and ignored for every other answer).
+    var upstream: UnsafeRawBufferPointer?
+    var upstreamMicroseconds: UInt64 = 0
     /// The slot whose request the scratch record holds, or `noSlot`.
     private(set) var scratchOwner = AccessLog.noSlot
     /// Request records, `AccessLogRequest.size` each: the scratch, the timestamp, then one per
@@ -132,7 +137,8 @@ struct AccessLog: ~Copyable {
         }
         let length = AccessLogLine.write(format: format, client: client, stamp: UnsafeRawBufferPointer(start: record(1), count: stampLength),
                                          request: request, status: status, bodyBytes: UInt64(max(bodyBytes, 0)),
-                                         nowNanoseconds: nowNanoseconds, into: buffers.tail)
+                                         nowNanoseconds: nowNanoseconds, upstream: upstream, upstreamMicroseconds: upstreamMicroseconds,
+                                         into: buffers.tail)
         buffers.commit(length)
         return true
     }

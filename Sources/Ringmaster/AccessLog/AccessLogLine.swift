@@ -8,8 +8,11 @@ import RingmasterHTTP
 
 /// Formats access log lines into caller memory (at least `maxLength` bytes); never allocates.
 enum AccessLogLine {
-    /// The longest line either format writes: the capped request record plus fixed fields.
-    static let maxLength = AccessLogRequest.size + 512
+    /// The longest line either format writes: the capped request record plus fixed fields
+    /// (JSON's upstream address escaped into at most `upstreamCapacity` bytes among them).
+    static let maxLength = AccessLogRequest.size + 512 + upstreamCapacity
+    /// Room for JSON's `upstream_addr` value (a Unix path with bytes to escape is cut with "...").
+    static let upstreamCapacity = 256
 
     /// Writes `bytes` escaped for `format` into `out`, at most `capacity` bytes; when the
     /// escaped bytes would not fit, stops early and ends with "..." instead. Returns the
@@ -51,9 +54,12 @@ enum AccessLogLine {
     /// Writes one line, newline included, and returns its length. `stamp` is the cached time
     /// (`AccessLogTimestamp`); `request` a captured record, or nil when the request line is
     /// unknown (a malformed head, a header timeout): "-" in the text formats, null in JSON.
-    /// `nowNanoseconds` is the monotonic clock now, for JSON's request time (0 otherwise).
+    /// `nowNanoseconds` is the monotonic clock now, for JSON's request time (0 otherwise);
+    /// `upstream` the address of the upstream that answered a proxied request and
+    /// `upstreamMicroseconds` its time to the response head (JSON only; null when nil).
     static func write(format: AccessLogFormat, client: ClientAddress = .unknown, stamp: UnsafeRawBufferPointer, request: UnsafeRawPointer?,
-                      status: UInt16, bodyBytes: UInt64, nowNanoseconds: UInt64 = 0, into out: UnsafeMutableRawPointer) -> Int {
+                      status: UInt16, bodyBytes: UInt64, nowNanoseconds: UInt64 = 0, upstream: UnsafeRawBufferPointer? = nil,
+                      upstreamMicroseconds: UInt64 = 0, into out: UnsafeMutableRawPointer) -> Int {
         var c = LogCursor(out)
         switch format {
         case .common, .combined:
@@ -117,6 +123,15 @@ enum AccessLogLine {
             c.literal(",\"request_time_us\":")
             let start = request.map(AccessLogRequest.startNanoseconds) ?? 0
             if start == 0 || nowNanoseconds < start { c.literal("null") } else { c.decimal((nowNanoseconds - start) / 1000) }
+            // nginx's $upstream_addr and $upstream_header_time (in microseconds here).
+            if let upstream {
+                c.literal(",\"upstream_addr\":\"")
+                c.advance(escape(upstream, format: format, into: c.position, capacity: upstreamCapacity))
+                c.literal("\",\"upstream_time_us\":")
+                c.decimal(upstreamMicroseconds)
+            } else {
+                c.literal(",\"upstream_addr\":null,\"upstream_time_us\":null")
+            }
             c.byte(UInt8(ascii: "}"))
         }
         c.byte(UInt8(ascii: "\n"))

@@ -10,6 +10,10 @@ struct Upstream {
     let address: UpstreamAddress
     /// sockaddr_in / sockaddr_in6 / sockaddr_un bytes for connect(2).
     let sockaddr: [UInt8]
+    /// The address as configured ("127.0.0.1:9000", "[::1]:9000", "unix:/run/app.sock"), for
+    /// the access log's `upstream_addr` and the `upstream` label of /metrics. Owned by
+    /// `Upstreams` (freed when its group is replaced), so taking it costs no retain.
+    let name: UnsafeRawBufferPointer
     /// Connections to it in use (an exchange or a response body) plus idle ones.
     var open = 0
     /// Requests in flight to it (least_conn).
@@ -27,8 +31,15 @@ struct Upstream {
     init(address: UpstreamAddress) {
         self.address = address
         sockaddr = Upstream.socketAddress(address)
+        let text = Array(address.description.utf8)
+        let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(text.count, 1), alignment: 1)
+        bytes.copyBytes(from: text)
+        name = UnsafeRawBufferPointer(rebasing: bytes[0..<text.count])
         idle.reserveCapacity(Upstreams.maxIdle)
     }
+
+    /// Frees `name` (the group is being replaced).
+    func release() { name.deallocate() }
 
     var family: Int32 {
         switch address {
@@ -85,6 +96,7 @@ struct Upstreams: ~Copyable {
     /// connections of the previous set.
     mutating func configure(routes: [StaticRoute]) {
         closeIdle()
+        for group in groups { for member in group.members { member.release() } }
         epoch &+= 1
         groups = []
         groupOfRoute = Array(repeating: -1, count: routes.count)
@@ -96,7 +108,12 @@ struct Upstreams: ~Copyable {
     }
 
     deinit {
-        for group in groups { for member in group.members { for fd in member.idle { close(fd) } } }
+        for group in groups {
+            for member in group.members {
+                for fd in member.idle { close(fd) }
+                member.release()
+            }
+        }
     }
 
     mutating func closeIdle() {
@@ -213,6 +230,13 @@ struct Upstreams: ~Copyable {
     }
 
     subscript(group g: Int) -> UpstreamGroup { groups[g] }
+
+    /// The name of member `m` of `group` in set `epoch`, or nil when that set was replaced
+    /// by a reload since (its indices may name other upstreams now).
+    func name(group g: Int, member m: Int, epoch: UInt32) -> UnsafeRawBufferPointer? {
+        guard epoch == self.epoch, g < groups.count, m < groups[g].members.count else { return nil }
+        return groups[g].members[m].name
+    }
 }
 
 /// Why an upstream exchange failed, for its counters.

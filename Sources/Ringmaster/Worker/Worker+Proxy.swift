@@ -306,10 +306,12 @@ extension Worker {
     mutating func failExchange(_ id: UInt16, status: HTTPStatus) {
         let exchange = proxies[id]
         let slot = exchange.pointee.slot, close = exchange.pointee.clientClose, headOnly = exchange.pointee.headOnly
+        noteUpstreamAnswer(id)
         dropUpstream(id)
         freeExchange(id)
         table[slot].pointee.handlerState &= ~HandlerState.proxied
         commitProxyFailure(slot: slot, status: status, close: close, headOnly: headOnly)
+        clearUpstreamLog()
         guard table[slot].pointee.isOpen else { return }
         guard perform(table[slot].pointee.machine.answerProgressed(facts(slot)), slot: slot) else { return }
         updateTimer(slot: slot)

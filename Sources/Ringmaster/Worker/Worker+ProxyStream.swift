@@ -73,8 +73,10 @@ extension Worker {
         exchange.pointee.fd = -1
         connection.pointee.handlerState &= ~HandlerState.proxied
         let generation = connection.pointee.generation
+        noteUpstreamAnswer(id)
         commit(slot: slot, .prebuilt(UnsafeRawBufferPointer(rebasing: out[0..<headLength + inline]), status: head.status,
                                      bodyBytes: Int(clamping: logged)), close: close)
+        clearUpstreamLog()
         if let stream, connection.pointee.isOpen, connection.pointee.generation == generation {
             let entry = streams[stream]
             entry.pointee.fd = fd

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A small upstream application for the proxy tests (ProxyTests.swift).
 
-python3 upstream.py PORT NAME  -- serves HTTP/1.1 with keep-alive on 127.0.0.1:PORT:
+python3 upstream.py PORT NAME  -- serves HTTP/1.1 with keep-alive on 127.0.0.1:PORT
+python3 upstream.py unix:PATH NAME -- the same on a Unix stream socket at PATH:
   /app/echo        what arrived: method, path, headers (one "name: value" line each), body size
   /app/big?n=N     N bytes (Content-Length), byte i = i % 251
   /app/chunked?n=N N bytes in chunks of 1000, chunked
@@ -85,7 +86,9 @@ class Handler(BaseHTTPRequestHandler):
         elif url.path == "/app/name":
             self.reply(NAME.encode())
         elif url.path == "/app/conn":
-            self.reply(str(self.client_address[1]).encode())
+            # A Unix-socket peer has no port: the connection's object id tells reuse apart.
+            peer = self.client_address[1] if isinstance(self.client_address, tuple) else id(self.connection)
+            self.reply(str(peer).encode())
         else:
             self.reply(b"not here\n", status=404)
 
@@ -98,7 +101,14 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
 
+class UnixServer(socketserver.ThreadingUnixStreamServer):
+    daemon_threads = True
+
+
 if __name__ == "__main__":
-    server = Server(("127.0.0.1", int(sys.argv[1])), Handler)
+    if sys.argv[1].startswith("unix:"):
+        server = UnixServer(sys.argv[1][5:], Handler)
+    else:
+        server = Server(("127.0.0.1", int(sys.argv[1])), Handler)
     print("ready", flush=True)
     server.serve_forever()
