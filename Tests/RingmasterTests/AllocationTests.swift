@@ -99,7 +99,8 @@ import Testing
     /// Proxied requests on kept-alive upstream connections: the response head relayed, a
     /// 100 KB body streamed from the upstream socket, a POST body forwarded. The worker
     /// allocates nothing once its pool and stream entries exist, with the access log off and
-    /// with JSON lines naming the upstream and its time.
+    /// with JSON lines naming the upstream and its time; a /metrics scrape with the
+    /// per-upstream families each round.
     @Test func proxyingAllocatesNothingAfterWarmUp() throws {
         let upstream = try Upstream()
         defer { withExtendedLifetime(upstream) {} }
@@ -108,7 +109,7 @@ import Testing
             route.match = "prefix"
             route.proxy = ProxyOptions(upstreams: [UpstreamAddress.parse("127.0.0.1:\(upstream.port)")!])
             var c = TestServer.configuration()
-            c.configuredRoutes = [route]
+            c.configuredRoutes = [route, RouteConfiguration(path: "/metrics", methods: ["GET"], kind: "metrics", body: "")]
             if let format {
                 let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rm-alloc-\(UUID().uuidString.prefix(8))")
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -124,8 +125,9 @@ import Testing
                     try client.send("POST /app/upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello")
                     _ = try client.readResponse()
                 }
+                #expect(try clients[0].get("/metrics").bodyText.contains("ringmaster_upstream_server_up{"))
             }
-            #expect(served == 20 * 2 * 3)
+            #expect(served == 20 * (2 * 3 + 1))
             #expect(allocations == 0, "the worker allocated \(allocations) times for \(served) proxied requests (log \(String(describing: format)))")
         }
     }

@@ -22,11 +22,8 @@ struct Upstream {
     var idle: [Int32] = []
     /// Monotonic seconds until which it is skipped after a failure (passive health).
     var downUntil = 0
-    /// Counters for /metrics: requests sent, failures by kind.
-    var requests: UInt64 = 0
-    var connectFailures: UInt64 = 0
-    var responseFailures: UInt64 = 0
-    var timeouts: UInt64 = 0
+    /// Its row in the worker's `UpstreamCells` (/metrics), -1 past `UpstreamCells.capacity`.
+    var row = -1
 
     init(address: UpstreamAddress) {
         self.address = address
@@ -91,19 +88,50 @@ struct Upstreams: ~Copyable {
     /// Group index per route index of the current response table (-1: not a proxy route).
     private(set) var groupOfRoute: [Int] = []
     private(set) var epoch: UInt32 = 0
+    /// The worker's per-upstream counters (set once by the worker, before `configure`).
+    var cells = UpstreamCells.none
+    /// The distinct upstream addresses, in configuration order: row i of `cells`.
+    private(set) var rows: [UpstreamAddress] = []
+    /// Each row's name (the first member with that address), for the `upstream` label.
+    private(set) var rowNames: [UnsafeRawBufferPointer] = []
 
     /// Builds the groups for `routes` (the current response table's), closing the idle
     /// connections of the previous set.
     mutating func configure(routes: [StaticRoute]) {
         closeIdle()
-        for group in groups { for member in group.members { member.release() } }
+        // Connections of the old set still in use close when their exchange ends; they no
+        // longer count in the pool gauge.
+        for group in groups {
+            for member in group.members {
+                cells.add(member.row, UpstreamCells.connections, 0 &- UInt64(max(member.open, 0)))
+                member.release()
+            }
+        }
         epoch &+= 1
         groups = []
         groupOfRoute = Array(repeating: -1, count: routes.count)
+        var addresses: [UpstreamAddress] = []
         for (index, route) in routes.enumerated() where route.kind == .proxy {
             guard let options = route.proxy, !options.upstreams.isEmpty else { continue }
             groupOfRoute[index] = groups.count
-            groups.append(UpstreamGroup(route: index, options: options, members: options.upstreams.map(Upstream.init)))
+            var members = options.upstreams.map(Upstream.init)
+            for m in members.indices {
+                if let row = addresses.firstIndex(of: members[m].address) {
+                    members[m].row = row < UpstreamCells.capacity ? row : -1
+                } else {
+                    members[m].row = addresses.count < UpstreamCells.capacity ? addresses.count : -1
+                    addresses.append(members[m].address)
+                }
+            }
+            groups.append(UpstreamGroup(route: index, options: options, members: members))
+        }
+        // Rows that would name other upstreams now restart from zero.
+        if addresses != rows { cells.clear() }
+        rows = addresses
+        rowNames = []
+        for row in 0..<min(addresses.count, UpstreamCells.capacity) {
+            rowNames.append(groups.lazy.flatMap(\.members).first { $0.row == row }!.name)
+            cells.set(row, UpstreamCells.downUntil, 0)
         }
     }
 
@@ -121,6 +149,7 @@ struct Upstreams: ~Copyable {
             for m in groups[g].members.indices {
                 for fd in groups[g].members[m].idle { close(fd) }
                 groups[g].members[m].open -= groups[g].members[m].idle.count
+                cells.add(groups[g].members[m].row, UpstreamCells.connections, 0 &- UInt64(groups[g].members[m].idle.count))
                 groups[g].members[m].idle.removeAll(keepingCapacity: true)
             }
         }
@@ -189,16 +218,20 @@ struct Upstreams: ~Copyable {
     }
 
     /// A new connection to member `m` was opened.
-    mutating func opened(group g: Int, member m: Int) { groups[g].members[m].open += 1 }
+    mutating func opened(group g: Int, member m: Int) {
+        groups[g].members[m].open += 1
+        cells.add(groups[g].members[m].row, UpstreamCells.connections)
+    }
 
     /// An exchange starts on member `m`.
     mutating func began(group g: Int, member m: Int) {
         groups[g].members[m].active += 1
-        groups[g].members[m].requests += 1
+        cells.add(groups[g].members[m].row, UpstreamCells.requests)
     }
 
     /// The request on `fd` to member `m` of `group` (of set `epoch`) is over: the
-    /// connection joins the idle pool when `reusable` and there is room, else closes.
+    /// connection joins the idle pool when `reusable` and there is room, else closes. `fd` -1:
+    /// none was opened (socket(2) failed).
     mutating func finished(group g: Int, member m: Int, epoch: UInt32, fd: Int32, reusable: Bool) {
         guard epoch == self.epoch, g < groups.count, m < groups[g].members.count else {
             close(fd)
@@ -207,9 +240,10 @@ struct Upstreams: ~Copyable {
         groups[g].members[m].active -= 1
         if reusable && groups[g].members[m].idle.count < Upstreams.maxIdle {
             groups[g].members[m].idle.append(fd)
-        } else {
+        } else if fd >= 0 {
             close(fd)
             groups[g].members[m].open -= 1
+            cells.add(groups[g].members[m].row, UpstreamCells.connections, 0 &- 1)
         }
     }
 
@@ -218,14 +252,19 @@ struct Upstreams: ~Copyable {
     /// A group of one is never marked down (as nginx): there is nowhere else to send.
     mutating func failed(group g: Int, member m: Int, now: Int) {
         let seconds = groups[g].options.failTimeoutSeconds
-        if seconds > 0 && groups[g].members.count > 1 { groups[g].members[m].downUntil = now + seconds }
+        guard seconds > 0 && groups[g].members.count > 1 else { return }
+        groups[g].members[m].downUntil = now + seconds
+        // Shared by every group naming this address: the latest deadline.
+        let row = groups[g].members[m].row
+        cells.set(row, UpstreamCells.downUntil, max(cells.value(row, UpstreamCells.downUntil), UInt64(now + seconds)))
     }
 
     mutating func count(group g: Int, member m: Int, _ kind: UpstreamFailure) {
+        let row = groups[g].members[m].row
         switch kind {
-        case .connect: groups[g].members[m].connectFailures += 1
-        case .response: groups[g].members[m].responseFailures += 1
-        case .timeout: groups[g].members[m].timeouts += 1
+        case .connect: cells.add(row, UpstreamCells.connectErrors)
+        case .response: cells.add(row, UpstreamCells.protocolErrors)
+        case .timeout: cells.add(row, UpstreamCells.timeoutErrors)
         }
     }
 
@@ -236,6 +275,12 @@ struct Upstreams: ~Copyable {
     func name(group g: Int, member m: Int, epoch: UInt32) -> UnsafeRawBufferPointer? {
         guard epoch == self.epoch, g < groups.count, m < groups[g].members.count else { return nil }
         return groups[g].members[m].name
+    }
+
+    /// Counts a response head from member `m` that took `nanoseconds` (set `epoch`).
+    func recordTime(group g: Int, member m: Int, epoch: UInt32, nanoseconds: UInt64) {
+        guard epoch == self.epoch, g < groups.count, m < groups[g].members.count else { return }
+        cells.recordTime(groups[g].members[m].row, nanoseconds: nanoseconds)
     }
 }
 

@@ -306,7 +306,7 @@ extension Worker {
     mutating func failExchange(_ id: UInt16, status: HTTPStatus) {
         let exchange = proxies[id]
         let slot = exchange.pointee.slot, close = exchange.pointee.clientClose, headOnly = exchange.pointee.headOnly
-        noteUpstreamAnswer(id)
+        noteUpstreamAnswer(id, answered: false)
         dropUpstream(id)
         freeExchange(id)
         table[slot].pointee.handlerState &= ~HandlerState.proxied

@@ -73,7 +73,7 @@ extension Worker {
         exchange.pointee.fd = -1
         connection.pointee.handlerState &= ~HandlerState.proxied
         let generation = connection.pointee.generation
-        noteUpstreamAnswer(id)
+        noteUpstreamAnswer(id, answered: true)
         commit(slot: slot, .prebuilt(UnsafeRawBufferPointer(rebasing: out[0..<headLength + inline]), status: head.status,
                                      bodyBytes: Int(clamping: logged)), close: close)
         clearUpstreamLog()

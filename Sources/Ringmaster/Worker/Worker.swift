@@ -129,6 +129,7 @@ public struct Worker: ~Copyable {
         scratch.initializeMemory(as: UInt8.self, repeating: 0, count: 64)
         starved = StarvedList(slots: tableSize)
         proxies = ProxyExchanges(capacity: c.maxStreams, slots: tableSize)
+        upstreams.cells = statistics.upstreamCells
         upstreams.configure(routes: c.router.routes + c.routes)
         date = HTTPDate(unixSeconds: Worker.now())
         responses.refresh(date: date)

@@ -51,6 +51,11 @@ public final class WorkerStatistics: @unchecked Sendable {
     /// by the owner alone.
     let requestCells: UnsafeMutableRawPointer
 
+    /// Per-upstream counters (`UpstreamCells`: 64 rows of 4 cache lines), written by the
+    /// owner alone like the blocks above.
+    let upstreamBlock: UnsafeMutableRawPointer
+    var upstreamCells: UpstreamCells { UpstreamCells(base: upstreamBlock) }
+
     /// Whether `durationStart()` reads the clock (`metrics.request_duration`). Set by the
     /// supervisor before the worker thread starts, never changed afterwards.
     ///
@@ -82,12 +87,15 @@ public final class WorkerStatistics: @unchecked Sendable {
         storage.initializeMemory(as: UInt64.self, repeating: 0, count: WorkerStatistics.lines * 8)
         requestCells = .allocate(byteCount: RequestCells.byteCount, alignment: 64)
         requestCells.initializeMemory(as: UInt64.self, repeating: 0, count: RequestCells.byteCount / 8)
+        upstreamBlock = .allocate(byteCount: UpstreamCells.byteCount, alignment: 64)
+        upstreamBlock.initializeMemory(as: UInt64.self, repeating: 0, count: UpstreamCells.byteCount / 8)
         workerLabelLength = RequestCells.writeDecimal(0, into: workerLabelBytes)
     }
 
     deinit {
         storage.deallocate()
         requestCells.deallocate()
+        upstreamBlock.deallocate()
         workerLabelBytes.deallocate()
     }
 
