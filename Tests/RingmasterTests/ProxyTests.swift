@@ -191,6 +191,7 @@ import RingmasterHTTP
         let example = try ConfigurationLoader.load(path: root.appendingPathComponent("config/proxy.example.json").path)
         let proxy = example.configuredRoutes?.first?.proxy
         #expect(proxy?.upstreams.count == 2 && proxy?.balance == .leastConnections && proxy?.connectTimeoutMilliseconds == 1000)
+        #expect(example.configuredRoutes?[1].proxy?.upstreams == [.unix("/run/app.sock")])
         #expect(example.accessLogFormat == .combined)
     }
 

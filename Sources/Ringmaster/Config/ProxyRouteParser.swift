@@ -15,6 +15,11 @@ enum ProxyRouteParser {
         var upstreams: [UpstreamAddress] = []
         for item in items {
             guard case .string(let text) = item, let address = UpstreamAddress.parse(text) else {
+                // A Unix socket entry gets its own rule: sockaddr_un holds 107 path bytes.
+                if case .string(let text) = item, text.hasPrefix("unix:") {
+                    throw invalid("\(prefix).upstreams", item.description,
+                                  "\"unix:\" followed by an absolute path of at most 107 bytes, without NUL")
+                }
                 throw invalid("\(prefix).upstreams", item.description, allowedAddress)
             }
             upstreams.append(address)
