@@ -41,28 +41,24 @@ public enum ProxyHead {
 
     /// The request for the upstream: the client's request line (HTTP/1.1, or HTTP/1.0 for an
     /// HTTP/1.0 client, so the upstream never answers it chunked) and end-to-end fields,
-    /// `X-Forwarded-For` with the client appended, `X-Forwarded-Proto`, `X-Forwarded-Host`
-    /// from Host, `Via`, and `Content-Length: bodyLength` when there is a body. Nil when it
-    /// does not fit `out`.
+    /// `X-Forwarded-For`, `X-Forwarded-Proto`, `X-Forwarded-Host` from Host, `Via`, and
+    /// `Content-Length: bodyLength` when there is a body. `X-Forwarded-For` is the client's
+    /// address alone, or with `keepForwardedFor` (the client is a trusted proxy) the incoming
+    /// fields' values in order, then the client. Nil when it does not fit `out`.
     public static func writeRequest(head: RequestHead, bytes: UnsafeRawBufferPointer, fields: UnsafeBufferPointer<HTTPHeaderField>,
                              client: ClientAddress, serverName: UnsafeRawBufferPointer, bodyLength: UInt64?,
-                             into out: UnsafeMutableRawBufferPointer) -> Int? {
+                             keepForwardedFor: Bool = false, into out: UnsafeMutableRawBufferPointer) -> Int? {
         var w = ByteWriter(out)
         w.append(head.methodName(in: bytes))
         w.append(" ")
         w.append(head.target(in: bytes))
         w.append(head.version == .http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n")
-        var forwardedFor: UnsafeRawBufferPointer?
         var host: UnsafeRawBufferPointer?
         for field in fields {
             let name = field.name(in: bytes)
             if isHopByHop(name) || isNamedByConnection(name, fields: fields, in: bytes) { continue }
-            if ASCII.equalsCaseInsensitive(name, "x-forwarded-for") {
-                // Several fields combine into one list (RFC 9110 §5.3); the first is kept
-                // and ours appended to it, as nginx's $proxy_add_x_forwarded_for.
-                if forwardedFor == nil { forwardedFor = field.value(in: bytes) }
-                continue
-            }
+            // Written below, after the other fields.
+            if ASCII.equalsCaseInsensitive(name, "x-forwarded-for") { continue }
             if ASCII.equalsCaseInsensitive(name, "x-forwarded-proto") || ASCII.equalsCaseInsensitive(name, "x-forwarded-host") { continue }
             if ASCII.equalsCaseInsensitive(name, "host") { host = field.value(in: bytes) }
             w.append(name)
@@ -71,9 +67,16 @@ public enum ProxyHead {
             w.append("\r\n")
         }
         w.append("X-Forwarded-For: ")
-        if let forwardedFor, !forwardedFor.isEmpty {
-            w.append(forwardedFor)
-            w.append(", ")
+        if keepForwardedFor {
+            // From a trusted proxy: every incoming field, combined into one list in order
+            // (RFC 9110 §5.3), then the client, as nginx's $proxy_add_x_forwarded_for. From
+            // anyone else the list is not kept: a client could write any address into it.
+            for field in fields where ASCII.equalsCaseInsensitive(field.name(in: bytes), "x-forwarded-for") {
+                let value = field.value(in: bytes)
+                guard !value.isEmpty else { continue }
+                w.append(value)
+                w.append(", ")
+            }
         }
         w.appendAddress(client)
         w.append("\r\nX-Forwarded-Proto: http\r\n")

@@ -8,6 +8,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import Ringmaster
+import RingmasterHTTP
 
 @Suite(.serialized) struct AllocationTests {
     /// One round of traffic on every client: plain keep-alive, a 16-deep pipelined batch,
@@ -108,6 +109,8 @@ import Testing
             var route = RouteConfiguration(path: "/app/", methods: RouteParser.methods, kind: "proxy", body: "")
             route.match = "prefix"
             route.proxy = ProxyOptions(upstreams: [UpstreamAddress.parse("127.0.0.1:\(upstream.port)")!])
+            // The client is trusted: its X-Forwarded-For is kept and extended.
+            route.proxy?.trustedProxies = [AddressRange.parse("10.0.0.0/8")!, AddressRange.parse("127.0.0.0/8")!]
             var c = TestServer.configuration()
             c.configuredRoutes = [route, RouteConfiguration(path: "/metrics", methods: ["GET"], kind: "metrics", body: "")]
             if let format {
@@ -120,7 +123,7 @@ import Testing
             let clients = try (0..<2).map { _ in try server.client() }
             let (allocations, served) = try countWorkerAllocations(server, warmUp: 5, measured: 20) {
                 for client in clients {
-                    #expect(try client.get("/app/name").status == 200)
+                    #expect(try client.get("/app/name", ["X-Forwarded-For: 203.0.113.9"]).status == 200)
                     #expect(try client.get("/app/big?n=100000").body.count == 100_000)
                     try client.send("POST /app/upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello")
                     _ = try client.readResponse()

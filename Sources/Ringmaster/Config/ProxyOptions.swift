@@ -65,6 +65,10 @@ public struct ProxyOptions: Sendable, Equatable {
     public var failTimeoutSeconds = 10
     /// Connections to each upstream one worker keeps at most (in flight and idle together).
     public var maxConnections = 256
+    /// Clients whose X-Forwarded-For is believed (load balancers in front of this server):
+    /// from one of these the incoming list is kept and the client appended; from anyone else
+    /// it is replaced by the client's address. Empty: none is trusted.
+    public var trustedProxies: [AddressRange] = []
 
     public init(upstreams: [UpstreamAddress]) { self.upstreams = upstreams }
 }

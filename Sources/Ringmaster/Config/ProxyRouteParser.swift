@@ -1,10 +1,13 @@
 // The fields of a `kind: "proxy"` route: `upstreams` (required), `balance`,
-// `connect_timeout_ms`, `read_timeout_s`, `fail_timeout_s`, `max_connections`. Addresses are
+// `connect_timeout_ms`, `read_timeout_s`, `fail_timeout_s`, `max_connections`,
+// `trusted_proxies` (CIDRs, parsed here so a request only compares words). Addresses are
 // literals (no name lookup at run time: nothing blocks a worker, and a name that resolves
 // differently later would change where traffic goes without a reload).
 
+import RingmasterHTTP
+
 enum ProxyRouteParser {
-    static let keys = ["upstreams", "balance", "connect_timeout_ms", "read_timeout_s", "fail_timeout_s", "max_connections"]
+    static let keys = ["upstreams", "balance", "connect_timeout_ms", "read_timeout_s", "fail_timeout_s", "max_connections", "trusted_proxies"]
 
     static func parse(_ fields: [String: JSONValue], prefix: String,
                       invalid: (String, String, String) -> ConfigurationError) throws(ConfigurationError) -> ProxyOptions {
@@ -36,6 +39,18 @@ enum ProxyRouteParser {
         options.readTimeoutSeconds = try integer(fields, "read_timeout_s", 1...3600, prefix: prefix, invalid: invalid) ?? options.readTimeoutSeconds
         options.failTimeoutSeconds = try integer(fields, "fail_timeout_s", 0...3600, prefix: prefix, invalid: invalid) ?? options.failTimeoutSeconds
         options.maxConnections = try integer(fields, "max_connections", 1...65535, prefix: prefix, invalid: invalid) ?? options.maxConnections
+        if let value = fields["trusted_proxies"] {
+            let allowed = "a list (at most 64) of CIDRs or addresses: \"10.0.0.0/8\", \"192.0.2.1\", \"2001:db8::/32\""
+            guard case .array(let items) = value, items.count <= 64 else {
+                throw invalid("\(prefix).trusted_proxies", value.description, allowed)
+            }
+            for item in items {
+                guard case .string(let text) = item, let range = AddressRange.parse(text) else {
+                    throw invalid("\(prefix).trusted_proxies", item.description, allowed)
+                }
+                options.trustedProxies.append(range)
+            }
+        }
         return options
     }
 

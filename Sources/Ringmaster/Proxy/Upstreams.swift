@@ -277,6 +277,17 @@ struct Upstreams: ~Copyable {
         return groups[g].members[m].name
     }
 
+    /// Whether `client` is one of `group`'s trusted proxies (its X-Forwarded-For is kept).
+    func trusts(group g: Int, client: ClientAddress) -> Bool {
+        let ranges = groups[g].options.trustedProxies
+        var i = 0
+        while i < ranges.count {
+            if ranges[i].contains(client) { return true }
+            i += 1
+        }
+        return false
+    }
+
     /// Counts a response head from member `m` that took `nanoseconds` (set `epoch`).
     func recordTime(group g: Int, member m: Int, epoch: UInt32, nanoseconds: UInt64) {
         guard epoch == self.epoch, g < groups.count, m < groups[g].members.count else { return }

@@ -70,8 +70,10 @@ extension Worker {
         exchange.pointee.started = AccessLog.monotonicNanoseconds()
         let out = UnsafeMutableRawBufferPointer(start: slab.pointer(chunk), count: slab.chunkSize)
         let bodyLength: UInt64? = body.count > 0 || head.framing != .none ? UInt64(body.count) : nil
-        guard let length = ProxyHead.writeRequest(head: head, bytes: bytes, fields: fields, client: acceptor[slot],
-                                                  serverName: responses.serverName, bodyLength: bodyLength, into: out) else {
+        let client = acceptor[slot]
+        guard let length = ProxyHead.writeRequest(head: head, bytes: bytes, fields: fields, client: client,
+                                                  serverName: responses.serverName, bodyLength: bodyLength,
+                                                  keepForwardedFor: upstreams.trusts(group: group, client: client), into: out) else {
             if store != RequestStore.none { handling.store.release(store) }
             freeExchange(id)
             commitProxyFailure(slot: slot, status: .requestHeaderFieldsTooLarge, close: close, headOnly: headOnly)
