@@ -270,6 +270,13 @@ struct Upstreams: ~Copyable {
 
     subscript(group g: Int) -> UpstreamGroup { groups[g] }
 
+    /// The read timeout of `group` of the set `epoch` named. A reload may have replaced that
+    /// set (and its group numbers) while the exchange was in flight: it then keeps the default
+    /// rather than reading another route's options or past the end of `groups`.
+    func readTimeoutSeconds(group: Int, epoch: UInt32) -> Int {
+        epoch == self.epoch && group < groups.count ? groups[group].options.readTimeoutSeconds : ProxyOptions(upstreams: []).readTimeoutSeconds
+    }
+
     /// The name of member `m` of `group` in set `epoch`, or nil when that set was replaced
     /// by a reload since (its indices may name other upstreams now).
     func name(group g: Int, member m: Int, epoch: UInt32) -> UnsafeRawBufferPointer? {

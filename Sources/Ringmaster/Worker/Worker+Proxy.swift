@@ -99,6 +99,12 @@ extension Worker {
     mutating func connectUpstream(_ id: UInt16) {
         let exchange = proxies[id]
         let group = exchange.pointee.group
+        // A retry after a reload replaced the upstream set: the group number now means another
+        // route's upstreams (or none), so the request fails rather than going elsewhere.
+        guard exchange.pointee.epoch == upstreams.epoch else {
+            failExchange(id, status: .badGateway)
+            return
+        }
         let now = Worker.monotonicSeconds()
         guard let member = upstreams.choose(group: group, client: acceptor[exchange.pointee.slot], now: now, excluded: exchange.pointee.tried) else {
             // None to try at all (all down, or all at max_connections) is 503; none left
@@ -224,7 +230,7 @@ extension Worker {
         // The read timeout is checked by the tick (ProxyExchanges.expire): a linked timeout
         // would add an SQE and a CQE to every proxied request.
         if exchange.pointee.deadline == Int.max {
-            exchange.pointee.deadline = Worker.monotonicSeconds() + upstreams[group: exchange.pointee.group].options.readTimeoutSeconds
+            exchange.pointee.deadline = Worker.monotonicSeconds() + upstreams.readTimeoutSeconds(group: exchange.pointee.group, epoch: exchange.pointee.epoch)
         }
         let filled = exchange.pointee.responseFilled
         ring.prepareRecv(fd: exchange.pointee.fd, into: slab.pointer(exchange.pointee.responseChunk) + filled, count: slab.chunkSize - filled,

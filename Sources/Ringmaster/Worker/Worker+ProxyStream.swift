@@ -84,7 +84,7 @@ extension Worker {
             entry.pointee.filled = UInt32(leftover)
             entry.pointee.upstream = UpstreamStream(group: group, member: member, epoch: epoch, chunked: decoder, untilClose: untilClose,
                                                     keepAlive: head.keepAlive, reusable: reusable && remaining == 0,
-                                                    readTimeoutMilliseconds: upstreams[group: group].options.readTimeoutSeconds * 1000)
+                                                    readTimeoutMilliseconds: upstreams.readTimeoutSeconds(group: group, epoch: epoch) * 1000)
             connection.pointee.stream = stream
         } else {
             if let stream { streams.release(stream) }
