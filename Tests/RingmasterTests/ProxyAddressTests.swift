@@ -9,11 +9,7 @@ import RingmasterHTTP
 
 @Suite(.serialized) struct ProxyAddressTests {
     func server(_ upstreams: [String], proxyProtocol: Bool = false, options: (inout ProxyOptions) -> Void = { _ in }) throws -> TestServer {
-        var proxy = ProxyOptions(upstreams: upstreams.map { UpstreamAddress.parse($0)! })
-        options(&proxy)
-        var route = RouteConfiguration(path: "/app/", methods: RouteParser.methods, kind: "proxy", body: "")
-        route.match = "prefix"
-        route.proxy = proxy
+        let route = RouteConfiguration.proxy(upstreams, options: options)
         var c = TestServer.configuration()
         c.proxyProtocol = proxyProtocol
         c.configuredRoutes = [route, RouteConfiguration(path: "/metrics", methods: ["GET"], kind: "metrics", body: "")]

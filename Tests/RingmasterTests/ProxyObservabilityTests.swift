@@ -11,11 +11,7 @@ import RingmasterHTTP
     /// A proxy route /app/ to `upstreams` and a local route /local, logging to `log` in `format`.
     func server(_ upstreams: [String], log: String? = nil, format: AccessLogFormat = .json, workers: Int = 1,
                 options: (inout ProxyOptions) -> Void = { _ in }) throws -> TestServer {
-        var proxy = ProxyOptions(upstreams: upstreams.map { UpstreamAddress.parse($0)! })
-        options(&proxy)
-        var route = RouteConfiguration(path: "/app/", methods: RouteParser.methods, kind: "proxy", body: "")
-        route.match = "prefix"
-        route.proxy = proxy
+        let route = RouteConfiguration.proxy(upstreams, options: options)
         var c = TestServer.configuration()
         c.configuredRoutes = [route, RouteConfiguration(path: "/local", body: "local\n"),
                               RouteConfiguration(path: "/metrics", methods: ["GET"], kind: "metrics", body: "")]

@@ -12,11 +12,7 @@ import RingmasterHTTP
 
 @Suite(.serialized) struct ProxyTests {
     func server(_ ports: [Int], options: (inout ProxyOptions) -> Void = { _ in }) throws -> TestServer {
-        var proxy = ProxyOptions(upstreams: ports.map { UpstreamAddress.parse("127.0.0.1:\($0)")! })
-        options(&proxy)
-        var route = RouteConfiguration(path: "/app/", methods: RouteParser.methods, kind: "proxy", body: "")
-        route.match = "prefix"
-        route.proxy = proxy
+        let route = RouteConfiguration.proxy(ports.map { "127.0.0.1:\($0)" }, options: options)
         var c = TestServer.configuration()
         c.configuredRoutes = [route, RouteConfiguration(path: "/local", body: "local\n")]
         return try TestServer(c)

@@ -19,11 +19,7 @@ enum MetricsExposition {
         withUnsafeTemporaryAllocation(of: Int64.self, capacity: RequestCells.durationBounds) { bounds in
             withUnsafeTemporaryAllocation(of: UInt64.self, capacity: RequestCells.durationBuckets) { counts in
                 // Index loops throughout: see Worker.total (debug-build iterators allocate).
-                var i = 0
-                while i < RequestCells.durationBounds {
-                    bounds[i] = Int64(RequestCells.durationBound(i))
-                    i += 1
-                }
+                RequestCells.fillDurationBounds(bounds)
                 /// Fills `counts` from blocks[only] or, with nil, from every block; returns the sum.
                 func fill(_ only: Int?) -> Int64 {
                     var sum: UInt64 = 0

@@ -18,6 +18,16 @@ public enum RequestCells {
     /// The block's size: a whole number of cache lines.
     static let byteCount = (routeBase + routeSlots) * 8
 
+    /// Writes every bucket's upper bound (`durationBound`) into `bounds` (durationBounds long),
+    /// for a histogram sample. An index loop: debug-build iterators allocate.
+    static func fillDurationBounds(_ bounds: UnsafeMutableBufferPointer<Int64>) {
+        var i = 0
+        while i < durationBounds {
+            bounds[i] = Int64(durationBound(i))
+            i += 1
+        }
+    }
+
     /// The upper bound of bucket `index` (0..<durationBounds) in nanoseconds:
     /// 1000 × 10^(index / 3) × (1, 2.5, 5)[index % 3].
     public static func durationBound(_ index: Int) -> UInt64 {

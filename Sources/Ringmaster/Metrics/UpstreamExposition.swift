@@ -59,11 +59,8 @@ enum UpstreamExposition {
         guard !names.isEmpty else { return }
         withUnsafeTemporaryAllocation(of: Int64.self, capacity: RequestCells.durationBounds) { bounds in
             withUnsafeTemporaryAllocation(of: UInt64.self, capacity: RequestCells.durationBuckets) { counts in
+                RequestCells.fillDurationBounds(bounds)
                 var i = 0
-                while i < RequestCells.durationBounds {
-                    bounds[i] = Int64(RequestCells.durationBound(i))
-                    i += 1
-                }
                 row = 0
                 while row < names.count {
                     i = 0
