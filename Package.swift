@@ -30,6 +30,12 @@ let package = Package(
             name: "CURing",
             linkerSettings: [.linkedLibrary("uring"), .linkedLibrary("numa")]
         ),
+        // C shim over OpenSSL 3 (Debian's libssl-dev): a BIO over the worker's buffers, the SNI,
+        // ALPN and ticket-key callbacks, and the macros Swift cannot import. No policy.
+        .target(
+            name: "CTLS",
+            linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
+        ),
         // Pure, I/O-free HTTP/1.1: depends on nothing so the compiler keeps it pure.
         .target(name: "RingmasterHTTP"),
         // Conversions between RingmasterHTTP and apple/swift-http-types, kept apart so the
@@ -47,7 +53,7 @@ let package = Package(
         .target(
             name: "Ringmaster",
             dependencies: [
-                "CURing", "RingmasterHTTP",
+                "CURing", "CTLS", "RingmasterHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 // CoreMetrics only: the bridge needs no Foundation.
                 .product(name: "CoreMetrics", package: "swift-metrics"),

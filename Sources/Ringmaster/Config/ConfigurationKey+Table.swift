@@ -14,6 +14,22 @@ extension ConfigurationKey {
             .integer("listen.backlog", 1...65535, hot: false, set: { $0.backlog = $1 }, get: \.backlog),
             .flag("listen.shared", hot: false, \.listenShared),
             .flag("listen.proxy_protocol", hot: false, \.proxyProtocol),
+            // TLS (docs/tls.md): turning it on or off needs a restart (ReloadPlan); the files,
+            // protocols and ciphers reload, and every SIGHUP re-reads the files.
+            .optionalText("tls.certificate", allowed: "a PEM certificate chain file", hot: true, valid: { !$0.isEmpty && !$0.utf8.contains(0) }, \.tls.certificate),
+            .optionalText("tls.key", allowed: "a PEM private key file (null: the key is in tls.certificate)", hot: true,
+                          valid: { !$0.isEmpty && !$0.utf8.contains(0) }, \.tls.key),
+            ConfigurationKey(name: "tls.more_certificates", allowed: "\"CHAIN:KEY,CHAIN:KEY\": PEM file pairs SNI chooses among by name", hot: true,
+                             apply: { raw, c in
+                                 guard let text = raw.string, let more = TLSSettings.parseMore(text) else { return false }
+                                 c.tls.more = more
+                                 return true
+                             },
+                             render: { quoted($0.tls.more.map { "\($0.chain):\($0.key)" }.joined(separator: ",")) }),
+            .choice("tls.protocols", hot: true, \.tls.protocols),
+            .text("tls.ciphers", allowed: "an OpenSSL cipher list for TLS 1.2", hot: true, valid: { !$0.isEmpty && $0.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F } }, \.tls.ciphers),
+            .integer("tls.handshake_timeout_s", 1...253, hot: true, set: { $0.timeouts.handshake = UInt8($1) }, get: { Int($0.timeouts.handshake) }),
+            .integer("tls.ticket_rotation_s", 60...604_800, hot: false, set: { $0.tls.ticketRotationSeconds = $1 }, get: \.tls.ticketRotationSeconds),
             ConfigurationKey(name: "workers", allowed: "\"auto\" or an integer from 1 to 4096", hot: false,
                              apply: { raw, c in
                                  if raw.string == "auto" { c.workers = nil; return true }

@@ -145,5 +145,10 @@ public enum ConfigurationLoader {
             account = Account(uid: account?.uid ?? getuid(), gid: gid, userName: account?.userName, groupName: group)
         }
         loaded.account = account
+        // The files must load now, so check-config and a reload say what is wrong with them.
+        if c.tls.enabled { _ = try TLSContext(c.tls) }
+        if c.tls.key != nil && c.tls.certificate == nil {
+            throw ConfigurationError(key: "tls.key", "\(loaded.source(of: "tls.key")!): tls.key is set but tls.certificate is not: set both (or neither, for a plain listener)")
+        }
     }
 }

@@ -85,6 +85,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// v2) from a load balancer, whose client address replaces the peer's; one without it is
     /// refused (docs/client-address.md).
     public var proxyProtocol = false
+    /// `tls.*`: the listener speaks TLS when a certificate is set.
+    public var tls = TLSSettings()
     /// Started with `--takeover`: share the port with the ringmaster that holds it, and become
     /// its owner once that one has exited (the zero-downtime restart, docs/shutdown.md). A run
     /// mode, not a key.

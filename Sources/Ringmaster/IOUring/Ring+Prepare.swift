@@ -109,6 +109,18 @@ extension Ring {
         sqe.pointee.user_data = userData.rawValue
     }
 
+    /// A send that never waits for socket room (MSG_DONTWAIT: io_uring completes it with
+    /// EAGAIN instead of polling, io_uring/net.c REQ_F_NOWAIT), hard-linked to the next SQE so
+    /// that one (a shutdown or close) runs after it whatever it returns. For a TLS session's
+    /// last records: a client that does not read must not hold the close back.
+    @inline(__always)
+    public mutating func prepareFarewellSend(slot: UInt32, bytes: UnsafeRawPointer, count: Int, userData: UserData) {
+        let sqe = nextSQE()
+        io_uring_prep_send(sqe, Int32(slot), bytes, count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+        sqe.pointee.flags |= CURING_IOSQE_FIXED_FILE | CURING_IOSQE_IO_HARDLINK
+        sqe.pointee.user_data = userData.rawValue
+    }
+
     /// IORING_OP_READ of `count` bytes of the (regular) file `fd` at `offset` (Linux 5.6).
     /// `offset` UInt64.max means the current position (IORING_FEAT_RW_CUR_POS).
     @inline(__always)
@@ -188,11 +200,17 @@ extension Ring {
     /// cancel even when it found nothing. Neither posts a CQE on success.
     @inline(__always)
     public mutating func prepareCancelAndClose(slot: UInt32, cancelData: UserData, closeData: UserData) {
+        prepareCancelAll(slot: slot, userData: cancelData)
+        prepareCloseDirect(slot: slot, userData: closeData)
+    }
+
+    /// The cancel of `prepareCancelAndClose` alone, hard-linked to whatever SQE comes next.
+    @inline(__always)
+    public mutating func prepareCancelAll(slot: UInt32, userData: UserData) {
         let cancel = nextSQE()
         io_uring_prep_cancel_fd(cancel, Int32(slot), UInt32(IORING_ASYNC_CANCEL_FD_FIXED | IORING_ASYNC_CANCEL_ALL))
         cancel.pointee.flags |= CURING_IOSQE_IO_HARDLINK | CURING_IOSQE_CQE_SKIP_SUCCESS
-        cancel.pointee.user_data = cancelData.rawValue
-        prepareCloseDirect(slot: slot, userData: closeData)
+        cancel.pointee.user_data = userData.rawValue
     }
 
     /// A regular descriptor for fixed descriptor `slot` (IORING_OP_FIXED_FD_INSTALL, Linux

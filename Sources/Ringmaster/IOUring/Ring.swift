@@ -152,6 +152,13 @@ public struct Ring: ~Copyable {
     }
 
     /// Submits queued SQEs without waiting (used when the SQ is full mid-batch).
+    /// Enters `rounds` times with GETEVENTS and no wait: with IORING_SETUP_DEFER_TASKRUN the
+    /// kernel runs queued task work (a linked SQE's start after its predecessor completed)
+    /// only then. For the loop's end, so a linked chain submitted last still runs.
+    public mutating func runDeferredWork(rounds: Int) {
+        for _ in 0..<rounds { _ = curing_enter(enterFD, 0, 0, UInt32(IORING_ENTER_GETEVENTS) | enterFlags) }
+    }
+
     public mutating func flushSubmissions() {
         KernelAtomics.storeRelease(sqTail, sqeTail)
         while sqeTail != submitted {

@@ -37,6 +37,8 @@ public enum Operation: UInt8, Sendable {
     /// The IORING_OP_LINK_TIMEOUT behind an upstream connect or recv: its own CQE is ignored
     /// (the linked operation's ECANCELED carries the verdict).
     case linkTimeout
+    /// A send of a TLS connection's cipher records (buffer field: the cipher chunk).
+    case tlsSend
 }
 
 /// `user_data` codec, `[slot:32][op:8][buffer:16][generation:8]` (DESIGN.md, "The event loop").

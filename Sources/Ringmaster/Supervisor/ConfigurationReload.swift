@@ -19,6 +19,8 @@ public struct ReloadPlan: Sendable, Equatable {
         var restart = changed.filter { ConfigurationKey.named($0)?.hot != true }
         // A worker's carry and output chunks were sized at start from the head limit and the
         // largest body; bigger ones than that need new chunks, so a restart.
+        // A plain listener has no TLS sessions to use, and a TLS one's clients speak nothing else.
+        if new.configuration.tls.enabled != old.configuration.tls.enabled { restart.append("tls.certificate") }
         if new.configuration.chunkSize > chunkSize ?? old.configuration.chunkSize {
             restart += changed.filter { ["limits.header_bytes", "plaintext_body", "routes"].contains($0) }
         }
@@ -61,6 +63,23 @@ final class ConfigurationReload: @unchecked Sendable {
             return
         }
         let plan = ReloadPlan(old: current, new: new, chunkSize: startChunkSize)
+        // Certificates renew on disk with the configuration unchanged: every SIGHUP re-reads them.
+        var certificates: TLSContext?
+        if new.configuration.tls.enabled && plan.needsRestart.isEmpty {
+            do { certificates = try TLSContext(new.configuration.tls) } catch {
+                logger.error("SIGHUP: \(error.description); keeping the running certificates and configuration", metadata: ["key": "\(error.key)"])
+                SystemdNotifier.notify("READY=1\nSTATUS=reload failed: \(error.key); running configuration kept")
+                return
+            }
+        }
+        if plan.changed.isEmpty, let certificates {
+            var settings = current.configuration.hotSettings
+            settings.tls = certificates
+            server.workers.forEach { $0.control.reload(settings) }
+            logger.notice("SIGHUP: configuration unchanged; certificates re-read")
+            SystemdNotifier.notify("READY=1\nSTATUS=reload: certificates re-read")
+            return
+        }
         if plan.changed.isEmpty {
             logger.notice("SIGHUP: configuration unchanged")
             SystemdNotifier.notify("READY=1\nSTATUS=reload: configuration unchanged")
@@ -79,7 +98,8 @@ final class ConfigurationReload: @unchecked Sendable {
             SystemdNotifier.notify("READY=1\nSTATUS=reload refused: too many routes")
             return
         }
-        let settings = new.configuration.hotSettings
+        var settings = new.configuration.hotSettings
+        settings.tls = certificates
         server.workers.forEach { $0.control.reload(settings) }
         LogOutput.shared.update(level: new.configuration.logLevel, format: new.configuration.logFormat)
         current = new

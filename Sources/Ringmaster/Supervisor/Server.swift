@@ -50,6 +50,8 @@ public final class Server: @unchecked Sendable {
                                      + "make \(routeCount); at most \(RouteAnswer.maxRoutes) are allowed")
         }
         let allowed = try CPUSet.allowed()
+        // Read as the starting user (a key file is often root's alone); shared by every worker.
+        let tlsContext = configuration.tls.enabled ? try TLSContext(configuration.tls) : nil
         let cpus: [Int?]
         if configuration.pinWorkers {
             cpus = try CPUSet.placement(workers: configuration.workers, cpus: configuration.cpus, allowed: allowed)
@@ -117,6 +119,7 @@ public final class Server: @unchecked Sendable {
                 // From start() on, the thread owns the listener and the log descriptor.
                 settings.router = router
                 settings.chunkSize = chunkSize
+                settings.tls = tlsContext
                 worker = try WorkerThread(configuration: settings, statistics: statistics[i])
             } catch {
                 if settings.accessLogFD >= 0 { close(settings.accessLogFD) }

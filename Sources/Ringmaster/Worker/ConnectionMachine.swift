@@ -17,6 +17,8 @@ struct ConnectionFacts: Equatable {
     var bodyIncomplete = false
     /// The carry chunk holds the start of an unfinished request head.
     var partialHead = false
+    /// A TLS handshake has not finished (nothing can be parsed yet).
+    var handshaking = false
 
     /// Nothing in flight and nothing owed: a drain may close it, a FIN closes it at once.
     var isQuiet: Bool { !outputPending && !answerOwed && !bodyIncomplete && !partialHead }
@@ -276,7 +278,7 @@ public struct ConnectionMachine: Equatable {
             if has(Flag.sending) { return .close }
             timer = .write
             return [.answerTimeout, .send]
-        case .write, .idle, .linger, .none:
+        case .write, .idle, .linger, .handshake, .none:
             return .close
         }
     }
@@ -306,6 +308,10 @@ public struct ConnectionMachine: Equatable {
         if has(Flag.lingering) {
             if timer == .linger { return nil }
             kind = .linger
+        } else if facts.handshaking {
+            // From accept to the end of the handshake, however many flights it takes.
+            if timer == .handshake { return nil }
+            kind = .handshake
         } else if has(Flag.sending) || facts.outputPending {
             kind = .write
         } else if facts.answerOwed && !facts.bodyIncomplete {

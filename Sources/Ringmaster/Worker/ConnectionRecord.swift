@@ -95,4 +95,6 @@ public enum TimerKind: UInt8, Sendable {
     case write
     /// After the last response, while discarding what the client still sends.
     case linger
+    /// From accept to a finished TLS handshake (`tls.handshake_timeout_s`).
+    case handshake
 }

@@ -16,6 +16,8 @@ public struct ConnectionTimeouts: Sendable, Equatable {
     public var linger: UInt8 = 5
     /// Lingering close: bytes dropped at most before the connection is cut anyway.
     public var lingerBytes: UInt32 = 16 << 20
+    /// From accept to a finished TLS handshake (TLS listeners only).
+    public var handshake: UInt8 = 10
 
     public init(idle: UInt8 = 60, header: UInt8 = 10, body: UInt8 = 30, write: UInt8 = 30, linger: UInt8 = 5, lingerBytes: UInt32 = 16 << 20) {
         self.idle = idle
@@ -36,6 +38,7 @@ public struct ConnectionTimeouts: Sendable, Equatable {
         case .body: return body
         case .write: return write
         case .linger: return linger
+        case .handshake: return handshake
         }
     }
 }

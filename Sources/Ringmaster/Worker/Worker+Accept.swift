@@ -57,6 +57,10 @@ extension Worker {
         let connection = table[slot]
         connection.pointee = ConnectionRecord(generation: connection.pointee.generation)
         connection.pointee.awaitsProxyHeader = acceptor.expectsProxyHeader
+        if tls.enabled && !openTLS(slot: slot) {
+            ring.prepareCloseDirect(slot: slot, userData: UserData(slot: slot, operation: .close))
+            return
+        }
         let actions = connection.pointee.machine.accepted(mayLinger: timeouts.linger > 0)
         if Int(slot) >= table.highWater { table.highWater = Int(slot) + 1 }
         statistics.add(.accepted)

@@ -9,7 +9,15 @@ extension Worker {
         // A receive still armed (or being cancelled) or a send in flight needs the cancel; a
         // multishot recv that already ended (EOF, error, ENOBUFS: no F_MORE) does not
         // (issue 15, item 2).
-        let inFlight = connection.pointee.machine.hasOperationInFlight
+        var inFlight = connection.pointee.machine.hasOperationInFlight
+        // A TLS session's close_notify (or alert) goes out just before the close.
+        var farewell: (bytes: UnsafeRawPointer, count: Int, chunk: UInt32)?
+        let oldGeneration = connection.pointee.generation
+        if tls.isOn(slot) {
+            inFlight = inFlight || tls[slot].pointee.inFlight > 0
+            farewell = tlsFarewell(slot: slot)
+            tls.close(slot, slab: &slab)
+        }
         if !connection.pointee.machine.isSending && connection.pointee.outChunk != ChunkSlab.none {
             slab.release(connection.pointee.outChunk)
         }
@@ -23,11 +31,13 @@ extension Worker {
         let generation = connection.pointee.generation &+ 1
         connection.pointee = ConnectionRecord(generation: generation)
         let closeData = UserData(slot: slot, operation: .close, generation: generation)
-        if inFlight {
-            ring.prepareCancelAndClose(slot: slot, cancelData: UserData(slot: slot, operation: .cancel, generation: generation), closeData: closeData)
-        } else {
-            ring.prepareCloseDirect(slot: slot, userData: closeData)
+        if inFlight { ring.prepareCancelAll(slot: slot, userData: UserData(slot: slot, operation: .cancel, generation: generation)) }
+        if let farewell {
+            // Its completion is stale (the old generation) and frees the chunk.
+            ring.prepareFarewellSend(slot: slot, bytes: farewell.bytes, count: farewell.count,
+                                     userData: UserData(slot: slot, operation: .tlsSend, buffer: UInt16(truncatingIfNeeded: farewell.chunk), generation: oldGeneration))
         }
+        ring.prepareCloseDirect(slot: slot, userData: closeData)
         statistics.subtract(.active)
         statistics.add(.closed)
         if draining && statistics.value(.active) == 0 { exit = .drained }

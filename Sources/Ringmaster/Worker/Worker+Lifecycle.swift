@@ -11,7 +11,8 @@ extension Worker {
             answerOwed: record.pendingFlags & PendingResponse.owed != 0
                 || record.handlerState & (HandlerState.deferred | HandlerState.proxied) != 0,
             bodyIncomplete: !record.body.isComplete,
-            partialHead: record.carryLength > 0)
+            partialHead: record.carryLength > 0,
+            handshaking: tls.isOn(slot) && tls[slot].pointee.handshaking)
     }
 
     /// Carries out `actions` for `slot` in their listed order. Returns false when the
@@ -36,6 +37,11 @@ extension Worker {
             // Nothing held will be parsed now: the buffers go back to the pool at once.
             releaseHeldInput(slot: slot)
             statistics.add(.lingeringCloses)
+            // TLS: the close_notify first, so the client reads the end of the stream as a clean one.
+            if tls.isOn(slot), let farewell = tlsFarewell(slot: slot) {
+                ring.prepareFarewellSend(slot: slot, bytes: farewell.bytes, count: farewell.count,
+                                         userData: UserData(slot: slot, operation: .tlsSend, buffer: UInt16(truncatingIfNeeded: farewell.chunk), generation: generation))
+            }
             ring.prepareShutdownWrite(slot: slot, userData: UserData(slot: slot, operation: .shutdown, generation: generation))
         }
         if actions.contains(.resumeInput) { resumeInput(slot: slot) }

@@ -119,9 +119,12 @@ extension Worker {
             if record.stream != BodyStreams.none { pumpStream(slot: slot) }
             return
         }
-        ring.prepareSend(slot: slot, bytes: slab.pointer(record.outChunk) + Int(record.outStart), count: Int(record.outLength - record.outStart),
-                         userData: UserData(slot: slot, operation: .send, buffer: UInt16(truncatingIfNeeded: record.outChunk),
-                                            generation: record.generation))
+        guard transmit(slot: slot, bytes: slab.pointer(record.outChunk) + Int(record.outStart), count: Int(record.outLength - record.outStart),
+                       userData: UserData(slot: slot, operation: .send, buffer: UInt16(truncatingIfNeeded: record.outChunk),
+                                          generation: record.generation)) else {
+            perform(connection.pointee.machine.failed(), slot: slot)
+            return
+        }
         connection.pointee.machine.sendStarted()
     }
 

@@ -27,6 +27,7 @@ extension Worker {
             let id = buffer ?? 0
             received(slot: slot, group: data.buffer, id: id, count: count)
         case .done:
+            if tls.isOn(slot) && tls[slot].pointee.handshaking && tls[slot].pointee.started { statistics.add(.tlsFailuresClosed) }
             perform(connection.pointee.machine.peerShutdown(facts(slot)), slot: slot)
             return
         case .noBuffers:
@@ -38,6 +39,7 @@ extension Worker {
         default:
             if let buffer { buffers.recycle(group: data.buffer, id: buffer) }
             statistics.add(.peerErrors)
+            if tls.isOn(slot) && tls[slot].pointee.handshaking && tls[slot].pointee.started { statistics.add(.tlsFailuresClosed) }
             perform(connection.pointee.machine.failed(), slot: slot)
             return
         }
@@ -52,7 +54,7 @@ extension Worker {
         let bytes = UnsafeRawBufferPointer(start: buffers.buffer(group: group, id: id), count: count)
         switch connection.pointee.machine.received() {
         case .parse:
-            let used = consumeInput(slot: slot, bytes)
+            let used = tls.isOn(slot) ? decryptInput(slot: slot, bytes) : consumeInput(slot: slot, bytes)
             if used < count && connection.pointee.isOpen && connection.pointee.machine.isInputWaiting {
                 // The output filled: the rest of this buffer waits with it (no copy).
                 heldInput.append(slot: slot, group: group, id: id, offset: used, length: count)
@@ -116,12 +118,17 @@ extension Worker {
         let connection = table[slot]
         let generation = connection.pointee.generation
         if connection.pointee.carryLength > 0 { processCarry(slot: slot) }
+        // TLS: plaintext OpenSSL decrypted but the parser had no room for comes first.
+        if tls.isOn(slot) && connection.pointee.generation == generation && !connection.pointee.machine.isInputWaiting
+            && connection.pointee.machine.acceptsRequests {
+            _ = decryptInput(slot: slot, UnsafeRawBufferPointer(start: nil, count: 0))
+        }
         while connection.pointee.generation == generation && !connection.pointee.machine.isInputWaiting,
               let held = heldInput.first(slot) {
             guard connection.pointee.machine.acceptsRequests else { break }
             let bytes = UnsafeRawBufferPointer(start: buffers.buffer(group: held.group, id: held.id) + Int(held.offset),
                                                count: Int(held.length - held.offset))
-            let used = consumeInput(slot: slot, bytes)
+            let used = tls.isOn(slot) ? decryptInput(slot: slot, bytes) : consumeInput(slot: slot, bytes)
             guard connection.pointee.generation == generation else { return }
             if used < bytes.count && connection.pointee.machine.isInputWaiting {
                 heldInput.advanceFirst(slot, by: used)

@@ -24,7 +24,8 @@ extension Worker {
             // set it to keep FIFOs from blocking, so it is cleared now that this is a file.
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
             stream.pointee.fd = fd
-            stream.pointee.sendfile = streams.sockets.enabled
+            // sendfile(2) would put the file on the socket in the clear: not for TLS.
+            stream.pointee.sendfile = streams.sockets.enabled && !tls.isOn(slot)
         }
         stream.pointee.offset = offset
         stream.pointee.remaining = count
@@ -49,10 +50,16 @@ extension Worker {
         let send = UserData(slot: slot, operation: .streamSend, buffer: UInt16(id), generation: connection.pointee.generation)
         if let memory = stream.pointee.memory {
             let count = min(stream.pointee.remaining, Worker.maxStreamSend)
-            ring.prepareSend(slot: slot, bytes: memory + Int(stream.pointee.offset), count: Int(count), userData: send)
+            guard transmit(slot: slot, bytes: memory + Int(stream.pointee.offset), count: Int(count), userData: send) else {
+                perform(connection.pointee.machine.failed(), slot: slot)
+                return
+            }
         } else if stream.pointee.filled > stream.pointee.sent {
-            ring.prepareSend(slot: slot, bytes: streams.buffer(id) + Int(stream.pointee.sent),
-                             count: Int(stream.pointee.filled - stream.pointee.sent), userData: send)
+            guard transmit(slot: slot, bytes: streams.buffer(id) + Int(stream.pointee.sent),
+                           count: Int(stream.pointee.filled - stream.pointee.sent), userData: send) else {
+                perform(connection.pointee.machine.failed(), slot: slot)
+                return
+            }
         } else if stream.pointee.upstream != nil {
             readUpstreamBody(slot: slot, stream: id)
         } else {

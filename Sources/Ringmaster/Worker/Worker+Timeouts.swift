@@ -21,6 +21,7 @@ extension Worker {
         if upstreams.hasGroups { expireUpstreamReads() }
         // The tick is also what bounds an access log line's wait for its write to a second.
         if accessLog.enabled { flushAccessLog() }
+        if index == 0 && tls.enabled { tls.tickTicketKeys() }
     }
 
     /// A deadline passed: a partial request gets 408, anything else is closed.
@@ -33,6 +34,7 @@ extension Worker {
         case .body: statistics.add(.bodyTimeouts)
         case .write: statistics.add(.writeTimeouts)
         case .linger: statistics.add(.lingerTimeouts)
+        case .handshake: statistics.add(.tlsFailuresTimeout)
         case .idle, .none: statistics.add(.idleTimeouts)
         }
         guard perform(connection.pointee.machine.timerFired(facts(slot)), slot: slot) else { return }
@@ -49,6 +51,7 @@ extension Worker {
         }
         limits = settings.limits
         timeouts = settings.timeouts
+        if tls.enabled, let context = settings.tls { tls.context = context }
         var table = ResponseTable(routes: handling.router.routes + settings.routes, serverName: settings.serverName)
         table.refresh(date: date)
         swap(&responses, &table)

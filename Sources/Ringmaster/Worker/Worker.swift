@@ -59,6 +59,8 @@ public struct Worker: ~Copyable {
     var upstreams = Upstreams()
     /// Requests being forwarded, up to their response heads.
     var proxies: ProxyExchanges
+    /// TLS sessions of a TLS listener's connections (Worker+TLS.swift); empty when plain.
+    var tls: TLSSessions
     var draining = false
     var exit: WorkerExit?
     let shutdownTimeoutMilliseconds: Int
@@ -76,6 +78,7 @@ public struct Worker: ~Copyable {
         let buffers = try BufferPool(count: c.bufferCount, bufferSize: c.bufferSize, hugePages: c.hugePages,
                                      node: c.numaNode, maxGroups: c.bufferGroupsMax, ring: ring)
         let table = try ConnectionTable(capacity: tableSize, node: c.numaNode)
+        let tls = try TLSSessions(context: c.tls, slots: tableSize, node: c.numaNode)
         let acceptor = try Acceptor(listenerFD: c.listenerFD, expectsProxyHeader: c.proxyProtocol, quickAck: c.tcpQuickAck,
                                     slots: tableSize, node: c.numaNode)
         // Large file bodies by sendfile need IORING_OP_FIXED_FD_INSTALL (Linux 6.8).
@@ -97,7 +100,9 @@ public struct Worker: ~Copyable {
             + "ring=\(ring.sqEntries)/\(ring.cqEntries) no_sqarray=\(ring.usesNoSQArray) registered_ring_fd=\(ring.usesRegisteredRingFD) "
             + "fixed_files=\(tableSize) buffers=\(c.bufferCount)x\(c.bufferSize) huge_pages=\(buffers.usesHugePages) napi=\(napi)"
             + " access_log=\(accessLog.enabled ? accessLog.format.rawValue : "off") sendfile=\(streams.sockets.enabled)"
+            + " tls=\(tls.enabled ? "on (userspace records: no kernel TLS)" : "off")"
         self.accessLog = accessLog
+        self.tls = tls
         self.acceptor = acceptor
         self.ring = ring
         self.buffers = buffers
@@ -181,6 +186,9 @@ public struct Worker: ~Copyable {
         if accessLog.enabled { finishAccessLog() }
         // Hand the last closes to the kernel; the ring's teardown finishes the rest.
         ring.flushSubmissions()
+        // A TLS close_notify is linked before its close: the chain advances only when the
+        // ring is entered (DEFER_TASKRUN), so a few rounds let the last ones go out.
+        if tls.enabled { ring.runDeferredWork(rounds: 4) }
         return exit ?? .drained
     }
 
@@ -203,6 +211,7 @@ public struct Worker: ~Copyable {
         case .upstreamConnect?: handleUpstreamConnect(data, completion)
         case .upstreamSend?: handleUpstreamSend(data, completion)
         case .upstreamRecv?: handleUpstreamRecv(data, completion)
+        case .tlsSend?: handleTLSSend(data, completion)
         case .close?, .cancel?, .setsockopt?, .shutdown?, .linkTimeout?: handleAuxiliaryFailure(data, completion)
         case nil: assertionFailure("CQE with unknown user_data \(data.rawValue)")
         }

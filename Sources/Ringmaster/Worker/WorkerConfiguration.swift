@@ -54,6 +54,8 @@ public struct WorkerConfiguration: Sendable {
     /// The access log file, opened by the supervisor and owned by the worker from its start
     /// (closed by the thread if the worker fails to start); -1 for no access log.
     public var accessLogFD: Int32 = -1
+    /// The TLS listener's contexts (shared by every worker); nil for a plain listener.
+    public var tls: TLSContext? = nil
     public var accessLogFormat: AccessLogFormat = .common
 
     public init(index: Int, listenerFD: Int32) {

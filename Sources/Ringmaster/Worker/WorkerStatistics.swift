@@ -38,6 +38,13 @@ public enum WorkerCounter: Int, CaseIterable, Sendable {
     /// Reverse proxy: requests forwarded, upstream failures (connect, reset, bad response),
     /// upstream timeouts, and retries on another connection or upstream.
     case proxyRequests, proxyErrors, proxyTimeouts, proxyRetries
+    /// TLS: handshakes finished, by protocol, and those that resumed a session by ticket.
+    case tlsHandshakes12, tlsHandshakes13, tlsResumed
+    /// TLS handshakes that failed, by reason: a protocol error or alert, plain HTTP on the TLS
+    /// port, the handshake timeout, the client closing before the end.
+    case tlsFailuresProtocol, tlsFailuresPlaintext, tlsFailuresTimeout, tlsFailuresClosed
+    /// TLS: close_notify alerts sent.
+    case tlsCloseNotify
 }
 
 /// Counters of one worker. A final class so the supervisor and tests can hold it.

@@ -1,0 +1,42 @@
+// Runs Support/tls_client.py scenarios against a TLS test server and decodes their JSON, and
+// builds the TLS test configuration from the repository's test certificates (config/tls).
+import Foundation
+@testable import Ringmaster
+
+enum TLSClient {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("tls_client.py").path
+    static let certificates = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("config/tls").path
+
+    /// The test certificates: localhost (ECDSA) by default, other.test (RSA) by SNI.
+    static func settings() -> TLSSettings {
+        var tls = TLSSettings()
+        tls.certificate = certificates + "/localhost.pem"
+        tls.key = certificates + "/localhost.key"
+        tls.more = [TLSCertificate(chain: certificates + "/other.pem", key: certificates + "/other.key")]
+        return tls
+    }
+
+    /// A TLS test server (one worker, ephemeral port).
+    static func server(_ adjust: (inout ServerConfiguration) -> Void = { _ in }, router: Router = Router()) throws -> TestServer {
+        var c = TestServer.configuration()
+        c.tls = settings()
+        adjust(&c)
+        return try TestServer(c, router: router)
+    }
+
+    /// Runs `scenario` and returns its JSON object.
+    static func run(_ scenario: String, port: Int, _ arguments: [String] = []) throws -> [String: Any] {
+        let result = PrometheusParser.run("python3", [script, scenario, "\(port)"] + arguments, input: "")
+        guard let line = result.output.split(separator: "\n").last,
+              let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw TestClientError.malformed("tls_client.py \(scenario): no result (status \(result.status)): \(result.error.suffix(400))")
+        }
+        return object
+    }
+
+    /// Runs a command (curl, openssl) and returns its status and output.
+    static func command(_ name: String, _ arguments: [String], input: String = "") -> (status: Int32, output: String, error: String) {
+        PrometheusParser.run(name, arguments, input: input)
+    }
+}
