@@ -27,7 +27,7 @@ enum TLSClient {
 
     /// Runs `scenario` and returns its JSON object.
     static func run(_ scenario: String, port: Int, _ arguments: [String] = []) throws -> [String: Any] {
-        let result = PrometheusParser.run("python3", [script, scenario, "\(port)"] + arguments, input: "")
+        let result = PrometheusParser.run("timeout", ["60", "python3", script, scenario, "\(port)"] + arguments, input: "")
         guard let line = result.output.split(separator: "\n").last,
               let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
             throw TestClientError.malformed("tls_client.py \(scenario): no result (status \(result.status)): \(result.error.suffix(400))")
@@ -37,6 +37,7 @@ enum TLSClient {
 
     /// Runs a command (curl, openssl) and returns its status and output.
     static func command(_ name: String, _ arguments: [String], input: String = "") -> (status: Int32, output: String, error: String) {
-        PrometheusParser.run(name, arguments, input: input)
+        // Bounded: a client that never finishes fails its test instead of hanging the suite.
+        PrometheusParser.run("timeout", ["60", name] + arguments, input: input)
     }
 }

@@ -286,6 +286,10 @@ def close_notify(port, signal_file):
     while True:
         try:
             data = tls.read(65536)
+            if not data:
+                # CPython's SSLObject.read returns b"" once close_notify arrived
+                # (SSL_ERROR_ZERO_RETURN with SSL_RECEIVED_SHUTDOWN set).
+                return {"answered": answered, "close_notify": True}
             if data.startswith(b"HTTP/1.1 200"):
                 answered = True
         except ssl.SSLWantReadError:
