@@ -90,11 +90,11 @@ let package = Package(
         .testTarget(
             name: "RingmasterTests",
             dependencies: [
-                "Ringmaster", "RingmasterHTTP", "RingmasterHTTPTypes", "RingmasterHandlersHTTPTypes", "CURing", "CMallocCounter",
+                "Ringmaster", "RingmasterHTTP", "RingmasterHTTPTypes", "RingmasterHandlersHTTPTypes", "CURing", "CMallocCounter", "CTLS",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             // The proxy tests' upstream application, run with python3.
-            exclude: ["Support/upstream.py"]
+            exclude: ["Support/upstream.py", "Support/tls_client.py"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -74,6 +74,18 @@ import RingmasterHTTP
         #expect(allocations == 0, "the worker allocated \(allocations) times for \(served) requests")
     }
 
+    /// HTTPS after the handshakes: the same kinds of request (keep-alive, a 16-deep pipeline,
+    /// HEAD, 404, a body) over eight TLS 1.3 connections. Records are decrypted from the
+    /// provided buffers and encrypted into the output chunks by OpenSSL without a malloc.
+    @Test func httpsAllocatesNothingPerRequestAfterTheHandshake() throws {
+        let server = try TLSClient.server()
+        let client = try TLSRounds(port: server.port)
+        defer { client.finish() }
+        let (allocations, served) = try countWorkerAllocations(server) { try client.round() }
+        #expect(served == 60 * 8 * 20)
+        #expect(allocations == 0, "the worker allocated \(allocations) times for \(served) HTTPS requests")
+    }
+
     /// /metrics with the duration histogram, per-worker labels, process figures (getrusage,
     /// /proc reads, a getdents64 listing) and an embedder's swift-metrics: a scrape allocates
     /// nothing on the worker, and neither do the timed requests around it.

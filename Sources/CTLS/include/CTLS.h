@@ -65,4 +65,9 @@ enum {
     CTLS_FILETYPE_PEM = SSL_FILETYPE_PEM,
 };
 
+/// 1 when OpenSSL allocates through allocator.c's per-thread free list for small blocks (no
+/// malloc per record once warm); 0 when CRYPTO_set_mem_functions refused because something
+/// allocated through OpenSSL before this library was loaded.
+int ctls_allocator_installed(void);
+
 #endif

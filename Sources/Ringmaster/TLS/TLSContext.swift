@@ -11,6 +11,9 @@ public final class TLSContext: @unchecked Sendable {
     /// The default SSL_CTX (it owns the SNI choice and references to the others).
     let context: OpaquePointer
     public let settings: TLSSettings
+    /// Whether OpenSSL's small blocks (a WPACKET_SUB per record) come from CTLS's per-thread
+    /// free list rather than malloc (Sources/CTLS/allocator.c, docs/tls.md).
+    static var poolsRecordAllocations: Bool { ctls_allocator_installed() != 0 }
 
     /// Reads every certificate and key; an unreadable file, a key that does not match its
     /// certificate or a cipher list OpenSSL rejects is an error naming the key and the file.

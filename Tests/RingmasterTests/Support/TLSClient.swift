@@ -41,3 +41,45 @@ enum TLSClient {
         PrometheusParser.run("timeout", ["60", name] + arguments, input: input)
     }
 }
+
+/// tls_client.py's `rounds` scenario kept running: eight TLS keep-alive connections, handshaken
+/// once, that run one round of requests (20 each) per `round()`. For counting the worker's
+/// allocations after the handshakes.
+final class TLSRounds {
+    let process = Process()
+    let input = Pipe()
+    let output = Pipe()
+    var pending = Data()
+
+    init(port: Int) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["timeout", "120", "python3", TLSClient.script, "rounds", "\(port)"]
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        try expectLine("ready")
+    }
+
+    /// One round on every connection; returns when the client has read every response.
+    func round() throws {
+        input.fileHandleForWriting.write(Data("go\n".utf8))
+        try expectLine("done")
+    }
+
+    func finish() {
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
+    }
+
+    func expectLine(_ expected: String) throws {
+        while !pending.contains(UInt8(ascii: "\n")) {
+            let more = output.fileHandleForReading.availableData
+            guard !more.isEmpty else { throw TestClientError.malformed("tls_client.py rounds ended before \"\(expected)\"") }
+            pending.append(more)
+        }
+        let end = pending.firstIndex(of: UInt8(ascii: "\n"))!
+        let line = String(decoding: pending[pending.startIndex..<end], as: UTF8.self)
+        pending = Data(pending[(end + 1)...])
+        guard line == expected else { throw TestClientError.malformed("tls_client.py rounds: \"\(line)\", expected \"\(expected)\"") }
+    }
+}
