@@ -1,7 +1,7 @@
 # Ringmaster: the two set-up commands (README) and the benchmark.
 #   make run    build (release) and run the server with config/ringmaster.json
 #   make test   build and run the whole test suite (what CI runs)
-# Both install liburing-dev and libnuma-dev with apt when missing (Debian 12, as root).
+# Both install liburing-dev, libnuma-dev and libssl-dev with apt when missing (Debian 12, as root).
 
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
@@ -18,7 +18,7 @@ RELEASE := swift build -c release --static-swift-stdlib
 
 deps:
 	@missing=""; \
-	for p in liburing-dev libnuma-dev; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	for p in liburing-dev libnuma-dev libssl-dev; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \

@@ -3,6 +3,8 @@
 // exposition must carry it. A counter added to WorkerStatistics without a sample in
 // Worker.writeMetrics fails here (protocolOverflows was such a counter).
 import Testing
+import Glibc
+import CoreMetrics
 @testable import Ringmaster
 
 @Suite(.serialized) struct MetricsExportTests {
@@ -25,5 +27,51 @@ import Testing
         let missing = WorkerCounter.allCases.enumerated()
             .filter { !found.contains(UInt64($0.offset + 1)) && !cumulative.contains("\($0.element)") }.map { "\($0.element)" }
         #expect(missing.isEmpty, "counters with no sample in /metrics: \(missing)")
+    }
+}
+
+/// An exposition larger than an output chunk is streamed from the worker's metrics block. A
+/// scrape that arrives while a slow client's stream still reads that block gets a block of
+/// its own: both clients receive a whole, well-formed exposition, and the slow one's bytes
+/// are not overwritten by the second scrape.
+@Suite(.serialized) struct MetricsStreamingTests {
+    @Test func aScrapeDuringASlowClientsStreamLeavesBothWhole() throws {
+        var c = TestServer.configuration()
+        c.metricsWorkerLabel = true
+        let server = try TestServer(c)
+        // An embedder's histograms make the exposition several chunks long.
+        let timers = (0..<80).map { CoreMetrics.Timer(label: "streaming_test_lookup_\($0)", factory: MetricsRegistry.shared) }
+        for timer in timers { timer.recordNanoseconds(1000) }
+        defer { for timer in timers { timer.destroy() } }
+        // A marker the second scrape sees changed: the slow client's copy must still hold 1.
+        let marker = CoreMetrics.Counter(label: "streaming_test_marker", factory: MetricsRegistry.shared)
+        defer { marker.destroy() }
+        marker.increment(by: 1)
+        let slow = try server.client(receiveBuffer: 2048, maxSegment: 536)
+        try slow.send("GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n")
+        usleep(200_000)
+        marker.increment(by: 999_999_999)
+        let fast = try server.client()
+        let first = try fast.get("/metrics")
+        #expect(first.status == 200)
+        #expect(first.body.count > c.chunkSize, "the exposition (\(first.body.count) bytes) must be streamed for this test")
+        let second = try slow.readResponse()
+        // Booleans, not the bodies, in the expectations: a failure should not print 25 KB.
+        let markers = [first, second].map { $0.bodyText.split(separator: "\n").first { $0.hasPrefix("streaming_test_marker") }.map(String.init) ?? "none" }
+        #expect(markers == ["streaming_test_marker_total 1000000000", "streaming_test_marker_total 1"], "the slow client's exposition is the one taken at its scrape")
+        for response in [first, second] {
+            #expect(response.header("Content-Length") == "\(response.body.count)")
+            let lines = response.bodyText.split(separator: "\n", omittingEmptySubsequences: false)
+            let endsWithNewline = lines.last == ""
+            #expect(endsWithNewline)
+            let malformed = lines.dropLast().filter { line in
+                guard !line.hasPrefix("#") else { return false }
+                let name = line.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == ":" }
+                return name.isEmpty || line.split(separator: " ").last.flatMap { Double($0) } == nil
+            }
+            #expect(malformed.isEmpty, "every line is a comment or a sample: \(malformed.prefix(3))")
+            let complete = response.bodyText.contains("ringmaster_tls_close_notify_total")
+            #expect(complete)
+        }
     }
 }

@@ -21,6 +21,9 @@ struct FileBlock {
     /// Headers, then the body.
     var payload: UnsafeMutableRawPointer { base + FileBlock.headerSize + keyLength }
 
+    /// Whether another holder (a response streaming the body) has a reference too.
+    var isShared: Bool { base.load(as: Int.self) > 1 }
+
     func retain() {
         base.storeBytes(of: base.load(as: Int.self) + 1, as: Int.self)
     }

@@ -1,5 +1,5 @@
 // GET /metrics: every worker's counters in the Prometheus text exposition format (0.0.4),
-// read with relaxed loads (no lock), summed, and written per request into a scratch block
+// read with relaxed loads (no lock), summed, and written per request into the worker's metrics block
 // before the head (whose Content-Length needs the size). Allocation-free.
 import RingmasterHTTP
 
@@ -8,21 +8,32 @@ extension Worker {
     /// an embedding program's own metrics.
     static let metricsCapacity = 262_144
 
-    /// The metrics response, written into the metrics scratch now.
+    /// The metrics response, written into the worker's metrics block now. An exposition
+    /// larger than an output chunk (many workers with worker labels, many embedder metrics,
+    /// the TLS and upstream families) is streamed from the block, as a cached file is: the
+    /// answer carries one reference, which the caller drops once the stream holds its own.
+    /// Only when an earlier scrape's stream still reads the block (a slow client) is a block
+    /// allocated for this one; the steady state allocates nothing (AllocationTests).
     func metricsAnswer(headOnly: Bool) -> Answer {
-        var writer = PrometheusWriter(UnsafeMutableRawBufferPointer(start: metricsScratch, count: Worker.metricsCapacity))
+        let inUse = metricsBlock.isShared
+        guard let block = inUse ? FileBlock.allocate(keyLength: 0, payload: Worker.metricsCapacity) : metricsBlock else {
+            return Worker.text(.serviceUnavailable, Worker.bytes("out of memory\n"), headOnly: headOnly)
+        }
+        var writer = PrometheusWriter(UnsafeMutableRawBufferPointer(start: block.payload, count: Worker.metricsCapacity))
         writeMetrics(into: &writer)
         let length = writer.finish() ?? writer.count
-        let body = UnsafeRawBufferPointer(start: metricsScratch, count: length)
         let head = AnswerHead(status: .ok, contentType: Worker.bytes("text/plain; version=0.0.4; charset=utf-8"), contentLength: UInt64(length))
-        // An exposition larger than an output chunk (many workers with worker labels, many
-        // embedder metrics) is streamed from a block of its own, as a cached file is; the
-        // caller drops the block's first reference once the stream holds one.
-        if !headOnly && length > slab.chunkSize - 1024, let block = FileBlock.allocate(keyLength: 0, payload: length) {
-            block.payload.copyMemory(from: metricsScratch, byteCount: length)
+        if headOnly {
+            if inUse { block.release() }
+            return .response(head, .none)
+        }
+        // A fresh block is always streamed (an inline body would be copied from it after
+        // this returns, and nothing would free it).
+        if inUse || length > slab.chunkSize - 1024 {
+            if !inUse { block.retain() }
             return .response(head, .stream(.memory(block, UnsafeRawPointer(block.payload)), offset: 0, count: UInt64(length)))
         }
-        return .response(head, headOnly ? .none : .inline(body))
+        return .response(head, .inline(UnsafeRawBufferPointer(start: block.payload, count: length)))
     }
 
     /// Whether the answer to the request just handled is queued in full on `slot`'s output

@@ -29,9 +29,11 @@ public struct Worker: ~Copyable {
     let logger: Logger
     /// Every worker's statistics (this one's included), read by /metrics without locks.
     let allStatistics: [WorkerStatistics]
-    /// Scratch for generated headers (Allow) and the metrics body.
+    /// Scratch for generated headers (Allow).
     let allowScratch: UnsafeMutableRawPointer
-    let metricsScratch: UnsafeMutableRawPointer
+    /// The metrics exposition's block: written in place per scrape, and streamed from when
+    /// larger than an output chunk (the stream holds a reference while it sends).
+    let metricsBlock: FileBlock
     let control: WorkerControl
     var limits: HTTPLimits
     var timeouts: ConnectionTimeouts
@@ -100,7 +102,7 @@ public struct Worker: ~Copyable {
             + "ring=\(ring.sqEntries)/\(ring.cqEntries) no_sqarray=\(ring.usesNoSQArray) registered_ring_fd=\(ring.usesRegisteredRingFD) "
             + "fixed_files=\(tableSize) buffers=\(c.bufferCount)x\(c.bufferSize) huge_pages=\(buffers.usesHugePages) napi=\(napi)"
             + " access_log=\(accessLog.enabled ? accessLog.format.rawValue : "off") sendfile=\(streams.sockets.enabled)"
-            + " tls=\(tls.enabled ? "on (userspace records: no kernel TLS)" : "off")"
+            + " tls=\(tls.enabled ? "on (userspace records: no kernel TLS\(TLSContext.poolsRecordAllocations ? "" : "; OpenSSL initialised before Ringmaster: a malloc per record"))" : "off")"
         self.accessLog = accessLog
         self.tls = tls
         self.acceptor = acceptor
@@ -114,7 +116,9 @@ public struct Worker: ~Copyable {
         logger = c.logger
         allStatistics = c.allStatistics.isEmpty ? [statistics] : c.allStatistics
         allowScratch = .allocate(byteCount: 128, alignment: 64)
-        metricsScratch = .allocate(byteCount: Worker.metricsCapacity, alignment: 64)
+        // Same failure as the other scratch allocations here: out of memory at start-up.
+        guard let block = FileBlock.allocate(keyLength: 0, payload: Worker.metricsCapacity) else { fatalError("out of memory for the metrics block") }
+        metricsBlock = block
         self.control = control
         limits = c.limits
         timeouts = c.timeouts
@@ -144,7 +148,7 @@ public struct Worker: ~Copyable {
         headerFields.deallocate()
         scratch.deallocate()
         allowScratch.deallocate()
-        metricsScratch.deallocate()
+        metricsBlock.release()
         close(acceptor.listenerFD)
     }
 

@@ -27,9 +27,13 @@ final class TestClient {
     private var pending: [UInt8] = []
     private var aborted = false
 
-    init(port: Int, timeoutSeconds: Int = 10, receiveBuffer: Int32? = nil) throws {
+    /// `maxSegment` (TCP_MAXSEG before connect) shrinks the server's segments to this client,
+    /// and with them its send-buffer autotuning (tcp_sndbuf_expand sizes it in segments): with
+    /// a small receive buffer, a response of a few hundred KB then stays in flight.
+    init(port: Int, timeoutSeconds: Int = 10, receiveBuffer: Int32? = nil, maxSegment: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, 4) }
+        if var size = maxSegment { setsockopt(fd, Int32(IPPROTO_TCP), TCP_MAXSEG, &size, 4) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian

@@ -41,5 +41,7 @@ final class TestServer {
 
     deinit { stop() }
 
-    func client(receiveBuffer: Int32? = nil) throws -> TestClient { try TestClient(port: port, receiveBuffer: receiveBuffer) }
+    func client(receiveBuffer: Int32? = nil, maxSegment: Int32? = nil) throws -> TestClient {
+        try TestClient(port: port, receiveBuffer: receiveBuffer, maxSegment: maxSegment)
+    }
 }
