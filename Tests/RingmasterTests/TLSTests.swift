@@ -173,4 +173,12 @@ import Testing
         #expect(keyOnly?.key == "tls.key", "\(String(describing: keyOnly))")
         #expect(load("\"certificate\": \"\(dir)/localhost.pem\", \"key\": \"\(dir)/localhost.key\", \"protocols\": \"tls1.3\"") == nil)
     }
+
+    /// Kernel TLS is not used yet; the start-up line says whether this kernel could (docs/tls.md).
+    @Test func theStartUpLineSaysWhetherTheKernelOffersTLS() throws {
+        let ulps = (try? String(contentsOfFile: "/proc/sys/net/ipv4/tcp_available_ulp", encoding: .utf8)) ?? ""
+        let offered = ulps.split(whereSeparator: { $0 == " " || $0 == "\n" }).contains("tls")
+        #expect(TLSContext.kernelOffersTLS == offered)
+        #expect(TLSContext.recordsSummary.hasPrefix(offered ? "userspace records: kernel TLS offload not used yet" : "userspace records: this kernel has no tls ULP"))
+    }
 }

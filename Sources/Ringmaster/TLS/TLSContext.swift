@@ -99,4 +99,24 @@ public final class TLSContext: @unchecked Sendable {
     /// Makes a new ticket key current (the previous one still decrypts). The supervisor's
     /// timer calls it every `tls.ticket_rotation_s`; every worker sees it at once.
     public static func rotateTicketKeys() -> Bool { ctls_tickets_rotate() == 1 }
+
+    /// Whether the kernel offers kernel TLS: "tls" among /proc/sys/net/ipv4/tcp_available_ulp
+    /// (CONFIG_TLS; TCP_ULP "tls" transmit since Linux 4.13, receive since 4.17). Records are
+    /// made in user space either way for now (docs/tls.md, "Kernel TLS"); the worker's
+    /// start-up line says which of the two applies.
+    static let kernelOffersTLS: Bool = {
+        guard let file = fopen("/proc/sys/net/ipv4/tcp_available_ulp", "r") else { return false }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 256)
+        guard fgets(&line, Int32(line.count), file) != nil else { return false }
+        let names = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return names.split(whereSeparator: { $0 == " " || $0 == "\n" }).contains("tls")
+    }()
+
+    /// The worker's start-up words for its TLS records.
+    static var recordsSummary: String {
+        let kernel = kernelOffersTLS ? "kernel TLS offload not used yet" : "this kernel has no tls ULP"
+        let pool = poolsRecordAllocations ? "" : "; OpenSSL initialised before Ringmaster: a malloc per record"
+        return "userspace records: \(kernel)\(pool)"
+    }
 }

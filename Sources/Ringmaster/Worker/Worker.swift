@@ -102,7 +102,7 @@ public struct Worker: ~Copyable {
             + "ring=\(ring.sqEntries)/\(ring.cqEntries) no_sqarray=\(ring.usesNoSQArray) registered_ring_fd=\(ring.usesRegisteredRingFD) "
             + "fixed_files=\(tableSize) buffers=\(c.bufferCount)x\(c.bufferSize) huge_pages=\(buffers.usesHugePages) napi=\(napi)"
             + " access_log=\(accessLog.enabled ? accessLog.format.rawValue : "off") sendfile=\(streams.sockets.enabled)"
-            + " tls=\(tls.enabled ? "on (userspace records: no kernel TLS\(TLSContext.poolsRecordAllocations ? "" : "; OpenSSL initialised before Ringmaster: a malloc per record"))" : "off")"
+            + " tls=\(tls.enabled ? "on (\(TLSContext.recordsSummary))" : "off")"
         self.accessLog = accessLog
         self.tls = tls
         self.acceptor = acceptor
