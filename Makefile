@@ -14,7 +14,7 @@ FUZZ_SECONDS ?= 30
 # runtime libraries; docs/benchmarks.md, issue 15) and the binary needs no toolchain to run.
 RELEASE := swift build -c release --static-swift-stdlib
 
-.PHONY: deps build release run test fuzz deploy-check bench bench-smoke device-kit clean
+.PHONY: deps build release run test tls-scan fuzz deploy-check bench bench-smoke device-kit clean
 
 deps:
 	@missing=""; \
@@ -41,8 +41,13 @@ test: deps
 	swift build --build-tests
 	swift test --skip-build --no-parallel
 	$(RELEASE)
+	scripts/tls-scan.sh
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 	$(MAKE) deploy-check
+
+# testssl.sh against config/tls.example.json: no HIGH or CRITICAL finding about the server (docs/tls.md).
+tls-scan: release
+	scripts/tls-scan.sh
 
 # deploy/: systemd-analyze verify on the unit, the Kubernetes manifests parsed and checked.
 deploy-check:
