@@ -25,8 +25,16 @@ import Testing
             #expect(result["status"] as? Int == 200 && result["body"] as? String == "Hello, World!")
             #expect(result["version"] as? String == name)
             #expect(result["alpn"] as? String == "http/1.1")
+            // The suite the client saw is the one counted (TLSCipher's table names suites as
+            // OpenSSL does, as Python's ssl reports them).
+            let row = TLSCipher.table.first { "\($0.name)" == result["cipher"] as? String }
+            #expect(row != nil && server.server.total(row!.counter) == 1, "\(result["cipher"] ?? "none")")
         }
         #expect(server.server.total(.tlsHandshakes12) == 1 && server.server.total(.tlsHandshakes13) == 1)
+        let ciphers = TLSCipher.table.reduce(UInt64(0)) { $0 + server.server.total($1.counter) }
+        #expect(ciphers == 2, "every handshake counted under one suite")
+        let metrics = TLSClient.command("curl", ["-sk", "https://127.0.0.1:\(server.port)/metrics"]).output
+        #expect(metrics.contains("ringmaster_tls_ciphers_total{cipher=\"other\"} 0\n"), "the family is exported")
     }
 
     @Test func sniChoosesTheCertificateNamingTheServer() throws {

@@ -52,6 +52,11 @@ int ctls_tickets_rotate(void);
 
 static inline long ctls_session_reused(SSL *ssl) { return SSL_session_reused(ssl); }
 static inline int ctls_version(SSL *ssl) { return SSL_version(ssl); }
+/// The negotiated suite's IANA code (SSL_CIPHER_get_protocol_id), 0 before a handshake.
+static inline uint16_t ctls_cipher_code(SSL *ssl) {
+    const SSL_CIPHER *cipher = SSL_get_current_cipher(ssl);
+    return cipher == NULL ? 0 : SSL_CIPHER_get_protocol_id(cipher);
+}
 
 enum {
     CTLS_ERROR_NONE = SSL_ERROR_NONE,

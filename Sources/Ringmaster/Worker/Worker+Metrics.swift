@@ -137,6 +137,13 @@ extension Worker {
         labelled(&w, "ringmaster_tls_failures_total", PrometheusLabel("reason", "plaintext"), .tlsFailuresPlaintext)
         labelled(&w, "ringmaster_tls_failures_total", PrometheusLabel("reason", "timeout"), .tlsFailuresTimeout)
         labelled(&w, "ringmaster_tls_failures_total", PrometheusLabel("reason", "closed"), .tlsFailuresClosed)
+        w.family("ringmaster_tls_ciphers_total", help: "TLS handshakes completed, by the cipher suite they ended on (other: a suite outside Mozilla's intermediate list).", type: .counter)
+        var cipher = 0
+        while cipher < TLSCipher.table.count {
+            let row = TLSCipher.table[cipher]
+            labelled(&w, "ringmaster_tls_ciphers_total", PrometheusLabel("cipher", row.name), row.counter)
+            cipher += 1
+        }
         single(&w, "ringmaster_tls_close_notify_total", help: "close_notify alerts sent (a clean TLS end before the close or the write-side shutdown).", .counter, .tlsCloseNotify)
         single(&w, "ringmaster_completion_overflows_total", help: "Loop iterations that found the CQ overflowed.", .counter, .completionOverflows)
         w.family("ringmaster_file_cache_lookups_total", help: "Static file cache lookups, by result.", type: .counter)

@@ -133,6 +133,7 @@ extension Worker {
         session.pointee.handshaking = false
         statistics.add(ctls_version(session.pointee.ssl) == Int32(CTLS_TLS1_3_VERSION) ? .tlsHandshakes13 : .tlsHandshakes12)
         if ctls_session_reused(session.pointee.ssl) != 0 { statistics.add(.tlsResumed) }
+        statistics.add(TLSCipher.counter(code: ctls_cipher_code(session.pointee.ssl)))
         sendRecords(slot: slot)
         guard table[slot].pointee.isOpen else { return false }
         // The handshake timer gives way to the header or idle timer.

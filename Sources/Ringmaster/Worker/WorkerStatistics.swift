@@ -45,6 +45,11 @@ public enum WorkerCounter: Int, CaseIterable, Sendable {
     case tlsFailuresProtocol, tlsFailuresPlaintext, tlsFailuresTimeout, tlsFailuresClosed
     /// TLS: close_notify alerts sent.
     case tlsCloseNotify
+    /// TLS handshakes by the cipher suite they ended on (TLSCipher's table).
+    case tlsCipherAES128GCM13, tlsCipherAES256GCM13, tlsCipherChaCha13
+    case tlsCipherECDSAAES128GCM, tlsCipherECDSAAES256GCM, tlsCipherECDSAChaCha
+    case tlsCipherRSAAES128GCM, tlsCipherRSAAES256GCM, tlsCipherRSAChaCha
+    case tlsCipherDHEAES128GCM, tlsCipherDHEAES256GCM, tlsCipherDHEChaCha, tlsCipherOther
 }
 
 /// Counters of one worker. A final class so the supervisor and tests can hold it.
