@@ -41,13 +41,14 @@ public enum ProxyHead {
 
     /// The request for the upstream: the client's request line (HTTP/1.1, or HTTP/1.0 for an
     /// HTTP/1.0 client, so the upstream never answers it chunked) and end-to-end fields,
-    /// `X-Forwarded-For`, `X-Forwarded-Proto`, `X-Forwarded-Host` from Host, `Via`, and
+    /// `X-Forwarded-For`, `X-Forwarded-Proto` (`https` when the client came over TLS),
+    /// `X-Forwarded-Host` from Host, `Via`, and
     /// `Content-Length: bodyLength` when there is a body. `X-Forwarded-For` is the client's
     /// address alone, or with `keepForwardedFor` (the client is a trusted proxy) the incoming
     /// fields' values in order, then the client. Nil when it does not fit `out`.
     public static func writeRequest(head: RequestHead, bytes: UnsafeRawBufferPointer, fields: UnsafeBufferPointer<HTTPHeaderField>,
                              client: ClientAddress, serverName: UnsafeRawBufferPointer, bodyLength: UInt64?,
-                             keepForwardedFor: Bool = false, into out: UnsafeMutableRawBufferPointer) -> Int? {
+                             keepForwardedFor: Bool = false, https: Bool = false, into out: UnsafeMutableRawBufferPointer) -> Int? {
         var w = ByteWriter(out)
         w.append(head.methodName(in: bytes))
         w.append(" ")
@@ -79,7 +80,7 @@ public enum ProxyHead {
             }
         }
         w.appendAddress(client)
-        w.append("\r\nX-Forwarded-Proto: http\r\n")
+        w.append(https ? "\r\nX-Forwarded-Proto: https\r\n" : "\r\nX-Forwarded-Proto: http\r\n")
         if let host {
             w.append("X-Forwarded-Host: ")
             w.append(host)

@@ -189,4 +189,16 @@ import Testing
         #expect(TLSContext.kernelOffersTLS == offered)
         #expect(TLSContext.recordsSummary.hasPrefix(offered ? "userspace records: kernel TLS offload not used yet" : "userspace records: this kernel has no tls ULP"))
     }
+
+    /// A proxied request that came over TLS tells the upstream so (X-Forwarded-Proto: https),
+    /// as nginx's `$scheme` does: an application builds its links and cookies from it.
+    @Test func aProxiedRequestOverTLSIsForwardedAsHTTPS() throws {
+        let upstream = try Upstream()
+        defer { withExtendedLifetime(upstream) {} }
+        let server = try TLSClient.server { $0.configuredRoutes = [RouteConfiguration.proxy(["127.0.0.1:\(upstream.port)"])] }
+        let echo = TLSClient.command("curl", ["-sk", "https://127.0.0.1:\(server.port)/app/echo"])
+        let lines = Set(echo.output.split(separator: "\n").map(String.init))
+        #expect(lines.contains("x-forwarded-proto: https"), "curl status \(echo.status)")
+        #expect(!lines.contains("x-forwarded-proto: http"))
+    }
 }

@@ -73,7 +73,8 @@ extension Worker {
         let client = acceptor[slot]
         guard let length = ProxyHead.writeRequest(head: head, bytes: bytes, fields: fields, client: client,
                                                   serverName: responses.serverName, bodyLength: bodyLength,
-                                                  keepForwardedFor: upstreams.trusts(group: group, client: client), into: out) else {
+                                                  keepForwardedFor: upstreams.trusts(group: group, client: client),
+                                                  https: tls.isOn(slot), into: out) else {
             if store != RequestStore.none { handling.store.release(store) }
             freeExchange(id)
             commitProxyFailure(slot: slot, status: .requestHeaderFieldsTooLarge, close: close, headOnly: headOnly)
