@@ -2,21 +2,21 @@
 // of space is a flag to test at the end rather than a check at every call site.
 
 /// Appends bytes to a fixed buffer; once something does not fit, nothing more is written.
-struct ByteWriter {
+public struct ByteWriter {
     /// The destination.
-    let out: UnsafeMutableRawBufferPointer
+    public let out: UnsafeMutableRawBufferPointer
     /// Bytes written so far.
-    var count = 0
+    public internal(set) var count = 0
     /// Set when an append did not fit; later appends are ignored.
-    var overflowed = false
+    public internal(set) var overflowed = false
 
     /// Starts writing at the beginning of `out`.
-    init(_ out: UnsafeMutableRawBufferPointer) {
+    public init(_ out: UnsafeMutableRawBufferPointer) {
         self.out = out
     }
 
     /// Appends raw bytes.
-    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         guard !overflowed, bytes.count <= out.count - count else {
             overflowed = true
             return
@@ -28,12 +28,12 @@ struct ByteWriter {
     }
 
     /// Appends the bytes of an ASCII literal.
-    mutating func append(_ literal: StaticString) {
+    public mutating func append(_ literal: StaticString) {
         append(UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 
     /// Appends `value` in decimal without leading zeros.
-    mutating func appendDecimal(_ value: UInt64) {
+    public mutating func appendDecimal(_ value: UInt64) {
         // 20 digits hold UInt64.max; digits are produced backwards into a stack tuple.
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
         withUnsafeMutableBytes(of: &digits) { scratch in
@@ -49,7 +49,7 @@ struct ByteWriter {
     }
 
     /// Appends a client address as text (`ClientAddress.write`).
-    mutating func appendAddress(_ address: ClientAddress) {
+    public mutating func appendAddress(_ address: ClientAddress) {
         guard !overflowed, out.count - count >= ClientAddress.maxTextLength, let base = out.baseAddress else {
             overflowed = true
             return

@@ -30,6 +30,15 @@ extension ConfigurationKey {
             .text("tls.ciphers", allowed: "an OpenSSL cipher list for TLS 1.2", hot: true, valid: { !$0.isEmpty && $0.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F } }, \.tls.ciphers),
             .integer("tls.handshake_timeout_s", 1...253, hot: true, set: { $0.timeouts.handshake = UInt8($1) }, get: { Int($0.timeouts.handshake) }),
             .integer("tls.ticket_rotation_s", 60...604_800, hot: false, set: { $0.tls.ticketRotationSeconds = $1 }, get: \.tls.ticketRotationSeconds),
+            ConfigurationKey(name: "tls.plain_port", allowed: "an integer from 0 to 65535 (a plain-HTTP port beside the TLS one; 0: ephemeral) or null", hot: false,
+                             apply: { raw, c in
+                                 if case .json(.null) = raw { c.tls.plainPort = nil; return true }
+                                 guard let v = raw.integer, (0...65535).contains(v) else { return false }
+                                 c.tls.plainPort = v
+                                 return true
+                             },
+                             render: { $0.tls.plainPort.map(String.init) ?? "null" }),
+            .choice("tls.plain", hot: false, \.tls.plainAnswer),
             ConfigurationKey(name: "workers", allowed: "\"auto\" or an integer from 1 to 4096", hot: false,
                              apply: { raw, c in
                                  if raw.string == "auto" { c.workers = nil; return true }

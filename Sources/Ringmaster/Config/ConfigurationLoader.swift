@@ -150,5 +150,13 @@ public enum ConfigurationLoader {
         if c.tls.key != nil && c.tls.certificate == nil {
             throw ConfigurationError(key: "tls.key", "\(loaded.source(of: "tls.key")!): tls.key is set but tls.certificate is not: set both (or neither, for a plain listener)")
         }
+        if let plain = c.tls.plainPort {
+            guard c.tls.enabled else {
+                throw ConfigurationError(key: "tls.plain_port", "\(loaded.source(of: "tls.plain_port")!): tls.plain_port is set but tls.certificate is not: a plain port is the one beside a TLS listener")
+            }
+            if plain != 0 && plain == c.port {
+                throw ConfigurationError(key: "tls.plain_port", "\(loaded.source(of: "tls.plain_port")!): invalid value \(plain) for tls.plain_port: it is listen.port, the TLS port; allowed: another port")
+            }
+        }
     }
 }

@@ -41,6 +41,24 @@ public enum Listener {
         return fd
     }
 
+    /// `count` listeners on host:port (one per worker), the first resolving port 0 for the
+    /// rest; on a failure the ones already open are closed.
+    public static func openGroup(count: Int, host: String, port: Int, backlog: Int, noDelay: Bool) throws(SetupError) -> (fds: [Int32], port: Int) {
+        var fds: [Int32] = []
+        var bound = port
+        do {
+            for _ in 0..<count {
+                let fd = try open(host: host, port: bound, backlog: backlog, noDelay: noDelay)
+                fds.append(fd)
+                if bound == 0 { bound = boundPort(of: fd) }
+            }
+        } catch {
+            fds.forEach { close($0) }
+            throw error
+        }
+        return (fds, bound)
+    }
+
     /// The port a socket is bound to (for port 0).
     public static func boundPort(of fd: Int32) -> Int {
         var address = sockaddr_in6()   // large enough for either family; sin6_port and sin_port share an offset

@@ -61,7 +61,9 @@ public enum ProcessRunner {
             server.wait()
             Glibc.exit(ExitCode.startupFailure)
         }
-        logger.info("listening on \(configuration.host):\(server.port) with \(server.workers.count) worker(s), steering \(configuration.steering.rawValue)",
+        let scheme = configuration.tls.enabled ? " (https)" : ""
+        let plain = server.plainPort.map { ", plain HTTP on \(configuration.host):\($0) (\(configuration.tls.plainAnswer.rawValue))" } ?? ""
+        logger.info("listening on \(configuration.host):\(server.port)\(scheme)\(plain) with \(server.workers.count) worker(s), steering \(configuration.steering.rawValue)",
                     metadata: ["host": "\(configuration.host)", "port": "\(server.port)", "workers": "\(server.workers.count)",
                                "steering": "\(configuration.steering.rawValue)", "takeover": "\(configuration.takeover)", "pid": "\(getpid())"])
         // Every worker accepts now: tell systemd (Type=notify) we are ready.

@@ -18,6 +18,8 @@ public final class Server: @unchecked Sendable {
     public var workers: [WorkerThread] { state.withLock { $0.workers } }
     /// The bound port (resolves port 0).
     public private(set) var port = 0
+    /// The bound plain-HTTP port beside a TLS listener (`tls.plain_port`), or nil.
+    public private(set) var plainPort: Int?
     /// This server's claim on its address (nil for port 0, `listen.shared`, or before start).
     public private(set) var portClaim: PortClaim?
     /// Duplicates of the workers' listeners (the same sockets), so a drain can take every
@@ -73,27 +75,28 @@ public final class Server: @unchecked Sendable {
             }
         }
         var listeners: [Int32] = []
-        var boundPort = configuration.port
+        // The plain-HTTP port beside a TLS listener (tls.plain_port): one more listener per
+        // worker, in its own SO_REUSEPORT group (docs/tls.md).
+        var plainListeners: [Int32] = []
         do {
-            for _ in cpus {
-                let fd = try Listener.open(host: configuration.host, port: boundPort, backlog: configuration.backlog,
-                                           noDelay: configuration.tcpNoDelay)
-                listeners.append(fd)
-                if boundPort == 0 { boundPort = Listener.boundPort(of: fd) }
+            (listeners, port) = try Listener.openGroup(count: cpus.count, host: configuration.host, port: configuration.port,
+                                                       backlog: configuration.backlog, noDelay: configuration.tcpNoDelay)
+            if let plain = configuration.tls.plainPort, configuration.tls.enabled {
+                (plainListeners, plainPort) = try Listener.openGroup(count: cpus.count, host: configuration.host, port: plain,
+                                                                     backlog: configuration.backlog, noDelay: configuration.tcpNoDelay)
             }
             if configuration.steering == .cpu { try ReuseportSteering.attach(to: listeners[0], cpus: cpus.compactMap { $0 }) }
         } catch {
-            listeners.forEach { close($0) }
+            (listeners + plainListeners).forEach { close($0) }
             portClaim?.release()
             throw error
         }
-        port = boundPort
-        listenerSockets.withLock { $0 = listeners.map { dup($0) }.filter { $0 >= 0 } }
+        listenerSockets.withLock { $0 = (listeners + plainListeners).map { dup($0) }.filter { $0 >= 0 } }
         // Opened once here, as the starting user; every worker gets its own duplicate.
         var accessLogFD: Int32 = -1
         if let path = configuration.accessLogPath {
             do { accessLogFD = try AccessLogFile.open(path: path) } catch {
-                listeners.forEach { close($0) }
+                (listeners + plainListeners).forEach { close($0) }
                 throw error
             }
         }
@@ -112,6 +115,10 @@ public final class Server: @unchecked Sendable {
             let node = numa ? cpu.flatMap { NumaTopology.node(ofCPU: $0) } : nil
             let worker: WorkerThread
             var settings = configuration.workerConfiguration(index: i, listenerFD: fd, cpu: cpu, numaNode: node)
+            if !plainListeners.isEmpty {
+                settings.plainListenerFD = plainListeners[i]
+                settings.httpsPort = port
+            }
             do {
                 settings.allStatistics = statistics
                 settings.logger = logger
@@ -124,6 +131,7 @@ public final class Server: @unchecked Sendable {
             } catch {
                 if settings.accessLogFD >= 0 { close(settings.accessLogFD) }
                 listeners[i...].forEach { close($0) }
+                if !plainListeners.isEmpty { plainListeners[i...].forEach { close($0) } }
                 stop(force: true)
                 wait()
                 throw error

@@ -17,6 +17,7 @@ extension ServerConfiguration {
         c.timeouts = timeouts
         c.tcpQuickAck = tcpQuickAck
         c.proxyProtocol = proxyProtocol
+        c.plainAnswer = tls.plainAnswer
         c.napiBusyPollMicroseconds = napiBusyPollMicroseconds
         c.napiPreferBusyPoll = napiPreferBusyPoll
         c.bufferGroupsMax = bufferGroupsMax

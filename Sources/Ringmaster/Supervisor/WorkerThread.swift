@@ -88,6 +88,7 @@ public final class WorkerThread: @unchecked Sendable {
     /// A worker that failed to start never owned its descriptors: the thread closes them.
     private func closeDescriptors() {
         close(configuration.listenerFD)
+        if configuration.plainListenerFD >= 0 { close(configuration.plainListenerFD) }
         if configuration.accessLogFD >= 0 { close(configuration.accessLogFD) }
     }
 }

@@ -10,6 +10,16 @@ public enum TLSProtocols: String, CaseIterable, Sendable {
     case tls13 = "tls1.3"
 }
 
+/// What the plain-HTTP port beside a TLS listener answers (`tls.plain`).
+public enum TLSPlainAnswer: String, CaseIterable, Sendable {
+    /// Every request: 301 (GET, HEAD) or 308 (others, which keep their method and body) to
+    /// the same host and target over https, as nginx's `return 301 https://$host$request_uri`.
+    case redirect
+    /// The same routes as the TLS listener, in plain HTTP (an internal health check, a
+    /// load balancer that terminates TLS itself on some paths).
+    case serve
+}
+
 /// One certificate chain and its private key, both PEM files.
 public struct TLSCertificate: Sendable, Equatable {
     public var chain: String
@@ -41,6 +51,11 @@ public struct TLSSettings: Sendable, Equatable {
     public var ciphers = TLSSettings.intermediateCiphers
     /// `tls.ticket_rotation_s`: a ticket key encrypts for this long and decrypts for twice it.
     public var ticketRotationSeconds = 43_200
+    /// `tls.plain_port`: a plain-HTTP port on `listen.host` beside the TLS one (0: ephemeral);
+    /// nil: none.
+    public var plainPort: Int? = nil
+    /// `tls.plain`: what that port answers.
+    public var plainAnswer: TLSPlainAnswer = .redirect
 
     public init() {}
 

@@ -21,6 +21,9 @@ struct Acceptor: ~Copyable {
 
     /// The worker's SO_REUSEPORT listener (the worker closes it).
     let listenerFD: Int32
+    /// The plain-HTTP listener beside a TLS one (`tls.plain_port`), -1 when none. Its
+    /// accepts are numbered after the main listener's: `pending` to `2 * pending - 1`.
+    let plainListenerFD: Int32
     /// `listen.proxy_protocol`: every connection must open with a PROXY header.
     let expectsProxyHeader: Bool
     /// `tcp.quickack`: set on every accepted connection (it is not inherited, tcp(7)).
@@ -32,35 +35,45 @@ struct Acceptor: ~Copyable {
     let addresses: UnsafeMutablePointer<ClientAddress>
     let buffers: UnsafeMutableRawPointer
 
-    init(listenerFD: Int32, expectsProxyHeader: Bool, quickAck: Bool, slots: Int, node: Int32?) throws(SetupError) {
+    init(listenerFD: Int32, plainListenerFD: Int32 = -1, expectsProxyHeader: Bool, quickAck: Bool, slots: Int, node: Int32?) throws(SetupError) {
         self.listenerFD = listenerFD
+        self.plainListenerFD = plainListenerFD
         self.expectsProxyHeader = expectsProxyHeader
         self.quickAck = quickAck
         self.slots = slots
         // Not pre-faulted: a slot's line is touched when a connection first uses it, so an
         // idle worker pays only for the accept buffers.
         let addressBytes = slots * MemoryLayout<ClientAddress>.stride
-        memory = try MemoryRegion(size: addressBytes + Acceptor.pending * Acceptor.bufferStride, populate: false, node: node)
+        memory = try MemoryRegion(size: addressBytes + 2 * Acceptor.pending * Acceptor.bufferStride, populate: false, node: node)
         addresses = memory.base.bindMemory(to: ClientAddress.self, capacity: slots)
         buffers = memory.base + addressBytes
     }
 
+    /// The pending accepts armed at start: the main listener's, and the plain one's if any.
+    var armedCount: Int { plainListenerFD >= 0 ? 2 * Acceptor.pending : Acceptor.pending }
+
+    /// Whether pending accept `index` takes connections from the plain-HTTP listener.
+    func isPlain(_ index: Int) -> Bool { index >= Acceptor.pending }
+
+    /// Every listener this worker accepts on.
+    var listeners: [Int32] { plainListenerFD >= 0 ? [listenerFD, plainListenerFD] : [listenerFD] }
+
     /// Arms pending accept `index` (its CQE carries `index` in the slot field).
     mutating func arm(_ index: Int, ring: inout Ring) {
         let (buffer, length) = armBuffer(index)
-        ring.prepareAccept(listener: listenerFD, address: buffer, length: length,
+        ring.prepareAccept(listener: isPlain(index) ? plainListenerFD : listenerFD, address: buffer, length: length,
                            userData: UserData(slot: UInt32(index), operation: .accept))
     }
 
     /// Arms every pending accept: at start, and never again while they keep re-arming.
     mutating func armAll(ring: inout Ring) {
-        for index in 0..<Acceptor.pending { arm(index, ring: &ring) }
+        for index in 0..<armedCount { arm(index, ring: &ring) }
     }
 
     /// The address buffer of pending accept `index`, and its length reset to the buffer's size
     /// (accept(2) reads it as the room, then writes the address's size).
     mutating func armBuffer(_ index: Int) -> (UnsafeMutableRawPointer, UnsafeMutablePointer<socklen_t>) {
-        precondition(index < Acceptor.pending)
+        precondition(index < armedCount)
         let buffer = buffers + index * Acceptor.bufferStride
         let length = (buffer + Acceptor.lengthOffset).assumingMemoryBound(to: socklen_t.self)
         length.pointee = socklen_t(MemoryLayout<sockaddr_in6>.size)
@@ -69,7 +82,7 @@ struct Acceptor: ~Copyable {
 
     /// Records what accept `index` wrote as the client of `slot`.
     mutating func accepted(_ index: Int, slot: UInt32) {
-        assert(index < Acceptor.pending && Int(slot) < slots)
+        assert(index < armedCount && Int(slot) < slots)
         let buffer = UnsafeRawPointer(buffers + index * Acceptor.bufferStride)
         let length = Int(buffer.load(fromByteOffset: Acceptor.lengthOffset, as: socklen_t.self))
         addresses[Int(slot)] = Acceptor.decode(buffer, length: length)

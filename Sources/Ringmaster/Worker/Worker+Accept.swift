@@ -14,7 +14,7 @@ extension Worker {
         case .done(let slot):
             acceptor.failures = 0
             if Int(slot) < acceptor.slots { acceptor.accepted(index, slot: UInt32(slot)) }
-            openConnection(slot: UInt32(slot))
+            openConnection(slot: UInt32(slot), plain: acceptor.isPlain(index))
         case .tableFull:
             // The fixed-file table (max_connections) is full: the kernel has already closed
             // the new connection cleanly. Counted; the next connection is tried normally.
@@ -46,9 +46,9 @@ extension Worker {
                             userData: UserData(slot: Worker.acceptRetryTimer, operation: .timeout, buffer: UInt16(index)))
     }
 
-    /// Starts a connection in `slot`: fresh record (keeping the generation), TCP_QUICKACK
-    /// when configured, multishot recv.
-    mutating func openConnection(slot: UInt32) {
+    /// Starts a connection in `slot`: fresh record (keeping the generation), a TLS session
+    /// unless it came from the plain-HTTP port, TCP_QUICKACK when configured, multishot recv.
+    mutating func openConnection(slot: UInt32, plain: Bool) {
         guard Int(slot) < table.capacity, !draining else {
             // Nothing was submitted on it yet: the close alone.
             ring.prepareCloseDirect(slot: slot, userData: UserData(slot: slot, operation: .close))
@@ -57,7 +57,7 @@ extension Worker {
         let connection = table[slot]
         connection.pointee = ConnectionRecord(generation: connection.pointee.generation)
         connection.pointee.awaitsProxyHeader = acceptor.expectsProxyHeader
-        if tls.enabled && !openTLS(slot: slot) {
+        if tls.enabled && !plain && !openTLS(slot: slot) {
             ring.prepareCloseDirect(slot: slot, userData: UserData(slot: slot, operation: .close))
             return
         }

@@ -9,8 +9,10 @@ extension Worker {
         draining = true
         // Refuse new connections first: shutdown(2) on the listener ends the pending accepts
         // and makes the kernel reset new SYNs; the cancel covers a kernel that keeps them armed.
-        shutdown(acceptor.listenerFD, SocketShutdown.both)
-        ring.prepareCancelAll(fd: acceptor.listenerFD, userData: UserData(slot: 0, operation: .cancel))
+        for fd in acceptor.listeners {
+            shutdown(fd, SocketShutdown.both)
+            ring.prepareCancelAll(fd: fd, userData: UserData(slot: 0, operation: .cancel))
+        }
         var slot: UInt32 = 0
         while Int(slot) < table.highWater {
             let connection = table[slot]

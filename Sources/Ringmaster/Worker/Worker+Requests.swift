@@ -95,6 +95,10 @@ extension Worker {
             respondError(slot: slot, status: .notImplemented)
             return
         }
+        if httpsRedirect.enabled && !tls.isOn(slot) {
+            redirectToHTTPS(slot: slot, head: head, in: buffer)
+            return
+        }
         switch responses.match(target: head.target(in: buffer), method: head.method) {
         case .route(let route): connection.pointee.pendingRoute = UInt8(truncatingIfNeeded: route)
         case .methodNotAllowed(let allowed):
@@ -158,6 +162,29 @@ extension Worker {
             // RFC 9110 §10.1.1: tell the client to send the body it is holding back.
             appendOutput(slot: slot, Worker.continueResponse)
         }
+    }
+
+    /// A request on the plain port beside a TLS listener: its https address (HTTPSRedirect).
+    /// A body is read and dropped. One already here in full (a small form) keeps the
+    /// connection; one still to come (or held back for 100-continue, or chunked) closes it
+    /// after the answer, as nginx's `return` does: a client redirected elsewhere has no
+    /// reason to finish an upload here. No Host to redirect to: 400.
+    mutating func redirectToHTTPS(slot: UInt32, head: RequestHead, in buffer: UnsafeRawBufferPointer) {
+        let connection = table[slot]
+        guard let location = httpsRedirect.locationHeader(head: head, in: buffer, fields: UnsafeBufferPointer(headerFields)) else {
+            respondError(slot: slot, status: .badRequest)
+            return
+        }
+        let body = BodyDecoder(framing: head.framing)
+        var bodyHere = body.isComplete
+        if case .contentLength(let length) = head.framing, !head.expectContinue { bodyHere = length <= UInt64(buffer.count - head.headLength) }
+        let close = !head.keepAlive || draining || !bodyHere
+        connection.pointee.pendingFlags = PendingResponse.owed
+        commit(slot: slot, Worker.text(HTTPSRedirect.status(for: head.method), Worker.bytes(""), headers: location, headOnly: head.method == .head),
+               close: close)
+        guard connection.pointee.isOpen, connection.pointee.machine.acceptsRequests || close else { return }
+        connection.pointee.pendingFlags = 0
+        connection.pointee.body = body
     }
 
     /// Appends the response owed to the connection, from the route table its request matched.

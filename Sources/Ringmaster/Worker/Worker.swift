@@ -63,6 +63,8 @@ public struct Worker: ~Copyable {
     var proxies: ProxyExchanges
     /// TLS sessions of a TLS listener's connections (Worker+TLS.swift); empty when plain.
     var tls: TLSSessions
+    /// The plain port's redirect to https (`tls.plain_port` with `tls.plain` "redirect").
+    let httpsRedirect: HTTPSRedirect
     var draining = false
     var exit: WorkerExit?
     let shutdownTimeoutMilliseconds: Int
@@ -81,7 +83,7 @@ public struct Worker: ~Copyable {
                                      node: c.numaNode, maxGroups: c.bufferGroupsMax, ring: ring)
         let table = try ConnectionTable(capacity: tableSize, node: c.numaNode)
         let tls = try TLSSessions(context: c.tls, slots: tableSize, node: c.numaNode)
-        let acceptor = try Acceptor(listenerFD: c.listenerFD, expectsProxyHeader: c.proxyProtocol, quickAck: c.tcpQuickAck,
+        let acceptor = try Acceptor(listenerFD: c.listenerFD, plainListenerFD: c.plainListenerFD, expectsProxyHeader: c.proxyProtocol, quickAck: c.tcpQuickAck,
                                     slots: tableSize, node: c.numaNode)
         // Large file bodies by sendfile need IORING_OP_FIXED_FD_INSTALL (Linux 6.8).
         let installs = ring.supportsFixedFDInstall
@@ -105,6 +107,8 @@ public struct Worker: ~Copyable {
             + " tls=\(tls.enabled ? "on (\(TLSContext.recordsSummary))" : "off")"
         self.accessLog = accessLog
         self.tls = tls
+        httpsRedirect = HTTPSRedirect(enabled: c.tls != nil && c.plainListenerFD >= 0 && c.plainAnswer == .redirect,
+                                      httpsPort: c.httpsPort, chunkSize: c.chunkSize)
         self.acceptor = acceptor
         self.ring = ring
         self.buffers = buffers
@@ -150,6 +154,7 @@ public struct Worker: ~Copyable {
         allowScratch.deallocate()
         metricsBlock.release()
         close(acceptor.listenerFD)
+        if acceptor.plainListenerFD >= 0 { close(acceptor.plainListenerFD) }
     }
 
     /// True when the receive buffers are on huge pages.

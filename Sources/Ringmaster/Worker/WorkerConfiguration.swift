@@ -56,6 +56,13 @@ public struct WorkerConfiguration: Sendable {
     public var accessLogFD: Int32 = -1
     /// The TLS listener's contexts (shared by every worker); nil for a plain listener.
     public var tls: TLSContext? = nil
+    /// The plain-HTTP listener beside the TLS one (`tls.plain_port`), -1 when none; the worker
+    /// closes it.
+    public var plainListenerFD: Int32 = -1
+    /// The TLS port a plain-port redirect points to.
+    public var httpsPort = 443
+    /// `tls.plain`: what the plain port answers.
+    public var plainAnswer: TLSPlainAnswer = .redirect
     public var accessLogFormat: AccessLogFormat = .common
 
     public init(index: Int, listenerFD: Int32) {
