@@ -74,6 +74,28 @@ import RingmasterHTTP
         #expect(allocations == 0, "the worker allocated \(allocations) times for \(served) requests")
     }
 
+    /// An async handler (docs/handlers.md, "Async handlers") is not on the zero-allocation
+    /// path: the owned request copy, the task, its deferral and the answer allocate. Counted
+    /// here so the number is known and cannot grow unnoticed (the synchronous path stays 0).
+    @Test func asyncHandlersAllocateAFewTimesPerRequest() throws {
+        var router = Router()
+        router.get("/async/{id}") { request async throws in .text("item \(request.parameter("id") ?? "")\n") }
+        var c = TestServer.configuration()
+        c.configuredRoutes = []
+        let server = try TestServer(c, router: router)
+        let clients = try (0..<4).map { _ in try server.client() }
+        let (allocations, served) = try countWorkerAllocations(server) {
+            for client in clients {
+                let response = try client.get("/async/7")
+                #expect(response.status == 200)
+            }
+        }
+        #expect(served == 60 * 4)
+        let perRequest = Double(allocations) / Double(served)
+        print("async handler: \(allocations) allocations for \(served) requests (\(perRequest) per request)")
+        #expect(perRequest <= 26, "async handlers allocated \(perRequest) times per request")
+    }
+
     /// HTTPS after the handshakes: the same kinds of request (keep-alive, a 16-deep pipeline,
     /// HEAD, 404, a body) over eight TLS 1.3 connections. Records are decrypted from the
     /// provided buffers and encrypted into the output chunks by OpenSSL without a malloc.

@@ -80,6 +80,16 @@ public struct Parameters {
     /// What `**` matched, as sent (percent-encoded), copied.
     public var catchAll: String? { catchAllBytes.map { String(decoding: $0, as: UTF8.self) } }
 
+    /// Every `{name}` parameter and its value as sent, copied (for an async handler's request).
+    var all: [(name: String, value: String)] {
+        guard let captures, count > 0 else { return [] }
+        return (0..<count).map { i in
+            let capture = captures[i]
+            let name = UnsafeRawBufferPointer(rebasing: pattern[Int(capture.nameStart)..<Int(capture.nameStart) + Int(capture.nameLength)])
+            return (String(decoding: name, as: UTF8.self), String(decoding: value(capture), as: UTF8.self))
+        }
+    }
+
     private func value(_ capture: PathCapture) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: path[Int(capture.valueStart)..<Int(capture.valueStart) + Int(capture.valueLength)])
     }

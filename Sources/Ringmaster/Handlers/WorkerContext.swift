@@ -28,12 +28,18 @@ public final class WorkerContext {
     private var timers: [TimerSlot] = []
     private var freeTimers: [UInt32] = []
     private var lastDeferralID: UInt32 = 0
+    /// The worker as a Swift executor: async handlers' tasks run on it (WorkerExecutor).
+    public let executor: WorkerExecutor
+    /// The tasks of async handlers whose responses are still owed, by deferral id: a
+    /// connection that closes first cancels its handler's task.
+    private var tasks: [UInt32: Task<Void, Never>] = [:]
 
-    /// Created on the worker's thread.
-    init(index: Int, logger: Logger) {
+    /// Created on the worker's thread; `eventFD` is the worker's wake-up eventfd.
+    init(index: Int, logger: Logger, eventFD: Int32) {
         self.index = index
         self.logger = logger
         thread = pthread_self()
+        executor = WorkerExecutor(eventFD: eventFD)
     }
 
     deinit {
@@ -75,8 +81,10 @@ public final class WorkerContext {
     }
 
     func enqueue(_ finish: PendingFinish) {
-        precondition(isCurrentThread, "DeferredResponse.finish called off worker \(index)'s thread: finish on the worker that deferred it")
+        // After the loop ended (a cancelled task ending on whatever thread resumed it) there
+        // is nothing to finish.
         guard running else { return }
+        precondition(isCurrentThread, "DeferredResponse.finish called off worker \(index)'s thread: finish on the worker that deferred it")
         finishes.append(finish)
     }
 
@@ -111,10 +119,46 @@ public final class WorkerContext {
         return callback
     }
 
+    /// Runs `work` as a task on this worker's executor and finishes `later` with its answer,
+    /// on this worker. The task is cancelled if the connection closes first (`cancelTask`).
+    func startTask(_ later: DeferredResponse, handler: String, _ work: @escaping @Sendable () async throws -> AsyncResponse) {
+        precondition(isCurrentThread, "an async handler starts on its worker's thread")
+        // The token and the context are used only on this worker's thread: the task runs on
+        // its executor, where every nonisolated part of it resumes.
+        let bound = WorkerBound((later, self))
+        let id = later.id
+        tasks[id] = Task(executorPreference: executor) {
+            let answer: AsyncResponse
+            do {
+                answer = try await work()
+            } catch {
+                if !(error is HTTPError) && !(error is CancellationError) {
+                    bound.value.1.logger.error("worker \(bound.value.1.index): \(handler) threw \(error); answered 500")
+                }
+                answer = .failure(error)
+            }
+            let (later, context) = bound.value
+            context.tasks[id] = nil
+            later.finish { answer.write(into: &$0) }
+        }
+    }
+
+    /// The connection owing deferral `id` closed: its handler's task, if any, is cancelled.
+    func cancelTask(deferral id: UInt32) {
+        tasks.removeValue(forKey: id)?.cancel()
+    }
+
+    /// Async handler tasks still running.
+    var runningTasks: Int { tasks.count }
+
     /// The worker's loop ended: drop queued work and callbacks, which may hold tokens that
-    /// hold this context (breaking the cycle).
+    /// hold this context (breaking the cycle); cancel the async handlers and let the executor
+    /// run what their cancellation resumes.
     func stop() {
         running = false
+        for task in tasks.values { task.cancel() }
+        tasks.removeAll()
+        executor.stop()
         finishes.removeAll()
         finishHead = 0
         unarmedTimers.removeAll()
@@ -124,6 +168,13 @@ public final class WorkerContext {
 
 @available(*, unavailable, message: "a worker's context is used on its own thread only")
 extension WorkerContext: Sendable {}
+
+/// A value used only on one worker's thread, carried into a task that runs on that worker's
+/// executor (which Swift cannot see, hence unchecked).
+struct WorkerBound<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
 
 /// A handler timer's state; `timespec` is kernel-read memory that lives as long as the id.
 struct TimerSlot {

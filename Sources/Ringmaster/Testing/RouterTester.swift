@@ -4,6 +4,7 @@
 // handler closures (middleware, error mapping and parameter capture included) into a
 // Response over scratch memory; the head goes through ResponseWriter as the worker writes it,
 // and the bytes are read back into a `RecordedResponse`. Cold path: it allocates freely.
+import Glibc
 import Logging
 import RingmasterHTTP
 
@@ -11,7 +12,8 @@ import RingmasterHTTP
 public enum RouterTesterError: Error, Equatable {
     /// The request bytes did not parse: the status the server would have answered.
     case invalidRequest(UInt16)
-    /// The handler deferred its response (`finishLater`): that needs a running worker.
+    /// The handler deferred its response (`finishLater`) with nothing to finish it here (a
+    /// worker timer), or an async handler did not answer within 10 s.
     case deferred
     /// A route kind the tester does not serve (metrics, directories, `sendFile`).
     case unsupported(String)
@@ -27,12 +29,16 @@ public enum RouterTesterError: Error, Equatable {
 /// ```
 ///
 /// Handlers run on the calling thread; `request.worker` is a context of the tester's own
-/// (its timers never fire). Call it from one thread at a time.
+/// (its timers never fire). Async handlers run as tasks on the tester's executor, on the
+/// calling thread, and `request` waits for their answer. Create it and call it on one thread
+/// (a synchronous test function).
 public final class RouterTester {
     public let router: Router
     let table: ResponseTable
     let patterns: HandlerPatterns
     let context: WorkerContext
+    /// The eventfd the tester's executor writes when a job arrives from another thread.
+    let wakeFD: Int32
     let scratch: ResponseScratch
     let fields: UnsafeMutableBufferPointer<HTTPHeaderField>
     let limits: HTTPLimits
@@ -47,7 +53,8 @@ public final class RouterTester {
         self.limits = limits
         table = ResponseTable(routes: router.routes, serverName: "ringmaster")
         patterns = HandlerPatterns(router: router)
-        context = WorkerContext(index: 0, logger: logger)
+        wakeFD = (try? EventFD.make().get()) ?? -1
+        context = WorkerContext(index: 0, logger: logger, eventFD: wakeFD)
         scratch = ResponseScratch(bodyCapacity: bodyCapacity)
         fields = .allocate(capacity: limits.maxHeaderCount)
         fields.initialize(repeating: HTTPHeaderField())
@@ -55,6 +62,7 @@ public final class RouterTester {
 
     deinit {
         context.stop()
+        close(wakeFD)
         scratch.deallocate()
         fields.deallocate()
     }
@@ -124,13 +132,36 @@ public final class RouterTester {
                               parameters: patterns.parameters(handler: handler, target: head.target(in: buffer)))
         var response = Response(scratch: scratch, worker: context, slot: 0, generation: 0)
         router.handlers[handler](request, &response)
-        if response.deferralID != 0 { throw RouterTesterError.deferred }
+        if response.deferralID != 0 {
+            guard let finish = awaitFinish() else { throw RouterTesterError.deferred }
+            var finished = Response(scratch: scratch, worker: context, slot: 0, generation: 0)
+            finish.body(&finished)
+            response = finished
+            if response.deferralID != 0 { throw RouterTesterError.deferred }
+        }
         if response.filePath != nil { throw RouterTesterError.unsupported("sendFile needs a running server") }
         if response.problem != nil {
             return try text(.internalServerError, String(decoding: Worker.handlerFailureBody, as: UTF8.self), headOnly: headOnly)
         }
         return try write(status: response.status, contentType: response.contentTypeBytes, headers: response.headerBytes,
                          body: response.bodyBytes, headOnly: headOnly || response.forbidsBody)
+    }
+
+    /// Runs the executor's jobs on this thread until a deferred response is finished (an async
+    /// handler's answer), waiting on the eventfd for jobs resumed elsewhere; nil when no task
+    /// runs that could finish it, or after 10 s.
+    func awaitFinish() -> PendingFinish? {
+        for _ in 0..<200 {
+            context.executor.runJobs()
+            if let finish = context.nextFinish() { return finish }
+            guard context.runningTasks > 0 else { return nil }
+            var wait = pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)
+            if poll(&wait, 1, 50) > 0 {
+                var count: UInt64 = 0
+                _ = read(wakeFD, &count, 8)
+            }
+        }
+        return nil
     }
 
     /// A generated text answer (404, 405, 500...), as `Worker.text` makes them.

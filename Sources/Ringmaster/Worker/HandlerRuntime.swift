@@ -44,10 +44,10 @@ struct HandlerRuntime: ~Copyable {
     let slots: UnsafeMutablePointer<HandlerSlot>
 
     /// Built on the worker's thread (the context records it).
-    init(router: Router, connections: Int, chunkSize: Int, workerIndex: Int, logger: Logger) {
+    init(router: Router, connections: Int, chunkSize: Int, workerIndex: Int, logger: Logger, eventFD: Int32) {
         self.router = router
         patterns = HandlerPatterns(router: router)
-        context = WorkerContext(index: workerIndex, logger: logger)
+        context = WorkerContext(index: workerIndex, logger: logger, eventFD: eventFD)
         scratch = ResponseScratch(bodyCapacity: chunkSize)
         slots = .allocate(capacity: connections)
     }

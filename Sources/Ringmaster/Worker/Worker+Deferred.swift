@@ -17,17 +17,26 @@ extension Worker {
         connection.pointee.handlerState |= HandlerState.deferred
     }
 
-    /// Arms the timers handlers asked for and writes the responses they finished, until
-    /// neither is left (a finish may run handlers of pipelined requests that ask for more).
+    /// Runs the async handlers' jobs, arms the timers handlers asked for and writes the
+    /// responses they finished, until neither is left (a finish may run handlers of pipelined
+    /// requests that ask for more, whose async tasks enqueue jobs), for at most 16 rounds.
     mutating func runHandlerWork() {
         let context = handling.context
-        while context.hasWork {
-            for id in context.takeUnarmedTimers() { armHandlerTimer(id: id) }
-            while let finish = context.nextFinish() {
-                finishDeferred(finish)
+        var rounds = 0
+        repeat {
+            // Async handlers' jobs first (WorkerExecutor): what they finish is written below.
+            context.executor.runJobs()
+            while context.hasWork {
                 for id in context.takeUnarmedTimers() { armHandlerTimer(id: id) }
+                while let finish = context.nextFinish() {
+                    finishDeferred(finish)
+                    for id in context.takeUnarmedTimers() { armHandlerTimer(id: id) }
+                }
             }
-        }
+            rounds += 1
+        } while context.executor.hasJobs && rounds < 16
+        // Tasks that keep yielding: the ring gets its turn, and the eventfd ends its wait.
+        if context.executor.hasJobs { context.executor.wake() }
     }
 
     /// Writes a finished deferred response, then serves what waited behind it. Nothing

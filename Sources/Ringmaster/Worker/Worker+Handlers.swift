@@ -127,6 +127,8 @@ extension Worker {
         if state & HandlerState.proxied != 0 { abandonExchange(slot: slot) }
         if state & HandlerState.collecting != 0 { handling.store.release(handling.slots[Int(slot)].request) }
         if state & HandlerState.held != 0 { slab.release(handling.slots[Int(slot)].heldChunk) }
+        // An async handler still running for a connection that is gone: cancelled.
+        if state & HandlerState.deferred != 0 { handling.context.cancelTask(deferral: handling.slots[Int(slot)].deferralID) }
         table[slot].pointee.handlerState = 0
     }
 

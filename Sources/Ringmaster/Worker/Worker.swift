@@ -131,7 +131,8 @@ public struct Worker: ~Copyable {
         // Code routes first: they win over configured ones, and their indices (which a
         // connection may hold across a reload) never change.
         responses = ResponseTable(routes: c.router.routes + c.routes, serverName: c.serverName)
-        handling = HandlerRuntime(router: c.router, connections: tableSize, chunkSize: c.chunkSize, workerIndex: c.index, logger: c.logger)
+        handling = HandlerRuntime(router: c.router, connections: tableSize, chunkSize: c.chunkSize, workerIndex: c.index, logger: c.logger,
+                                  eventFD: control.eventFD)
         files = FileServer(cacheBytes: c.fileCacheBytes, cacheFileMax: c.fileCacheMaxFile,
                            pathScratchSize: FileServer.pathScratchSize(limits: c.limits, responses: responses),
                            chunkSize: c.chunkSize, statistics: statistics)
@@ -183,7 +184,7 @@ public struct Worker: ~Copyable {
             }
             ring.consumeCompletions(upTo: tail)
             // Timers and finished responses that handlers queued during the batch.
-            if handling.context.hasWork { runHandlerWork() }
+            if handling.context.hasWork || handling.context.executor.hasJobs { runHandlerWork() }
             // Safe: free-running CQ indices.
             statistics.recordBatch(tail &- head)
             // Completions the CQ could not take wait in the kernel (NODROP); the next enter
