@@ -1,5 +1,6 @@
 // ringmaster-example: the Ringmaster library embedded in a program. A small in-memory JSON
-// API (/api/items), /healthz, /metrics and, with --static DIR, the files of a directory.
+// API (/api/items, and /api/v2/items as async handlers over a simulated database with
+// latency), /healthz, /metrics and, with --static DIR, the files of a directory.
 //
 //   ringmaster-example --port 8080 --workers auto --static /srv/public
 //   curl -d '{"name":"milk"}' localhost:8080/api/items
@@ -54,7 +55,9 @@ let logger = Logger(label: "ringmaster-example")
 var router = Router()
 router.health("/healthz")
 router.metrics("/metrics")
-API.register(in: &router, store: ItemStore())
+let store = ItemStore()
+API.register(in: &router, store: store)
+AsyncAPI.register(in: &router, database: SimulatedDatabase(store: store, milliseconds: 1))
 if let staticDirectory {
     // A directory route: files beneath the root only, cached when small, streamed when large.
     var st = stat()

@@ -61,6 +61,18 @@ import Testing
         try c.send("GET /api/items/1 HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(try c.readResponse().status == 404)
 
+        // The async routes: the same store behind a database answering from another thread.
+        let third = #"{"name":"tea"}"#
+        try c.send("POST /api/v2/items HTTP/1.1\r\nHost: a\r\nContent-Length: \(third.utf8.count)\r\n\r\n\(third)"
+                   + "GET /api/v2/items/3 HTTP/1.1\r\nHost: a\r\n\r\nGET /api/v2/items/77 HTTP/1.1\r\nHost: a\r\n\r\n")
+        let posted = try c.readResponse()
+        #expect(posted.status == 201 && posted.header("Location") == "/api/v2/items/3", "\(posted.status)")
+        let fetched = try c.readResponse()
+        #expect(fetched.status == 200 && fetched.bodyText.contains("\"name\":\"tea\""))
+        #expect(try c.readResponse().status == 404)
+        try c.send("POST /api/v2/items HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}")
+        #expect(try c.readResponse().status == 400)
+
         try c.send("GET /api/slow?ms=50 HTTP/1.1\r\nHost: a\r\n\r\nGET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(try c.readResponse().bodyText == #"{"waited_ms":50}"#)
         #expect(try c.readResponse().bodyText == "ok\n")

@@ -106,7 +106,10 @@ import Testing
         let r = try c.readResponse()
         #expect(r.body.count == big.count && SendfileTests.checksum(r.body) == SendfileTests.checksum(big))
         #expect(try c.readResponse().bodyText == "body { color: red }\n")
-        #expect(server.server.total(.sendfilePieces) >= 80)
+        // Every 256 KiB piece goes by sendfile, or by the ring when cachestat finds it not
+        // (yet) in the page cache: the file was just written, and a piece under writeback
+        // counts as cold (CI saw 78 sendfile pieces and 2 cold ones).
+        #expect(server.server.total(.sendfilePieces) + server.server.total(.sendfileColdPieces) >= 80)
     }
 
     @Test func aClientThatNeverReadsIsCutAtTheWriteTimeout() throws {
