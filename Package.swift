@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "RingmasterHTTPTypes", targets: ["RingmasterHTTPTypes"]),
         .library(name: "RingmasterHandlersHTTPTypes", targets: ["RingmasterHandlersHTTPTypes"]),
         .library(name: "RingmasterCodable", targets: ["RingmasterCodable"]),
+        .library(name: "RingmasterServiceLifecycle", targets: ["RingmasterServiceLifecycle"]),
         .executable(name: "ringmaster", targets: ["ringmaster"]),
         .executable(name: "ringmaster-example", targets: ["ringmaster-example"]),
     ],
@@ -23,6 +24,7 @@ let package = Package(
         // pulls in full Foundation (JSONSerialization, ICU data) and loses the distinction
         // between 1, 1.0 and true; our strict JSON reader feeds an in-memory provider instead.
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C shim over Debian's liburing 2.3 and libnuma: constants and inline helpers only, no policy.
@@ -63,6 +65,12 @@ let package = Package(
         // JSON from Encodable and into Decodable for handlers: FoundationEssentials lives
         // here, so the server library stays free of Foundation.
         .target(name: "RingmasterCodable", dependencies: ["Ringmaster", "RingmasterHTTP"]),
+        // `Server` as a swift-service-lifecycle `Service`, kept apart so the server library
+        // does not depend on ServiceLifecycle.
+        .target(
+            name: "RingmasterServiceLifecycle",
+            dependencies: ["Ringmaster", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+        ),
         // swift-configuration's layering, behind an API of plain types.
         .target(
             name: "RingmasterLayers",
@@ -90,7 +98,7 @@ let package = Package(
         .testTarget(
             name: "RingmasterTests",
             dependencies: [
-                "Ringmaster", "RingmasterHTTP", "RingmasterHTTPTypes", "RingmasterHandlersHTTPTypes", "CURing", "CMallocCounter", "CTLS",
+                "Ringmaster", "RingmasterHTTP", "RingmasterHTTPTypes", "RingmasterHandlersHTTPTypes", "RingmasterServiceLifecycle", "CURing", "CMallocCounter", "CTLS",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             // The proxy tests' upstream application, run with python3.

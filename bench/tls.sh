@@ -104,21 +104,5 @@ for (( r = 1; r <= ROUNDS; r++ )); do
     for label in ringmaster nginx; do run $label $scenario | tee -a "$WORK/results.txt"; done
   done
 done
-python3 - "$WORK/results.txt" <<'PY'
-import statistics, sys, collections
-runs = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    _, label, scenario, *fields = line.split()
-    runs[(label, scenario)].append({k: float(v) for k, v in (f.split("=") for f in fields)})
-for scenario in ["ka", "pipe", "new", "resumed"]:
-    rm, ng = runs[("ringmaster", scenario)], runs[("nginx", scenario)]
-    if not rm or not ng:
-        continue
-    cpu = [a["cpu_us"] / b["cpu_us"] for a, b in zip(rm, ng) if b["cpu_us"] > 0]
-    rate = [a["per_s"] / b["per_s"] for a, b in zip(rm, ng) if b["per_s"] > 0]
-    unit = "connection" if scenario in ("new", "resumed") else "request"
-    print(f"RATIO tls-{scenario} cpu_per_{unit}={statistics.median(cpu):.2f}x (runs {', '.join(f'{c:.2f}' for c in cpu)})"
-          f" rate={statistics.median(rate):.2f}x"
-          f" ringmaster_cpu_us={statistics.median(r['cpu_us'] for r in rm):.1f} nginx_cpu_us={statistics.median(r['cpu_us'] for r in ng):.1f}")
-PY
+python3 "$HERE/ratios.py" "$WORK/results.txt" ringmaster nginx tls ka pipe new:connection resumed:connection
 echo "results: $WORK"

@@ -22,7 +22,9 @@ struct TestResponse: Equatable {
 enum TestClientError: Error { case connect(Int32), timeout, closed, malformed(String) }
 
 /// A client connection to 127.0.0.1:port.
-final class TestClient {
+// Unchecked: a test uses one client from one thread at a time (ServiceLifecycleTests hands it to
+// a Dispatch thread for a blocking read while its task waits).
+final class TestClient: @unchecked Sendable {
     let fd: Int32
     private var pending: [UInt8] = []
     private var aborted = false
