@@ -48,14 +48,21 @@ public enum UpstreamBalance: String, Sendable, Equatable, CaseIterable {
     case roundRobin = "round_robin"
     /// The upstream with the fewest requests in flight on this worker (ties in turn).
     case leastConnections = "least_conn"
-    /// The same client address to the same upstream while the set of live upstreams holds.
+    /// The same client address to the same upstream: consistent (rendezvous) hashing, so an
+    /// upstream going down or being added moves only the clients it gains or loses.
     case clientHash = "client_hash"
+    /// The same value of the `hash_header` field to the same upstream (consistent, as
+    /// `client_hash`): a user or session id set by the application or a gateway. A request
+    /// without the field is hashed by its client address.
+    case headerHash = "header_hash"
 }
 
 /// A proxy route's settings.
 public struct ProxyOptions: Sendable, Equatable {
     public var upstreams: [UpstreamAddress]
     public var balance: UpstreamBalance = .roundRobin
+    /// The field `header_hash` hashes (`hash_header`, stored lower-cased).
+    public var hashHeader: String? = nil
     /// Connect deadline; past it the upstream counts as failed (504 when none is left).
     public var connectTimeoutMilliseconds = 3000
     /// Deadline for each read from the upstream (the response head, then every body piece).

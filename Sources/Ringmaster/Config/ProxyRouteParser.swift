@@ -7,7 +7,7 @@
 import RingmasterHTTP
 
 enum ProxyRouteParser {
-    static let keys = ["upstreams", "balance", "connect_timeout_ms", "read_timeout_s", "fail_timeout_s", "max_connections", "trusted_proxies"]
+    static let keys = ["upstreams", "balance", "connect_timeout_ms", "read_timeout_s", "fail_timeout_s", "max_connections", "trusted_proxies", "hash_header"]
 
     static func parse(_ fields: [String: JSONValue], prefix: String,
                       invalid: (String, String, String) -> ConfigurationError) throws(ConfigurationError) -> ProxyOptions {
@@ -30,9 +30,18 @@ enum ProxyRouteParser {
         var options = ProxyOptions(upstreams: upstreams)
         if let value = fields["balance"] {
             guard case .string(let name) = value, let balance = UpstreamBalance(rawValue: name) else {
-                throw invalid("\(prefix).balance", value.description, "\"round_robin\", \"least_conn\" or \"client_hash\"")
+                throw invalid("\(prefix).balance", value.description, "\"round_robin\", \"least_conn\", \"client_hash\" or \"header_hash\"")
             }
             options.balance = balance
+        }
+        if let value = fields["hash_header"] {
+            guard case .string(let name) = value, !name.isEmpty, name.utf8.count <= 64, name.utf8.allSatisfy(ProxyRouteParser.isTokenByte) else {
+                throw invalid("\(prefix).hash_header", value.description, "a header field name (a token of at most 64 bytes)")
+            }
+            options.hashHeader = name.lowercased()
+        }
+        if options.balance == .headerHash && options.hashHeader == nil {
+            throw invalid("\(prefix).hash_header", "null", "a header field name: balance \"header_hash\" needs one")
         }
         options.connectTimeoutMilliseconds = try integer(fields, "connect_timeout_ms", 1...60_000, prefix: prefix, invalid: invalid)
             ?? options.connectTimeoutMilliseconds
@@ -52,6 +61,14 @@ enum ProxyRouteParser {
             }
         }
         return options
+    }
+
+    /// RFC 9110 §5.6.2 tchar.
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
+        default: return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
     }
 
     static func integer(_ fields: [String: JSONValue], _ key: String, _ range: ClosedRange<Int>, prefix: String,

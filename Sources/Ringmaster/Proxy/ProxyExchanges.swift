@@ -31,6 +31,8 @@ struct ProxyExchange {
     var fd: Int32 = -1
     /// Members tried already, one bit each.
     var tried: UInt64 = 0
+    /// The request's key for the hashing balances (Upstreams.hashKey).
+    var hashKey: UInt64 = 0
     /// The request bytes (head, and the body when it fits), then the response head: a slab chunk.
     var requestChunk: UInt32 = ChunkSlab.none
     var requestLength = 0

@@ -24,6 +24,9 @@ struct Upstream {
     var downUntil = 0
     /// Its row in the worker's `UpstreamCells` (/metrics), -1 past `UpstreamCells.capacity`.
     var row = -1
+    /// FNV-1a of `name`: its identity in rendezvous hashing, the same on every worker and
+    /// across reloads and reorderings of the list.
+    let identity: UInt64
 
     init(address: UpstreamAddress) {
         self.address = address
@@ -32,6 +35,7 @@ struct Upstream {
         let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(text.count, 1), alignment: 1)
         bytes.copyBytes(from: text)
         name = UnsafeRawBufferPointer(rebasing: bytes[0..<text.count])
+        identity = Upstreams.fnv1a(name)
         idle.reserveCapacity(Upstreams.maxIdle)
     }
 
@@ -172,10 +176,10 @@ struct Upstreams: ~Copyable {
         return groupOfRoute[route]
     }
 
-    /// Picks an upstream of `group` for a request from `client`, skipping those down (at
-    /// `now`, monotonic seconds), at their connection cap, or in `excluded` (a bit per member:
-    /// tried already). Nil when none is left.
-    mutating func choose(group g: Int, client: ClientAddress, now: Int, excluded: UInt64) -> Int? {
+    /// Picks an upstream of `group` for a request whose hash key (`hashKey`, for the hashing
+    /// balances) is given, skipping those down (at `now`, monotonic seconds), at their
+    /// connection cap, or in `excluded` (a bit per member: tried already). Nil when none is left.
+    mutating func choose(group g: Int, hashKey: UInt64, now: Int, excluded: UInt64) -> Int? {
         let count = groups[g].members.count
         switch groups[g].options.balance {
         case .roundRobin:
@@ -194,15 +198,70 @@ struct Upstreams: ~Copyable {
             }
             if let best { groups[g].next = (best + 1) % count }
             return best
-        case .clientHash:
-            // FNV-1a of the address bytes; the first usable member from the hashed position,
-            // so a client stays put while its upstream is up.
-            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-            for i in 0..<16 { hash = (hash ^ UInt64(client.byte(i))) &* 0x100_0000_01B3 }
-            let start = Int(hash % UInt64(count))
-            for step in 0..<count where usable(g, (start + step) % count, now: now, excluded: excluded) { return (start + step) % count }
+        case .clientHash, .headerHash:
+            // Rendezvous hashing (highest random weight): every usable member scores the key
+            // and the highest wins, so a member going down or added moves only the keys it
+            // loses or wins, and a retry goes to the key's next choice.
+            var best: Int?
+            var bestScore: UInt64 = 0
+            for m in 0..<count where usable(g, m, now: now, excluded: excluded) {
+                let score = Upstreams.mix(hashKey ^ groups[g].members[m].identity)
+                if best == nil || score > bestScore {
+                    best = m
+                    bestScore = score
+                }
+            }
+            return best
         }
         return nil
+    }
+
+    /// The hash key of a request for `group`: the `hash_header` field's value (header_hash),
+    /// else the client address. 0 for the balances that do not hash.
+    func hashKey(group g: Int, client: ClientAddress, fields: UnsafeBufferPointer<HTTPHeaderField>, in bytes: UnsafeRawBufferPointer) -> UInt64 {
+        let options = groups[g].options
+        switch options.balance {
+        case .roundRobin, .leastConnections: return 0
+        case .headerHash:
+            if let name = options.hashHeader {
+                for field in fields where Upstreams.equalsLowercased(field.name(in: bytes), name) {
+                    return Upstreams.fnv1a(field.value(in: bytes))
+                }
+            }
+            fallthrough
+        case .clientHash:
+            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+            for i in 0..<16 { hash = (hash ^ UInt64(client.byte(i))) &* 0x100_0000_01B3 }
+            return hash
+        }
+    }
+
+    /// FNV-1a, 64-bit.
+    static func fnv1a(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        return hash
+    }
+
+    /// splitmix64's finalizer: spreads a key-member combination over the 64 bits.
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Whether `bytes` equals `lowercased` ignoring ASCII case (a field name against a
+    /// configured, lower-cased one). No allocation.
+    static func equalsLowercased(_ bytes: UnsafeRawBufferPointer, _ lowercased: String) -> Bool {
+        var index = 0
+        for expected in lowercased.utf8 {
+            guard index < bytes.count else { return false }
+            let byte = bytes[index]
+            guard (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte) == expected else { return false }
+            index += 1
+        }
+        return index == bytes.count
     }
 
     /// Up, under its connection cap (idle connections count as available), not tried yet.

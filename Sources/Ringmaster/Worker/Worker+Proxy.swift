@@ -67,6 +67,8 @@ extension Worker {
         exchange.pointee.idempotent = head.method == .get || head.method == .head || head.method == .put || head.method == .delete
             || head.method == .options
         exchange.pointee.requestChunk = chunk
+        // Kept for retries: the head's fields are gone by then.
+        exchange.pointee.hashKey = upstreams.hashKey(group: group, client: acceptor[slot], fields: fields, in: bytes)
         exchange.pointee.started = AccessLog.monotonicNanoseconds()
         let out = UnsafeMutableRawBufferPointer(start: slab.pointer(chunk), count: slab.chunkSize)
         let bodyLength: UInt64? = body.count > 0 || head.framing != .none ? UInt64(body.count) : nil
@@ -107,7 +109,7 @@ extension Worker {
             return
         }
         let now = Worker.monotonicSeconds()
-        guard let member = upstreams.choose(group: group, client: acceptor[exchange.pointee.slot], now: now, excluded: exchange.pointee.tried) else {
+        guard let member = upstreams.choose(group: group, hashKey: exchange.pointee.hashKey, now: now, excluded: exchange.pointee.tried) else {
             // None to try at all (all down, or all at max_connections) is 503; none left
             // after failures is 502.
             failExchange(id, status: exchange.pointee.tried == 0 ? .serviceUnavailable : .badGateway)
