@@ -38,6 +38,8 @@ run: release
 # release build so optimised-only breakage is caught too. Suites run one at a time: several
 # tests measure the whole process (threads left behind, worker CPU time, RSS).
 test: deps
+	@# The proxy pool test's upstream, and testssl.sh for scripts/tls-scan.sh.
+	@command -v nginx >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light; }
 	swift build --build-tests
 	swift test --skip-build --no-parallel
 	$(RELEASE)

@@ -6,6 +6,8 @@
 /// One forwarded request, from connect to response head.
 struct ProxyExchange {
     enum Phase: UInt8 {
+        /// Waiting for a connection: every usable upstream is at max_connections.
+        case waiting
         case connecting, sending, receiving
     }
 

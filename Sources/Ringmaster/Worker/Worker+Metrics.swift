@@ -126,6 +126,7 @@ extension Worker {
         single(&w, "ringmaster_upstream_requests_total", help: "Requests forwarded to upstreams (proxy routes).", .counter, .proxyRequests)
         single(&w, "ringmaster_upstream_errors_total", help: "Upstream failures: connect errors, resets, malformed responses.", .counter, .proxyErrors)
         single(&w, "ringmaster_upstream_timeouts_total", help: "Upstream connects or reads past their timeout.", .counter, .proxyTimeouts)
+        single(&w, "ringmaster_upstream_queued_total", help: "Proxied requests that waited for a connection because every usable upstream was at max_connections.", .counter, .proxyQueued)
         single(&w, "ringmaster_upstream_retries_total", help: "Requests sent again after an upstream failure.", .counter, .proxyRetries)
         single(&w, "ringmaster_proxy_header_errors_total", help: "Connections refused for a missing or malformed PROXY protocol header.", .counter, .proxyHeaderErrors)
         w.family("ringmaster_tls_handshakes_total", help: "TLS handshakes completed, by protocol version.", type: .counter)

@@ -110,6 +110,15 @@ extension Worker {
         }
         let now = Worker.monotonicSeconds()
         guard let member = upstreams.choose(group: group, hashKey: exchange.pointee.hashKey, now: now, excluded: exchange.pointee.tried) else {
+            if upstreams.waitsForRoom(group: group, now: now, excluded: exchange.pointee.tried) {
+                // Every upstream it may use is at max_connections: it waits for the next
+                // connection released to the group, up to the connect timeout (then 503).
+                exchange.pointee.phase = .waiting
+                exchange.pointee.deadline = now + upstreams.queueSeconds(group: group)
+                upstreams.wait(group: group, id: id)
+                statistics.add(.proxyQueued)
+                return
+            }
             // None to try at all (all down, or all at max_connections) is 503; none left
             // after failures is 502.
             failExchange(id, status: exchange.pointee.tried == 0 ? .serviceUnavailable : .badGateway)
@@ -132,7 +141,7 @@ extension Worker {
         let upstream = upstreams[group: group].members[member]
         let fd = socket(upstream.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else {
-            upstreams.finished(group: group, member: member, epoch: exchange.pointee.epoch, fd: -1, reusable: false)
+            releaseUpstream(group: group, member: member, epoch: exchange.pointee.epoch, fd: -1, reusable: false)
             failExchange(id, status: .badGateway)
             return
         }
@@ -304,11 +313,27 @@ extension Worker {
         failExchange(id, status: kind == .timeout ? .gatewayTimeout : .badGateway)
     }
 
+    /// A connection to member `member` of `group` is done with (`Upstreams.finished`: back
+    /// to the idle pool when `reusable`, else closed), which makes room for the oldest
+    /// exchange waiting on the group, if any (UpstreamWaiters).
+    mutating func releaseUpstream(group: Int, member: Int, epoch: UInt32, fd: Int32, reusable: Bool) {
+        upstreams.finished(group: group, member: member, epoch: epoch, fd: fd, reusable: reusable)
+        while let id = upstreams.nextWaiter(group: group, epoch: epoch) {
+            let exchange = proxies[id]
+            // Stale entries (freed, timed out, or reused for another wait) are skipped.
+            guard exchange.pointee.inUse, exchange.pointee.phase == .waiting, exchange.pointee.group == group,
+                  exchange.pointee.epoch == epoch else { continue }
+            exchange.pointee.phase = .connecting
+            connectUpstream(id)
+            return
+        }
+    }
+
     /// Closes the exchange's upstream connection (it is in an unknown state).
     mutating func dropUpstream(_ id: UInt16) {
         let exchange = proxies[id]
         guard exchange.pointee.fd >= 0 else { return }
-        upstreams.finished(group: exchange.pointee.group, member: exchange.pointee.member, epoch: exchange.pointee.epoch,
+        releaseUpstream(group: exchange.pointee.group, member: exchange.pointee.member, epoch: exchange.pointee.epoch,
                            fd: exchange.pointee.fd, reusable: false)
         exchange.pointee.fd = -1
     }
@@ -369,14 +394,18 @@ extension Worker {
         }
     }
 
-    /// Cancels the response-head recv of every exchange past its read deadline (the tick,
-    /// once a second: a 1 s timeout fires after 1 to 2 s).
+    /// Cancels the response-head recv of every exchange past its read deadline, and answers
+    /// 503 to every one that waited for a connection past its deadline (the tick, once a
+    /// second: a 1 s timeout fires after 1 to 2 s).
     mutating func expireUpstreamReads() {
         let now = Worker.monotonicSeconds()
         var id = 0
         while id < proxies.capacity {
             let exchange = proxies.entries + id
-            if exchange.pointee.inUse && exchange.pointee.busy && exchange.pointee.phase == .receiving && !exchange.pointee.timedOut
+            if exchange.pointee.inUse && exchange.pointee.phase == .waiting && exchange.pointee.deadline <= now {
+                // Waited the connect timeout for a connection under max_connections.
+                failExchange(UInt16(id), status: .serviceUnavailable)
+            } else if exchange.pointee.inUse && exchange.pointee.busy && exchange.pointee.phase == .receiving && !exchange.pointee.timedOut
                 && exchange.pointee.deadline <= now && exchange.pointee.fd >= 0 {
                 exchange.pointee.timedOut = true
                 ring.prepareCancelAll(fd: exchange.pointee.fd, userData: UserData(slot: 0, operation: .cancel))

@@ -88,7 +88,7 @@ extension Worker {
             connection.pointee.stream = stream
         } else {
             if let stream { streams.release(stream) }
-            upstreams.finished(group: group, member: member, epoch: epoch, fd: fd, reusable: reusable && stream == nil)
+            releaseUpstream(group: group, member: member, epoch: epoch, fd: fd, reusable: reusable && stream == nil)
         }
         freeExchange(id)
         guard connection.pointee.isOpen, connection.pointee.generation == generation else { return }
@@ -176,7 +176,7 @@ extension Worker {
     mutating func freeStream(_ id: UInt32) {
         let stream = streams[id]
         if let upstream = stream.pointee.upstream, stream.pointee.fd >= 0 {
-            upstreams.finished(group: upstream.group, member: upstream.member, epoch: upstream.epoch, fd: stream.pointee.fd,
+            releaseUpstream(group: upstream.group, member: upstream.member, epoch: upstream.epoch, fd: stream.pointee.fd,
                                reusable: upstream.reusable && stream.pointee.isFinished)
             stream.pointee.fd = -1
         }

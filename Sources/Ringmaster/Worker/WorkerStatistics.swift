@@ -38,6 +38,8 @@ public enum WorkerCounter: Int, CaseIterable, Sendable {
     /// Reverse proxy: requests forwarded, upstream failures (connect, reset, bad response),
     /// upstream timeouts, and retries on another connection or upstream.
     case proxyRequests, proxyErrors, proxyTimeouts, proxyRetries
+    /// Proxied requests that waited for a connection (every usable upstream at max_connections).
+    case proxyQueued
     /// TLS: handshakes finished, by protocol, and those that resumed a session by ticket.
     case tlsHandshakes12, tlsHandshakes13, tlsResumed
     /// TLS handshakes that failed, by reason: a protocol error or alert, plain HTTP on the TLS
