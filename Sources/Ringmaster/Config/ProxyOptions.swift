@@ -63,6 +63,12 @@ public struct ProxyOptions: Sendable, Equatable {
     public var balance: UpstreamBalance = .roundRobin
     /// The field `header_hash` hashes (`hash_header`, stored lower-cased).
     public var hashHeader: String? = nil
+    /// Active health check (`health_check_path`): the supervisor GETs this path on every
+    /// upstream each `health_check_interval_s`; one that does not answer 2xx or 3xx within
+    /// `health_check_timeout_ms` gets no requests until it does. Nil: passive checks only.
+    public var healthCheckPath: String? = nil
+    public var healthCheckIntervalSeconds = 5
+    public var healthCheckTimeoutMilliseconds = 1000
     /// Connect deadline; past it the upstream counts as failed (504 when none is left).
     public var connectTimeoutMilliseconds = 3000
     /// Deadline for each read from the upstream (the response head, then every body piece).

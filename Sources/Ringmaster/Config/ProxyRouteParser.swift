@@ -7,7 +7,8 @@
 import RingmasterHTTP
 
 enum ProxyRouteParser {
-    static let keys = ["upstreams", "balance", "connect_timeout_ms", "read_timeout_s", "fail_timeout_s", "max_connections", "trusted_proxies", "hash_header"]
+    static let keys = ["upstreams", "balance", "connect_timeout_ms", "read_timeout_s", "fail_timeout_s", "max_connections", "trusted_proxies", "hash_header",
+                       "health_check_path", "health_check_interval_s", "health_check_timeout_ms"]
 
     static func parse(_ fields: [String: JSONValue], prefix: String,
                       invalid: (String, String, String) -> ConfigurationError) throws(ConfigurationError) -> ProxyOptions {
@@ -40,6 +41,17 @@ enum ProxyRouteParser {
             }
             options.hashHeader = name.lowercased()
         }
+        if let value = fields["health_check_path"] {
+            guard case .string(let path) = value, path.hasPrefix("/"), path.utf8.count <= 1024,
+                  path.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+                throw invalid("\(prefix).health_check_path", value.description, "a request target starting with \"/\" (visible ASCII, at most 1024 bytes)")
+            }
+            options.healthCheckPath = path
+        }
+        options.healthCheckIntervalSeconds = try integer(fields, "health_check_interval_s", 1...3600, prefix: prefix, invalid: invalid)
+            ?? options.healthCheckIntervalSeconds
+        options.healthCheckTimeoutMilliseconds = try integer(fields, "health_check_timeout_ms", 1...60_000, prefix: prefix, invalid: invalid)
+            ?? options.healthCheckTimeoutMilliseconds
         if options.balance == .headerHash && options.hashHeader == nil {
             throw invalid("\(prefix).hash_header", "null", "a header field name: balance \"header_hash\" needs one")
         }

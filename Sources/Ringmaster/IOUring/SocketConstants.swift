@@ -15,3 +15,9 @@ public enum SocketLevel {
     /// IPPROTO_TCP: options of tcp(7) such as TCP_NODELAY.
     public static let tcp = Int32(IPPROTO_TCP)
 }
+
+/// send(2) flags.
+public enum SocketSendFlags {
+    /// MSG_NOSIGNAL: a peer that closed is EPIPE, not SIGPIPE.
+    public static let noSignal = Int32(MSG_NOSIGNAL)
+}

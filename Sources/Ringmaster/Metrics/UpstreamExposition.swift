@@ -8,7 +8,8 @@ import RingmasterHTTP
 
 /// Writes the `ringmaster_upstream_server_*` families.
 enum UpstreamExposition {
-    static func write(into w: inout PrometheusWriter, _ blocks: [WorkerStatistics], names: [UnsafeRawBufferPointer], now: Int) {
+    static func write(into w: inout PrometheusWriter, _ blocks: [WorkerStatistics], names: [UnsafeRawBufferPointer], now: Int,
+                      probes: UpstreamProbes) {
         func sum(_ row: Int, _ offset: Int) -> UInt64 {
             var total: UInt64 = 0
             var b = 0
@@ -42,10 +43,10 @@ enum UpstreamExposition {
             row += 1
         }
         let up: StaticString = "ringmaster_upstream_server_up"
-        w.family(up, help: "1 when no worker has the upstream marked down (passive health), else 0.", type: .gauge)
+        w.family(up, help: "1 when no worker has the upstream marked down (passive health) and it passes its active health check, else 0.", type: .gauge)
         row = 0
         while row < names.count {
-            var healthy: UInt64 = 1
+            var healthy: UInt64 = probes.isFailing(row: row) ? 0 : 1
             var b = 0
             while b < blocks.count {
                 if blocks[b].upstreamCells.value(row, UpstreamCells.downUntil) > UInt64(max(now, 0)) { healthy = 0 }

@@ -96,6 +96,8 @@ struct Upstreams: ~Copyable {
     private(set) var epoch: UInt32 = 0
     /// The worker's per-upstream counters (set once by the worker, before `configure`).
     var cells = UpstreamCells.none
+    /// The active health check's verdicts, shared by every worker (set once by the worker).
+    var probes = UpstreamProbes()
     /// The distinct upstream addresses, in configuration order: row i of `cells`.
     private(set) var rows: [UpstreamAddress] = []
     /// Each row's name (the first member with that address), for the `upstream` label.
@@ -221,7 +223,8 @@ struct Upstreams: ~Copyable {
     /// Whether a request for which `choose` found no member should wait rather than fail:
     /// some member it may still try is up but at its connection cap.
     func waitsForRoom(group g: Int, now: Int, excluded: UInt64) -> Bool {
-        for (m, member) in groups[g].members.enumerated() where excluded & (1 << UInt64(m)) == 0 && member.downUntil <= now {
+        for (m, member) in groups[g].members.enumerated()
+        where excluded & (1 << UInt64(m)) == 0 && member.downUntil <= now && !probes.isFailing(row: member.row) {
             if member.idle.isEmpty && member.open >= groups[g].options.maxConnections { return true }
         }
         return false
@@ -247,7 +250,7 @@ struct Upstreams: ~Copyable {
     /// Up, under its connection cap (idle connections count as available), not tried yet.
     func usable(_ g: Int, _ m: Int, now: Int, excluded: UInt64) -> Bool {
         let member = groups[g].members[m]
-        return excluded & (1 << UInt64(m)) == 0 && member.downUntil <= now
+        return excluded & (1 << UInt64(m)) == 0 && member.downUntil <= now && !probes.isFailing(row: member.row)
             && (!member.idle.isEmpty || member.open < groups[g].options.maxConnections)
     }
 

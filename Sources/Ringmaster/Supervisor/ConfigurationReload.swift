@@ -101,6 +101,7 @@ final class ConfigurationReload: @unchecked Sendable {
         var settings = new.configuration.hotSettings
         settings.tls = certificates
         server.workers.forEach { $0.control.reload(settings) }
+        server.updateHealthChecks(routes: server.router.routes + settings.routes)
         LogOutput.shared.update(level: new.configuration.logLevel, format: new.configuration.logFormat)
         current = new
         // Whole values: a long one (routes) is the last thing on the line, never cut mid-text.

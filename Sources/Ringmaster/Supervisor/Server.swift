@@ -25,6 +25,10 @@ public final class Server: @unchecked Sendable {
     /// Duplicates of the workers' listeners (the same sockets), so a drain can take every
     /// listener out of the SO_REUSEPORT group at once, before any worker closes a connection.
     private let listenerSockets = Mutex<[Int32]>([])
+    /// The active health check's verdicts, read by every worker, and the thread that probes
+    /// (started when a proxy route has `health_check_path`).
+    let upstreamProbes = UpstreamProbes()
+    private let healthChecker = Mutex<HealthChecker?>(nil)
 
     /// A server for `configuration`. `router`'s routes are matched before the configured
     /// ones (or the built-in `/`, `/plaintext`, `/healthz`, `/metrics` when `routes` is not
@@ -115,6 +119,7 @@ public final class Server: @unchecked Sendable {
             let node = numa ? cpu.flatMap { NumaTopology.node(ofCPU: $0) } : nil
             let worker: WorkerThread
             var settings = configuration.workerConfiguration(index: i, listenerFD: fd, cpu: cpu, numaNode: node)
+            settings.upstreamProbes = upstreamProbes
             if !plainListeners.isEmpty {
                 settings.plainListenerFD = plainListeners[i]
                 settings.httpsPort = port
@@ -140,6 +145,7 @@ public final class Server: @unchecked Sendable {
                 try worker.start()
             } catch {
                 listeners[(i + 1)...].forEach { close($0) }
+                if !plainListeners.isEmpty { plainListeners[(i + 1)...].forEach { close($0) } }
                 stop(force: true)
                 wait()
                 throw error
@@ -155,6 +161,21 @@ public final class Server: @unchecked Sendable {
                 logger.notice("worker \(i): no huge pages available (reserve some with vm.nr_hugepages): receive buffers use normal pages",
                               metadata: placement)
             }
+        }
+        updateHealthChecks(routes: router.routes + configuration.routes)
+    }
+
+    /// Probes the upstreams of `routes` that ask for an active health check (the routes
+    /// every worker holds: at start, and after a reload), starting the checker the first
+    /// time one does.
+    func updateHealthChecks(routes: [StaticRoute]) {
+        let checked = !HealthChecker.targets(routes: routes).isEmpty
+        healthChecker.withLock { checker in
+            if checker == nil && checked {
+                checker = HealthChecker(probes: upstreamProbes, logger: logger)
+                checker?.start()
+            }
+            checker?.update(routes: routes)
         }
     }
 
@@ -180,6 +201,10 @@ public final class Server: @unchecked Sendable {
     /// timed out over drained.
     @discardableResult
     public func wait() -> WorkerExit {
+        healthChecker.withLock { checker in
+            checker?.stop()
+            checker = nil
+        }
         var result = WorkerExit.drained
         for worker in workers {
             worker.join()

@@ -177,7 +177,7 @@ extension Worker {
         }
         MetricsExposition.writeDurations(into: &w, allStatistics)
         MetricsExposition.writeRoutes(into: &w, allStatistics, routeCount: responses.routeCount) { responses.path(of: $0) }
-        UpstreamExposition.write(into: &w, allStatistics, names: upstreams.rowNames, now: Worker.monotonicSeconds())
+        UpstreamExposition.write(into: &w, allStatistics, names: upstreams.rowNames, now: Worker.monotonicSeconds(), probes: upstreams.probes)
         MetricsExposition.writeProcess(into: &w)
         MetricsRegistry.shared.write(into: &w)
     }

@@ -144,6 +144,7 @@ public struct Worker: ~Copyable {
         starved = StarvedList(slots: tableSize)
         proxies = ProxyExchanges(capacity: c.maxStreams, slots: tableSize)
         upstreams.cells = statistics.upstreamCells
+        upstreams.probes = c.upstreamProbes
         upstreams.configure(routes: c.router.routes + c.routes)
         date = HTTPDate(unixSeconds: Worker.now())
         responses.refresh(date: date)

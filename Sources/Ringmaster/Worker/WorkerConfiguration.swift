@@ -63,6 +63,8 @@ public struct WorkerConfiguration: Sendable {
     public var httpsPort = 443
     /// `tls.plain`: what the plain port answers.
     public var plainAnswer: TLSPlainAnswer = .redirect
+    /// The active health check's verdicts, shared by every worker and the supervisor's checker.
+    public var upstreamProbes = UpstreamProbes()
     public var accessLogFormat: AccessLogFormat = .common
 
     public init(index: Int, listenerFD: Int32) {

@@ -11,9 +11,10 @@ python3 upstream.py unix:PATH NAME -- the same on a Unix stream socket at PATH:
   /app/reset       closes the connection without answering
   /app/name        NAME (which upstream answered)
   /app/conn        the client port of this connection (keep-alive reuse shows as one port)
+  /app/health      200 "ok", or 503 while the file /tmp/ringmaster-upstream-NAME.down exists
 POST bodies are read by Content-Length and answered with their size and a checksum.
 """
-import socketserver, sys, time, zlib
+import os, socketserver, sys, time, zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse, parse_qs
 
@@ -85,6 +86,9 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.close()
         elif url.path == "/app/name":
             self.reply(NAME.encode())
+        elif url.path == "/app/health":
+            down = os.path.exists(f"/tmp/ringmaster-upstream-{NAME}.down")
+            self.reply(b"down\n" if down else b"ok\n", status=503 if down else 200)
         elif url.path == "/app/conn":
             # A Unix-socket peer has no port: the connection's object id tells reuse apart.
             peer = self.client_address[1] if isinstance(self.client_address, tuple) else id(self.connection)
