@@ -74,6 +74,23 @@ import RingmasterHTTP
         #expect(allocations == 0, "the worker allocated \(allocations) times for \(served) requests")
     }
 
+    /// The client address taken from a trusted load balancer's X-Forwarded-For (RealIP) on
+    /// every request: parsed in place, no allocation.
+    @Test func realIPResolvesWithoutAllocating() throws {
+        var c = TestServer.configuration()
+        c.realIPFrom = [AddressRange.parse("127.0.0.0/8")!, AddressRange.parse("10.0.0.0/8")!]
+        let server = try TestServer(c)
+        let clients = try (0..<4).map { _ in try server.client() }
+        let (allocations, served) = try countWorkerAllocations(server) {
+            for client in clients {
+                try client.send("GET /plaintext HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 203.0.113.7, [2001:db8::1]:443, 10.0.0.2\r\n\r\n")
+                _ = try client.readResponse()
+            }
+        }
+        #expect(served == 60 * 4)
+        #expect(allocations == 0, "the worker allocated \(allocations) times for \(served) requests")
+    }
+
     /// An async handler (docs/handlers.md, "Async handlers") is not on the zero-allocation
     /// path: the owned request copy, the task, its deferral and the answer allocate. Counted
     /// here so the number is known and cannot grow unnoticed (the synchronous path stays 0).

@@ -1,6 +1,7 @@
 // Every configuration key, in the order `check-config` prints them, with its range and
 // whether SIGHUP can apply it. Names and ranges are the documented ones (docs/configuration.md
 // and config/ringmaster.json); other code and tests rely on them.
+import RingmasterHTTP
 import Logging
 
 extension ConfigurationKey {
@@ -14,6 +15,21 @@ extension ConfigurationKey {
             .integer("listen.backlog", 1...65535, hot: false, set: { $0.backlog = $1 }, get: \.backlog),
             .flag("listen.shared", hot: false, \.listenShared),
             .flag("listen.proxy_protocol", hot: false, \.proxyProtocol),
+            ConfigurationKey(name: "listen.real_ip_from", allowed: "\"CIDR,CIDR\": up to 64 load balancer ranges or addresses whose listen.real_ip_header names the client (\"10.0.0.0/8,2001:db8::/32\"), or \"\" for none", hot: false,
+                             apply: { raw, c in
+                                 guard let text = raw.string else { return false }
+                                 var ranges: [AddressRange] = []
+                                 for part in text.split(separator: ",") {
+                                     guard let range = AddressRange.parse(String(part.filter { $0 != " " })) else { return false }
+                                     ranges.append(range)
+                                 }
+                                 guard ranges.count <= 64 else { return false }
+                                 c.realIPFrom = ranges
+                                 return true
+                             },
+                             render: { quoted($0.realIPFrom.map(\.description).joined(separator: ",")) }),
+            .text("listen.real_ip_header", allowed: "a header field name (a token), such as X-Forwarded-For or X-Real-IP", hot: false,
+                  valid: { !$0.isEmpty && $0.utf8.count <= 64 && $0.utf8.allSatisfy(ProxyRouteParser.isTokenByte) }, \.realIPHeader),
             // TLS (docs/tls.md): turning it on or off needs a restart (ReloadPlan); the files,
             // protocols and ciphers reload, and every SIGHUP re-reads the files.
             .optionalText("tls.certificate", allowed: "a PEM certificate chain file", hot: true, valid: { !$0.isEmpty && !$0.utf8.contains(0) }, \.tls.certificate),

@@ -85,6 +85,11 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// v2) from a load balancer, whose client address replaces the peer's; one without it is
     /// refused (docs/client-address.md).
     public var proxyProtocol = false
+    /// `listen.real_ip_from`: load balancers whose header (`listen.real_ip_header`) names
+    /// the client (docs/client-address.md); empty: the peer is the client.
+    public var realIPFrom: [AddressRange] = []
+    /// `listen.real_ip_header`: the field that names the client (matched ignoring case).
+    public var realIPHeader = "X-Forwarded-For"
     /// `tls.*`: the listener speaks TLS when a certificate is set.
     public var tls = TLSSettings()
     /// Started with `--takeover`: share the port with the ringmaster that holds it, and become

@@ -18,6 +18,8 @@ extension ServerConfiguration {
         c.tcpQuickAck = tcpQuickAck
         c.proxyProtocol = proxyProtocol
         c.plainAnswer = tls.plainAnswer
+        c.realIPFrom = realIPFrom
+        c.realIPHeader = realIPHeader
         c.napiBusyPollMicroseconds = napiBusyPollMicroseconds
         c.napiPreferBusyPoll = napiPreferBusyPoll
         c.bufferGroupsMax = bufferGroupsMax

@@ -88,6 +88,11 @@ extension Worker {
     /// Chooses the answer; sends it now, or once the request body has been consumed.
     mutating func handleRequest(slot: UInt32, head: RequestHead, in buffer: UnsafeRawBufferPointer) {
         let connection = table[slot]
+        if realIP.enabled {
+            // Before anything reads the client: the access log, handlers, X-Forwarded-For.
+            acceptor[slot] = realIP.client(slot: slot, current: acceptor[slot], first: connection.pointee.requests == 1,
+                                           fields: UnsafeBufferPointer(rebasing: headerFields[0..<head.headerCount]), in: buffer)
+        }
         if accessLog.enabled { logRequestHead(slot: slot, head: head, in: buffer) }
         guard head.method != .connect, head.method != .other else {
             // No route serves CONNECT or an unknown method: refused as soon as the head is

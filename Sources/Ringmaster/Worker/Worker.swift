@@ -65,6 +65,8 @@ public struct Worker: ~Copyable {
     var tls: TLSSessions
     /// The plain port's redirect to https (`tls.plain_port` with `tls.plain` "redirect").
     let httpsRedirect: HTTPSRedirect
+    /// The client behind a trusted load balancer (`listen.real_ip_from`).
+    let realIP: RealIP
     var draining = false
     var exit: WorkerExit?
     let shutdownTimeoutMilliseconds: Int
@@ -107,6 +109,7 @@ public struct Worker: ~Copyable {
             + " tls=\(tls.enabled ? "on (\(TLSContext.recordsSummary))" : "off")"
         self.accessLog = accessLog
         self.tls = tls
+        realIP = RealIP(ranges: c.realIPFrom, header: c.realIPHeader, slots: tableSize)
         httpsRedirect = HTTPSRedirect(enabled: c.tls != nil && c.plainListenerFD >= 0 && c.plainAnswer == .redirect,
                                       httpsPort: c.httpsPort, chunkSize: c.chunkSize)
         self.acceptor = acceptor

@@ -63,6 +63,9 @@ public struct WorkerConfiguration: Sendable {
     public var httpsPort = 443
     /// `tls.plain`: what the plain port answers.
     public var plainAnswer: TLSPlainAnswer = .redirect
+    /// `listen.real_ip_from` and `listen.real_ip_header` (RealIP).
+    public var realIPFrom: [AddressRange] = []
+    public var realIPHeader = "X-Forwarded-For"
     /// The active health check's verdicts, shared by every worker and the supervisor's checker.
     public var upstreamProbes = UpstreamProbes()
     public var accessLogFormat: AccessLogFormat = .common
