@@ -126,7 +126,7 @@ import RingmasterHTTP
         #expect(line(.common, client: v6, method: "GET", status: 200, bytes: 1)
                 == "2001:db8::1 - - [28/Nov/2026:18:04:24 +0000] \"GET / HTTP/1.1\" 200 1\n")
         let json = line(.json, client: v6, method: "GET", status: 204, bytes: 0)
-        #expect(json == #"{"time":"2026-11-28T18:04:24Z","remote_addr":"2001:db8::1","remote_port":443,"method":"GET","target":"/","protocol":"HTTP/1.1","status":204,"bytes":0,"referer":null,"user_agent":null,"request_time_us":null,"upstream_addr":null,"upstream_time_us":null}"# + "\n")
+        #expect(json == #"{"time":"2026-11-28T18:04:24Z","remote_addr":"2001:db8::1","remote_port":443,"method":"GET","target":"/","protocol":"HTTP/1.1","status":204,"bytes":0,"referer":null,"user_agent":null,"request_time_us":null,"upstream_addr":null,"upstream_time_us":null,"request_id":null}"# + "\n")
         let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
         #expect(object?["remote_addr"] as? String == "2001:db8::1")
     }
@@ -135,7 +135,7 @@ import RingmasterHTTP
     /// combined stays nginx's combined, upstream or not.
     @Test func jsonLinesNameTheUpstream() throws {
         let json = line(.json, method: "GET", upstream: "127.0.0.1:9000", upstreamMicroseconds: 1234, status: 200, bytes: 3)
-        #expect(json.hasSuffix(#","request_time_us":null,"upstream_addr":"127.0.0.1:9000","upstream_time_us":1234}"# + "\n"), "\(json)")
+        #expect(json.hasSuffix(#","request_time_us":null,"upstream_addr":"127.0.0.1:9000","upstream_time_us":1234,"request_id":null}"# + "\n"), "\(json)")
         let unix = line(.json, method: "GET", upstream: "unix:/run/a\"b.sock", upstreamMicroseconds: 0, status: 502, bytes: 12)
         let object = try JSONSerialization.jsonObject(with: Data(unix.utf8)) as? [String: Any]
         #expect(object?["upstream_addr"] as? String == "unix:/run/a\"b.sock")
@@ -149,12 +149,12 @@ import RingmasterHTTP
 
     @Test func jsonLinesParse() throws {
         let known = line(.json, method: "POST", target: "/a\"b", status: 201, bytes: 7)
-        #expect(known == #"{"time":"2026-11-28T18:04:24Z","remote_addr":null,"remote_port":null,"method":"POST","target":"/a\"b","protocol":"HTTP/1.1","status":201,"bytes":7,"referer":null,"user_agent":null,"request_time_us":null,"upstream_addr":null,"upstream_time_us":null}"# + "\n")
+        #expect(known == #"{"time":"2026-11-28T18:04:24Z","remote_addr":null,"remote_port":null,"method":"POST","target":"/a\"b","protocol":"HTTP/1.1","status":201,"bytes":7,"referer":null,"user_agent":null,"request_time_us":null,"upstream_addr":null,"upstream_time_us":null,"request_id":null}"# + "\n")
         let object = try JSONSerialization.jsonObject(with: Data(known.utf8)) as? [String: Any]
         #expect(object?["target"] as? String == "/a\"b")
         #expect(object?["status"] as? Int == 201)
         let unknown = line(.json, method: nil, status: 408, bytes: 20)
-        #expect(unknown == #"{"time":"2026-11-28T18:04:24Z","remote_addr":null,"remote_port":null,"method":null,"target":null,"protocol":null,"status":408,"bytes":20,"referer":null,"user_agent":null,"request_time_us":null,"upstream_addr":null,"upstream_time_us":null}"# + "\n")
+        #expect(unknown == #"{"time":"2026-11-28T18:04:24Z","remote_addr":null,"remote_port":null,"method":null,"target":null,"protocol":null,"status":408,"bytes":20,"referer":null,"user_agent":null,"request_time_us":null,"upstream_addr":null,"upstream_time_us":null,"request_id":null}"# + "\n")
         #expect(try JSONSerialization.jsonObject(with: Data(unknown.utf8)) is [String: Any])
     }
 

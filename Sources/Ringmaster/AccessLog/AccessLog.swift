@@ -32,6 +32,9 @@ struct AccessLog: ~Copyable {
     /// (nil and ignored for every other answer).
     var upstream: UnsafeRawBufferPointer?
     var upstreamMicroseconds: UInt64 = 0
+    /// The request id of the handler answer being committed (RequestIDs), set just before
+    /// its commit and cleared after it: JSON's `request_id` (null for other answers).
+    var requestID: UnsafeRawBufferPointer?
     /// The slot whose request the scratch record holds, or `noSlot`.
     private(set) var scratchOwner = AccessLog.noSlot
     /// Request records, `AccessLogRequest.size` each: the scratch, the timestamp, then one per
@@ -138,6 +141,7 @@ struct AccessLog: ~Copyable {
         let length = AccessLogLine.write(format: format, client: client, stamp: UnsafeRawBufferPointer(start: record(1), count: stampLength),
                                          request: request, status: status, bodyBytes: UInt64(max(bodyBytes, 0)),
                                          nowNanoseconds: nowNanoseconds, upstream: upstream, upstreamMicroseconds: upstreamMicroseconds,
+                                         requestID: requestID,
                                          into: buffers.tail)
         buffers.commit(length)
         return true

@@ -10,7 +10,7 @@ import RingmasterHTTP
 enum AccessLogLine {
     /// The longest line either format writes: the capped request record plus fixed fields
     /// (JSON's upstream address escaped into at most `upstreamCapacity` bytes among them).
-    static let maxLength = AccessLogRequest.size + 512 + upstreamCapacity
+    static let maxLength = AccessLogRequest.size + 512 + upstreamCapacity + 96
     /// Room for JSON's `upstream_addr` value (a Unix path with bytes to escape is cut with "...").
     static let upstreamCapacity = 256
 
@@ -59,7 +59,7 @@ enum AccessLogLine {
     /// `upstreamMicroseconds` its time to the response head (JSON only; null when nil).
     static func write(format: AccessLogFormat, client: ClientAddress = .unknown, stamp: UnsafeRawBufferPointer, request: UnsafeRawPointer?,
                       status: UInt16, bodyBytes: UInt64, nowNanoseconds: UInt64 = 0, upstream: UnsafeRawBufferPointer? = nil,
-                      upstreamMicroseconds: UInt64 = 0, into out: UnsafeMutableRawPointer) -> Int {
+                      upstreamMicroseconds: UInt64 = 0, requestID: UnsafeRawBufferPointer? = nil, into out: UnsafeMutableRawPointer) -> Int {
         var c = LogCursor(out)
         switch format {
         case .common, .combined:
@@ -131,6 +131,15 @@ enum AccessLogLine {
                 c.decimal(upstreamMicroseconds)
             } else {
                 c.literal(",\"upstream_addr\":null,\"upstream_time_us\":null")
+            }
+            // Letters, digits and "-_.:" only (RequestIDs.isValid), so nothing to escape.
+            c.literal(",\"request_id\":")
+            if let requestID, let base = requestID.baseAddress {
+                c.byte(UInt8(ascii: "\""))
+                c.bytes(base, count: min(requestID.count, RequestIDs.maxLength))
+                c.byte(UInt8(ascii: "\""))
+            } else {
+                c.literal("null")
             }
             c.byte(UInt8(ascii: "}"))
         }

@@ -3,6 +3,7 @@
 // it can be held across `await`s and handed to other tasks. The copy allocates; the synchronous
 // handlers' borrowed view stays the zero-allocation path (docs/handlers.md, "Async handlers").
 import Foundation
+import Logging
 import RingmasterHTTP
 
 /// An owned copy of a request, for `router.get(path) { request async throws in ... }`.
@@ -26,8 +27,22 @@ public struct AsyncRequest: Sendable {
     public let catchAll: String?
     /// The worker the handler runs on.
     public let workerIndex: Int
+    /// The request id (the response echoes it).
+    public let requestID: String
+    /// The worker's logger; `logger` adds the request id when asked for (the metadata
+    /// allocates, so only a handler that logs pays for it).
+    let workerLogger: Logger
+
+    /// The worker's logger with the request id as `request_id` metadata.
+    public var logger: Logger {
+        var logger = workerLogger
+        logger[metadataKey: "request_id"] = .string(requestID)
+        return logger
+    }
 
     init(_ request: borrowing Request) {
+        requestID = request.requestID
+        workerLogger = request.worker.logger
         method = request.method
         methodName = request.methodName
         path = request.path
@@ -53,6 +68,8 @@ public struct AsyncRequest: Sendable {
         self.parameters = parameters
         catchAll = nil
         workerIndex = 0
+        requestID = ""
+        workerLogger = Logger(label: "ringmaster.AsyncRequest")
     }
 
     /// The first field named `name` (case-insensitive), or nil.

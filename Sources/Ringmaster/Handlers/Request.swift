@@ -2,6 +2,7 @@
 // receive buffer, or for a request with a body the connection's collected copy) and the
 // parser's field offsets. Nothing is copied until an accessor builds a String or an Array,
 // so the byte accessors cost no allocation.
+import Logging
 import RingmasterHTTP
 
 /// A request, borrowed for the duration of one handler call.
@@ -27,9 +28,15 @@ public struct Request: ~Copyable {
     /// The path parameters of a pattern route (`/items/{id}`: `parameters["id"]`,
     /// `parameters.int("id")`, `parameters.catchAll` for `**`); empty for other routes.
     public let parameters: Parameters
+    /// The request's id (docs/handlers.md, "Request ids and logging"): its `X-Request-Id` when
+    /// that is a sane token, else one the worker made; the response echoes it. Empty outside
+    /// a worker (RouterTester).
+    public let requestIDBytes: UnsafeRawBufferPointer
 
     init(head: RequestHead, bytes: UnsafeRawBufferPointer, fields: UnsafeBufferPointer<HTTPHeaderField>,
-         body: UnsafeRawBufferPointer, client: ClientAddress, worker: WorkerContext, parameters: Parameters = Parameters()) {
+         body: UnsafeRawBufferPointer, client: ClientAddress, worker: WorkerContext, parameters: Parameters = Parameters(),
+         requestID: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) {
+        requestIDBytes = requestID
         self.client = client
         self.parameters = parameters
         self.head = head
@@ -37,6 +44,16 @@ public struct Request: ~Copyable {
         self.fields = UnsafeBufferPointer(rebasing: fields[0..<head.headerCount])
         bodyBytes = body
         self.worker = worker
+    }
+
+    /// The request id as text (copied).
+    public var requestID: String { String(decoding: requestIDBytes, as: UTF8.self) }
+
+    /// The worker's logger with this request's id as `request_id` metadata.
+    public var logger: Logger {
+        var logger = worker.logger
+        logger[metadataKey: "request_id"] = .string(requestID)
+        return logger
     }
 
     /// The method; `.other` for a method Ringmaster has no case for (see `methodName`).

@@ -14,7 +14,8 @@ import Logging
 public final class WorkerContext {
     /// The worker's number (0-based), e.g. to keep per-worker state in an array.
     public let index: Int
-    let logger: Logger
+    /// The worker's logger (`request.logger` adds the request id to it).
+    public let logger: Logger
     /// The worker's thread, for the same-thread checks.
     private let thread: pthread_t
     /// False once the worker's loop ended: finishing and timers are then no-ops.

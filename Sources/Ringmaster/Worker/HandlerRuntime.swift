@@ -36,6 +36,8 @@ struct HandlerRuntime: ~Copyable {
     let context: WorkerContext
     let scratch: ResponseScratch
     var store = RequestStore()
+    /// Each slot's current handler request id.
+    var requestIDs: RequestIDs
     /// Pattern routes' patterns and the array their parameters are captured into.
     let patterns: HandlerPatterns
     /// One `HandlerSlot` per connection slot; entries are written before they are read (the
@@ -50,6 +52,7 @@ struct HandlerRuntime: ~Copyable {
         context = WorkerContext(index: workerIndex, logger: logger, eventFD: eventFD)
         scratch = ResponseScratch(bodyCapacity: chunkSize)
         slots = .allocate(capacity: connections)
+        requestIDs = RequestIDs(slots: connections)
     }
 
     deinit {

@@ -61,7 +61,7 @@ extension Worker {
         }
         // A drain began, or the peer shut its side, while the response was owed: it is the last.
         let close = flags & PendingResponse.close != 0 || draining || connection.pointee.machine.isClosing
-        appendHandlerResponse(slot: slot, response, close: close, headOnly: flags & PendingResponse.headOnly != 0, handler: handler)
+        appendHandlerResponse(slot: slot, &response, close: close, headOnly: flags & PendingResponse.headOnly != 0, handler: handler)
         guard connection.pointee.generation == finish.generation, connection.pointee.isOpen else { return }
         // Sends it, and serves the pipelined requests that waited behind it once it is out.
         guard perform(connection.pointee.machine.answerProgressed(facts(slot)), slot: slot) else { return }

@@ -15,9 +15,10 @@ extension Worker {
 
     /// Runs handler `handler` for a request without a body, on the bytes where they were parsed.
     mutating func answerHandler(slot: UInt32, handler: Int, head: RequestHead, in buffer: UnsafeRawBufferPointer) {
+        let id = handling.requestIDs.assign(slot: slot, fields: UnsafeBufferPointer(rebasing: headerFields[0..<head.headerCount]), in: buffer)
         let request = Request(head: head, bytes: buffer, fields: UnsafeBufferPointer(headerFields),
                               body: UnsafeRawBufferPointer(start: nil, count: 0), client: acceptor[slot], worker: handling.context,
-                              parameters: handling.patterns.parameters(handler: handler, target: head.target(in: buffer)))
+                              parameters: handling.patterns.parameters(handler: handler, target: head.target(in: buffer)), requestID: id)
         runHandler(slot: slot, handler: handler, request: request)
     }
 
@@ -54,9 +55,11 @@ extension Worker {
         let id = handling.slots[Int(slot)].request
         connection.pointee.handlerState &= ~HandlerState.collecting
         let parts = handling.store.request(id)
+        let requestID = handling.requestIDs.assign(slot: slot, fields: parts.fields, in: parts.bytes)
         let request = Request(head: parts.head, bytes: parts.bytes, fields: parts.fields, body: parts.body, client: acceptor[slot],
                               worker: handling.context,
-                              parameters: handling.patterns.parameters(handler: handler, target: parts.head.target(in: parts.bytes)))
+                              parameters: handling.patterns.parameters(handler: handler, target: parts.head.target(in: parts.bytes)),
+                              requestID: requestID)
         runHandler(slot: slot, handler: handler, request: request)
         handling.store.release(id)
     }
@@ -75,14 +78,19 @@ extension Worker {
         let close = pending & PendingResponse.close != 0
         // A file answer can still read the request's validators and Range (not once deferred).
         let fields = response.filePath == nil ? nil : request.fileFields
-        appendHandlerResponse(slot: slot, response, close: close, headOnly: pending & PendingResponse.headOnly != 0, handler: handler,
+        appendHandlerResponse(slot: slot, &response, close: close, headOnly: pending & PendingResponse.headOnly != 0, handler: handler,
                               fields: fields)
     }
 
     /// Writes `response` after what the connection already has queued (held whole in a
     /// chunk of its own when the output has no room left for it).
-    mutating func appendHandlerResponse(slot: UInt32, _ response: borrowing Response, close: Bool, headOnly: Bool, handler: Int,
+    mutating func appendHandlerResponse(slot: UInt32, _ response: inout Response, close: Bool, headOnly: Bool, handler: Int,
                                         fields: FileRequestFields? = nil) {
+        // The request id goes back with the answer and into the JSON access log line.
+        let id = handling.requestIDs.id(slot: slot)
+        response.addHeader(name: Worker.bytes("X-Request-Id"), value: id)
+        accessLog.requestID = id
+        defer { accessLog.requestID = nil }
         let answer = handlerAnswer(response, headOnly: headOnly, handler: handler, fields: fields)
         commit(slot: slot, answer, close: close)
         // A handler's streamed body block came with its own reference (streamedHandlerBody).
