@@ -14,6 +14,7 @@
 // CRYPTO_set_mem_functions refuses once the first allocation happened (crypto/mem.c), and then
 // OpenSSL keeps libc's malloc (ctls_allocator_installed() says which).
 #include "CTLS.h"
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +28,22 @@ typedef struct ctls_block {
 
 static __thread ctls_block *ctls_cache;
 static __thread unsigned ctls_cached;
+static __thread int ctls_registered;
 static int ctls_installed;
+// Its destructor frees a thread's cached blocks when the thread ends (a server's workers
+// come and go in a program that starts and stops servers, as the test suite does).
+static pthread_key_t ctls_cache_key;
+static int ctls_key_ready;
+
+static void ctls_release_cache(void *unused) {
+    (void)unused;
+    while (ctls_cache != NULL) {
+        ctls_block *next = ctls_cache->next;
+        free(ctls_cache);
+        ctls_cache = next;
+    }
+    ctls_cached = 0;
+}
 
 static void *ctls_malloc(size_t size, const char *file, int line) {
     (void)file; (void)line;
@@ -51,6 +67,11 @@ static void ctls_free(void *pointer, const char *file, int line) {
     if (pointer == NULL) return;
     ctls_block *block = (ctls_block *)pointer - 1;
     if (block->size <= CTLS_SMALL && ctls_cached < CTLS_CACHED) {
+        if (!ctls_registered && ctls_key_ready) {
+            // Any non-NULL value makes the destructor run at this thread's exit.
+            pthread_setspecific(ctls_cache_key, (void *)1);
+            ctls_registered = 1;
+        }
         block->next = ctls_cache;
         ctls_cache = block;
         ctls_cached++;
@@ -82,6 +103,7 @@ static void *ctls_realloc(void *pointer, size_t size, const char *file, int line
 }
 
 __attribute__((constructor)) static void ctls_install_allocator(void) {
+    ctls_key_ready = pthread_key_create(&ctls_cache_key, ctls_release_cache) == 0;
     ctls_installed = CRYPTO_set_mem_functions(ctls_malloc, ctls_realloc, ctls_free);
 }
 

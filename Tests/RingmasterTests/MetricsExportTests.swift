@@ -75,3 +75,19 @@ import CoreMetrics
         }
     }
 }
+
+/// An exposition larger than the worker's metrics block (an embedder with thousands of
+/// metrics) is written into a larger block and sent whole, not cut off mid-line.
+@Suite(.serialized) struct LargeMetricsTests {
+    @Test func anExpositionLargerThanTheBlockIsSentWhole() throws {
+        let server = try TestServer()
+        let counters = (0..<2500).map { CoreMetrics.Counter(label: "large_exposition_test_counter_with_a_long_name_number_\($0)", factory: MetricsRegistry.shared) }
+        for counter in counters { counter.increment(by: 3) }
+        defer { for counter in counters { counter.destroy() } }
+        let response = try server.client().get("/metrics")
+        #expect(response.status == 200)
+        #expect(response.body.count > Worker.metricsCapacity, "the test needs an exposition past the block (\(response.body.count) bytes)")
+        let complete = response.bodyText.contains("large_exposition_test_counter_with_a_long_name_number_2499_total 3\n")
+        #expect(complete, "the last embedder counter is there: the exposition was not cut")
+    }
+}

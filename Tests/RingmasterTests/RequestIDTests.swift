@@ -20,6 +20,7 @@ import Testing
             request.worker.after(milliseconds: 5) { later.finish { $0.write(id) } }
         }
         router.get("/async") { request async throws in .text(request.requestID) }
+        router.get("/own") { _, response in response.addHeader("X-Request-Id", "mine") }
         var c = TestServer.configuration()
         c.configuredRoutes = []
         c.accessLogPath = accessLog
@@ -47,6 +48,11 @@ import Testing
         #expect(Self.isGenerated(odd.header("X-Request-Id") ?? ""))
         let long = try client.get("/id", ["X-Request-Id: " + String(repeating: "a", count: 64)])
         #expect(Self.isGenerated(long.header("X-Request-Id") ?? ""))
+        // A handler that sets its own keeps it, once.
+        try client.send("GET /own HTTP/1.1\r\nHost: a\r\n\r\n")
+        let own = try client.readResponse()
+        #expect(own.header("X-Request-Id") == "mine")
+        #expect(own.headers.filter { $0.0.lowercased() == "x-request-id" }.count == 1)
     }
 
     @Test func deferredAndAsyncAnswersEchoTheirRequestsId() throws {

@@ -36,9 +36,9 @@ import Testing
         #expect(post.status == 308 && post.header("Location") == "https://example.test:\(server.port)/form")
         try client.send("GET / HTTP/1.1\r\nHost: example.test\r\n\r\n")
         #expect(try client.readResponse().status == 301)
-        // An absolute-form target goes to the root: its own authority is not trusted.
-        try client.send("GET http://elsewhere.example/x HTTP/1.1\r\nHost: example.test\r\n\r\n")
-        #expect(try client.readResponse().header("Location") == "https://example.test:\(server.port)/")
+        // An absolute-form target keeps its path; its authority is not trusted (Host is).
+        try client.send("GET http://elsewhere.example/x?y=1 HTTP/1.1\r\nHost: example.test\r\n\r\n")
+        #expect(try client.readResponse().header("Location") == "https://example.test:\(server.port)/x?y=1")
         // The TLS port still speaks TLS, and serves the route.
         let tls = try TLSClient.run("basic", port: server.port)
         #expect(tls["status"] as? Int == 200, "\(tls)")
@@ -55,6 +55,10 @@ import Testing
         let old = try TestClient(port: plain)
         try old.send("GET / HTTP/1.0\r\n\r\n")
         #expect(try old.readResponse().status == 400)
+        // A Host that is not a host name cannot choose the Location's path.
+        let odd = try TestClient(port: plain)
+        try odd.send("GET /x HTTP/1.1\r\nHost: evil.example/y?\r\n\r\n")
+        #expect(try odd.readResponse().status == 400)
     }
 
     @Test func servePlainServesTheRoutes() throws {

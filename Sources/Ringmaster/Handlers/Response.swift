@@ -118,6 +118,32 @@ public struct Response: ~Copyable {
         headerLength += line
     }
 
+    /// The request id's header (RequestIDs), added by the worker as the answer is written:
+    /// not when the handler set its own, and not when the handler's headers left no room
+    /// (the answer matters more than its id).
+    mutating func addRequestID(_ id: UnsafeRawBufferPointer) {
+        let name: StaticString = "X-Request-Id: "
+        let line = name.utf8CodeUnitCount + id.count + 2
+        guard !id.isEmpty, headerLength + line <= ResponseScratch.headerCapacity else { return }
+        // A line of the handler's starting with the name (lines are "Name: value\r\n").
+        var start = 0
+        while start < headerLength {
+            var end = start
+            while end < headerLength && scratch.headers.load(fromByteOffset: end, as: UInt8.self) != UInt8(ascii: "\r") { end += 1 }
+            if end - start > 12, ASCII.equalsCaseInsensitive(UnsafeRawBufferPointer(start: scratch.headers + start, count: 12), "x-request-id") {
+                return
+            }
+            start = end + 2
+        }
+        var at = scratch.headers + headerLength
+        at.copyMemory(from: name.utf8Start, byteCount: name.utf8CodeUnitCount)
+        at += name.utf8CodeUnitCount
+        at.copyMemory(from: id.baseAddress!, byteCount: id.count)
+        at += id.count
+        at.storeBytes(of: (UInt8(ascii: "\r"), UInt8(ascii: "\n")), as: (UInt8, UInt8).self)
+        headerLength += line
+    }
+
     /// Appends bytes to the body.
     public mutating func write(_ bytes: UnsafeRawBufferPointer) {
         guard let source = bytes.baseAddress, !bytes.isEmpty, failure != .bodyTooLarge else { return }

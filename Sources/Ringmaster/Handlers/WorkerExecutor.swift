@@ -42,7 +42,8 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
     /// A wake was written and the worker has not yet taken the remote jobs.
     private let wakePending = Atomic<Bool>(false)
     /// Once the worker's loop has ended, jobs run on whichever thread enqueues them (their
-    /// tasks were cancelled; what they finish is dropped), so no task is left suspended.
+    /// tasks were cancelled; what they finish is dropped), so no task is left suspended. They
+    /// are then no longer serial: only cancelled handlers' last steps run that way.
     private let stopped = Atomic<Bool>(false)
 
     init(eventFD: Int32) {
@@ -74,16 +75,26 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
         var head = remote.load(ordering: .relaxed)
         while true {
             node.next = head
-            let (exchanged, current) = remote.compareExchange(expected: head, desired: raw, ordering: .releasing)
+            let (exchanged, current) = remote.compareExchange(expected: head, desired: raw, ordering: .sequentiallyConsistent)
             if exchanged { break }
             head = current
+        }
+        // The worker may have stopped between the check above and the push, after its last
+        // take: then no one else will run what is on the stack.
+        if stopped.load(ordering: .sequentiallyConsistent) {
+            for job in RemoteJob.takeAll(remote.exchange(nil, ordering: .acquiring)).reversed() {
+                job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+            }
+            return
         }
         wake()
     }
 
     /// Ends the worker's wait in the ring (one eventfd write until it next takes the jobs).
     func wake() {
-        guard !wakePending.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        // Sequentially consistent with the worker's clear-then-take in runJobs (a store-buffering
+        // pattern: with weaker orders both sides could miss the other's write).
+        guard !wakePending.exchange(true, ordering: .sequentiallyConsistent) else { return }
         var one: UInt64 = 1
         _ = write(eventFD, &one, 8)
     }
@@ -108,8 +119,8 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
         assert(isCurrentThread)
         var ran = 0
         // Cleared before the take: a job pushed after it writes a fresh wake.
-        wakePending.store(false, ordering: .releasing)
-        if let top = remote.exchange(nil, ordering: .acquiring) {
+        wakePending.store(false, ordering: .sequentiallyConsistent)
+        if let top = remote.exchange(nil, ordering: .sequentiallyConsistent) {
             // Newest first on the stack: reversed into arrival order.
             local.insert(contentsOf: RemoteJob.takeAll(top).reversed(), at: 0)
         }
@@ -130,7 +141,7 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
     /// The worker's loop ended: run what waits, and from now on run jobs where they are
     /// enqueued.
     func stop() {
-        stopped.store(true, ordering: .releasing)
+        stopped.store(true, ordering: .sequentiallyConsistent)
         runJobs(limit: .max)
     }
 }

@@ -85,6 +85,9 @@ struct ProxyExchanges: ~Copyable {
         ofSlot.deallocate()
     }
 
+    /// Exchanges in use.
+    var inUse: Int { capacity - freeCount }
+
     mutating func allocate() -> UInt16? {
         guard freeCount > 0 else { return nil }
         freeCount -= 1

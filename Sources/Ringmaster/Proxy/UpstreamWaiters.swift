@@ -13,6 +13,12 @@ struct UpstreamWaiters {
     var count: Int { ids.count - head }
 
     mutating func append(_ id: UInt16) {
+        // Under sustained saturation the queue never empties: the taken front is dropped
+        // once it is the larger half, so the array stays bounded by the waiters it holds.
+        if head > 32 && head * 2 > ids.count {
+            ids.removeFirst(head)
+            head = 0
+        }
         ids.append(id)
     }
 

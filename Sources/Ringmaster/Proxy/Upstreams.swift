@@ -235,6 +235,11 @@ struct Upstreams: ~Copyable {
         groups[g].waiters.append(id)
     }
 
+    /// How many entries (some maybe stale) wait on `group` of set `epoch`.
+    func waiterCount(group g: Int, epoch: UInt32) -> Int {
+        epoch == self.epoch && g < groups.count ? groups[g].waiters.count : 0
+    }
+
     /// The oldest exchange waiting on `group` of set `epoch`, or nil.
     mutating func nextWaiter(group g: Int, epoch: UInt32) -> UInt16? {
         guard epoch == self.epoch, g < groups.count else { return nil }

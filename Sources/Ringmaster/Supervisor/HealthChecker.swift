@@ -23,7 +23,9 @@ final class HealthChecker: @unchecked Sendable {
 
     let probes: UpstreamProbes
     let logger: Logger
-    private let targets = Mutex<[Target]>([])
+    /// The targets, and a generation bumped by every `update`: a probe started before an
+    /// update does not record its verdict (its row may name another upstream now).
+    private let targets = Mutex<(list: [Target], generation: Int)>(([], 0))
     private let stopping = Atomic<Bool>(false)
     private var thread: pthread_t?
 
@@ -55,8 +57,9 @@ final class HealthChecker: @unchecked Sendable {
     func update(routes: [StaticRoute]) {
         let next = HealthChecker.targets(routes: routes)
         targets.withLock { current in
-            if current.map(\.row) != next.map(\.row) || current.map(\.name) != next.map(\.name) { probes.clear() }
-            current = next
+            if current.list.map(\.row) != next.map(\.row) || current.list.map(\.name) != next.map(\.name) { probes.clear() }
+            current.list = next
+            current.generation += 1
         }
     }
 
@@ -80,17 +83,22 @@ final class HealthChecker: @unchecked Sendable {
     private func run() {
         while !stopping.load(ordering: .relaxed) {
             let now = HealthChecker.monotonicSeconds()
-            let due = targets.withLock { targets -> [Target] in
+            let (due, generation) = targets.withLock { targets -> ([Target], Int) in
                 var due: [Target] = []
-                for i in targets.indices where targets[i].due <= now {
-                    due.append(targets[i])
-                    targets[i].due = now + targets[i].interval
+                for i in targets.list.indices where targets.list[i].due <= now {
+                    due.append(targets.list[i])
+                    targets.list[i].due = now + targets.list[i].interval
                 }
-                return due
+                return (due, targets.generation)
             }
             for target in due {
                 let failure = HealthChecker.probe(target)
-                if probes.record(row: target.row, failing: failure != nil) {
+                // Recorded under the lock, so an update cannot slip in between the check and
+                // the write.
+                let changed = targets.withLock { targets in
+                    targets.generation == generation && probes.record(row: target.row, failing: failure != nil)
+                }
+                if changed {
                     if let failure {
                         logger.warning("health check: \(target.name) \(target.path) failed (\(failure)); no requests until it passes")
                     } else {

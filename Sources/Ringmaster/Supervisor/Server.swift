@@ -201,10 +201,6 @@ public final class Server: @unchecked Sendable {
     /// timed out over drained.
     @discardableResult
     public func wait() -> WorkerExit {
-        healthChecker.withLock { checker in
-            checker?.stop()
-            checker = nil
-        }
         var result = WorkerExit.drained
         for worker in workers {
             worker.join()
@@ -214,6 +210,13 @@ public final class Server: @unchecked Sendable {
             case .drained: break
             }
         }
+        // The workers are gone: nothing reads the health verdicts any more. Taken out under
+        // the lock, joined outside it (a probe in progress may take its timeout).
+        let checker = healthChecker.withLock { checker in
+            defer { checker = nil }
+            return checker
+        }
+        checker?.stop()
         // Every listener is closed: the address is free for the next owner.
         listenerSockets.withLock { sockets in
             sockets.forEach { close($0) }

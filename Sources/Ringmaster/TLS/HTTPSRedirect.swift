@@ -40,9 +40,10 @@ struct HTTPSRedirect: ~Copyable {
             i += 1
         }
         guard let host, let name = HTTPSRedirect.hostName(host) else { return nil }
-        // An origin-form target as it came; anything else (absolute-form, "*") goes to "/".
-        var target = head.target(in: buffer)
-        if target.first != UInt8(ascii: "/") { target = Worker.bytes("/") }
+        // An origin-form target as it came; an absolute-form one's path and query (its
+        // authority is not trusted: the Host field names the host); "*" goes to "/".
+        var target = HTTPSRedirect.pathAndQuery(head.target(in: buffer))
+        if target.isEmpty { target = Worker.bytes("/") }
         var w = ByteWriter(UnsafeMutableRawBufferPointer(start: scratch, count: capacity))
         w.append("Location: https://")
         w.append(name)
@@ -55,8 +56,26 @@ struct HTTPSRedirect: ~Copyable {
         return w.overflowed ? nil : UnsafeRawBufferPointer(start: scratch, count: w.count)
     }
 
+    /// The path and query of a request target: origin-form as it is, absolute-form from
+    /// the first "/" after its authority; empty for anything else ("*", an authority alone).
+    static func pathAndQuery(_ target: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        if target.first == UInt8(ascii: "/") { return target }
+        var i = 0
+        while i + 2 < target.count {
+            if target[i] == UInt8(ascii: ":") && target[i + 1] == UInt8(ascii: "/") && target[i + 2] == UInt8(ascii: "/") {
+                var slash = i + 3
+                while slash < target.count && target[slash] != UInt8(ascii: "/") { slash += 1 }
+                return UnsafeRawBufferPointer(rebasing: target[slash...])
+            }
+            i += 1
+        }
+        return UnsafeRawBufferPointer(start: nil, count: 0)
+    }
+
     /// The host of a Host value without its port: "[::1]:80" → "[::1]", "a.example:80" →
-    /// "a.example". Nil for an empty host.
+    /// "a.example". Nil for an empty host or one that is not a host name (letters, digits,
+    /// "-", ".", "_", "~"), an IPv4 address or a bracketed IPv6 one, so a Host of
+    /// "evil.example/x?" cannot choose the Location's path.
     static func hostName(_ host: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
         guard !host.isEmpty else { return nil }
         var end = host.count
@@ -66,6 +85,22 @@ struct HTTPSRedirect: ~Copyable {
         } else if let colon = host.lastIndex(of: UInt8(ascii: ":")) {
             end = colon
         }
-        return end > 0 ? UnsafeRawBufferPointer(rebasing: host[0..<end]) : nil
+        guard end > 0 else { return nil }
+        let name = UnsafeRawBufferPointer(rebasing: host[0..<end])
+        let bracketed = name[0] == UInt8(ascii: "[")
+        var i = 0
+        while i < name.count {
+            let byte = name[i]
+            i += 1
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): continue
+            case UInt8(ascii: ":") where bracketed: continue
+            case UInt8(ascii: "[") where bracketed && i == 1: continue
+            case UInt8(ascii: "]") where bracketed && i == name.count: continue
+            default: return nil
+            }
+        }
+        return name
     }
 }

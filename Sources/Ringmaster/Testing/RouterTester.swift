@@ -133,7 +133,7 @@ public final class RouterTester {
         var response = Response(scratch: scratch, worker: context, slot: 0, generation: 0)
         router.handlers[handler](request, &response)
         if response.deferralID != 0 {
-            guard let finish = awaitFinish() else { throw RouterTesterError.deferred }
+            guard let finish = awaitFinish(deferral: response.deferralID) else { throw RouterTesterError.deferred }
             var finished = Response(scratch: scratch, worker: context, slot: 0, generation: 0)
             finish.body(&finished)
             response = finished
@@ -150,10 +150,13 @@ public final class RouterTester {
     /// Runs the executor's jobs on this thread until a deferred response is finished (an async
     /// handler's answer), waiting on the eventfd for jobs resumed elsewhere; nil when no task
     /// runs that could finish it, or after 10 s.
-    func awaitFinish() -> PendingFinish? {
+    func awaitFinish(deferral id: UInt32) -> PendingFinish? {
         for _ in 0..<200 {
             context.executor.runJobs()
-            if let finish = context.nextFinish() { return finish }
+            // A late finish of an earlier request's deferral (it timed out here) is dropped.
+            while let finish = context.nextFinish() {
+                if finish.id == id { return finish }
+            }
             guard context.runningTasks > 0 else { return nil }
             var wait = pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)
             if poll(&wait, 1, 50) > 0 {

@@ -88,7 +88,7 @@ extension Worker {
                                         fields: FileRequestFields? = nil) {
         // The request id goes back with the answer and into the JSON access log line.
         let id = handling.requestIDs.id(slot: slot)
-        response.addHeader(name: Worker.bytes("X-Request-Id"), value: id)
+        response.addRequestID(id)
         accessLog.requestID = id
         defer { accessLog.requestID = nil }
         let answer = handlerAnswer(response, headOnly: headOnly, handler: handler, fields: fields)

@@ -21,7 +21,12 @@ extension Worker {
         }
         var writer = PrometheusWriter(UnsafeMutableRawBufferPointer(start: block.payload, count: Worker.metricsCapacity))
         writeMetrics(into: &writer)
-        let length = writer.finish() ?? writer.count
+        guard let length = writer.finish() else {
+            // Larger than the block (dozens of workers with worker labels, many embedder
+            // metrics): written again into one four times as large, never sent cut off.
+            if inUse { block.release() }
+            return largeMetricsAnswer(headOnly: headOnly)
+        }
         let head = AnswerHead(status: .ok, contentType: Worker.bytes("text/plain; version=0.0.4; charset=utf-8"), contentLength: UInt64(length))
         if headOnly {
             if inUse { block.release() }
@@ -34,6 +39,28 @@ extension Worker {
             return .response(head, .stream(.memory(block, UnsafeRawPointer(block.payload)), offset: 0, count: UInt64(length)))
         }
         return .response(head, .inline(UnsafeRawBufferPointer(start: block.payload, count: length)))
+    }
+
+    /// The exposition when it outgrew `metricsCapacity`: a block of its own, 4x as large
+    /// (allocates; 503 if even that is too small or cannot be had).
+    func largeMetricsAnswer(headOnly: Bool) -> Answer {
+        let capacity = 4 * Worker.metricsCapacity
+        guard let block = FileBlock.allocate(keyLength: 0, payload: capacity) else {
+            return Worker.text(.serviceUnavailable, Worker.bytes("out of memory\n"), headOnly: headOnly)
+        }
+        var writer = PrometheusWriter(UnsafeMutableRawBufferPointer(start: block.payload, count: capacity))
+        writeMetrics(into: &writer)
+        guard let length = writer.finish() else {
+            block.release()
+            logger.error("worker \(index): the /metrics exposition exceeds \(capacity) bytes; answered 503")
+            return Worker.text(.serviceUnavailable, Worker.bytes("metrics exposition too large\n"), headOnly: headOnly)
+        }
+        let head = AnswerHead(status: .ok, contentType: Worker.bytes("text/plain; version=0.0.4; charset=utf-8"), contentLength: UInt64(length))
+        if headOnly {
+            block.release()
+            return .response(head, .none)
+        }
+        return .response(head, .stream(.memory(block, UnsafeRawPointer(block.payload)), offset: 0, count: UInt64(length)))
     }
 
     /// Whether the answer to the request just handled is queued in full on `slot`'s output

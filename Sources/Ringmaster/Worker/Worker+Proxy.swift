@@ -318,14 +318,21 @@ extension Worker {
     /// exchange waiting on the group, if any (UpstreamWaiters).
     mutating func releaseUpstream(group: Int, member: Int, epoch: UInt32, fd: Int32, reusable: Bool) {
         upstreams.finished(group: group, member: member, epoch: epoch, fd: fd, reusable: reusable)
-        while let id = upstreams.nextWaiter(group: group, epoch: epoch) {
+        // No connection was opened (socket(2) failed): no room was made.
+        guard fd >= 0 else { return }
+        // Each waiter taken either goes (served, or answered) or, when the room is of no use
+        // to it (the member is one it tried already, or down), queues again at the back: at
+        // most one pass over the waiters there are now.
+        var budget = upstreams.waiterCount(group: group, epoch: epoch)
+        while budget > 0, let id = upstreams.nextWaiter(group: group, epoch: epoch) {
+            budget -= 1
             let exchange = proxies[id]
             // Stale entries (freed, timed out, or reused for another wait) are skipped.
             guard exchange.pointee.inUse, exchange.pointee.phase == .waiting, exchange.pointee.group == group,
                   exchange.pointee.epoch == epoch else { continue }
             exchange.pointee.phase = .connecting
             connectUpstream(id)
-            return
+            if !exchange.pointee.inUse || exchange.pointee.phase != .waiting { return }
         }
     }
 
@@ -402,7 +409,10 @@ extension Worker {
         var id = 0
         while id < proxies.capacity {
             let exchange = proxies.entries + id
-            if exchange.pointee.inUse && exchange.pointee.phase == .waiting && exchange.pointee.deadline <= now {
+            if exchange.pointee.inUse && exchange.pointee.phase == .waiting && exchange.pointee.epoch != upstreams.epoch {
+                // A reload replaced the upstream set it waited on (its queue went with it).
+                failExchange(UInt16(id), status: .badGateway)
+            } else if exchange.pointee.inUse && exchange.pointee.phase == .waiting && exchange.pointee.deadline <= now {
                 // Waited the connect timeout for a connection under max_connections.
                 failExchange(UInt16(id), status: .serviceUnavailable)
             } else if exchange.pointee.inUse && exchange.pointee.busy && exchange.pointee.phase == .receiving && !exchange.pointee.timedOut

@@ -18,7 +18,8 @@ extension Worker {
         }
         if !completion.hasMore && exit == nil { armTick() }
         // Upstream response heads past their read timeout: the cancel's ECANCELED says 504.
-        if upstreams.hasGroups { expireUpstreamReads() }
+        // Also with no proxy route left (a reload): exchanges still waiting get their answer.
+        if upstreams.hasGroups || proxies.inUse > 0 { expireUpstreamReads() }
         // The tick is also what bounds an access log line's wait for its write to a second.
         if accessLog.enabled { flushAccessLog() }
         if index == 0 && tls.enabled { tls.tickTicketKeys() }
