@@ -46,7 +46,8 @@ struct RequestIDs: ~Copyable {
             i += 1
         }
         counter &+= 1
-        var value = RequestIDs.mix(seed &+ counter)
+        // Consecutive counters give unrelated-looking ids.
+        var value = Hash64.mix(seed &+ counter)
         let digits = entry + 1
         var d = 15
         while d >= 0 {
@@ -75,13 +76,5 @@ struct RequestIDs: ~Copyable {
             }
         }
         return true
-    }
-
-    /// splitmix64's finalizer: consecutive counters give unrelated-looking ids.
-    static func mix(_ value: UInt64) -> UInt64 {
-        var z = value &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,5 +1,5 @@
 // The hashing balances' arithmetic (docs/proxy.md, "Consistent hashing"): a request's key from
-// the `hash_header` field or the client address, and the hashes rendezvous scoring uses.
+// the `hash_header` field or the client address (Hash64 does the hashing).
 import RingmasterHTTP
 
 extension Upstreams {
@@ -12,7 +12,7 @@ extension Upstreams {
         case .headerHash:
             if let name = options.hashHeader {
                 for field in fields where Upstreams.equalsLowercased(field.name(in: bytes), name) {
-                    return Upstreams.fnv1a(field.value(in: bytes))
+                    return Hash64.fnv1a(field.value(in: bytes))
                 }
             }
             fallthrough
@@ -21,21 +21,6 @@ extension Upstreams {
             for i in 0..<16 { hash = (hash ^ UInt64(client.byte(i))) &* 0x100_0000_01B3 }
             return hash
         }
-    }
-
-    /// FNV-1a, 64-bit.
-    static func fnv1a(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-        return hash
-    }
-
-    /// splitmix64's finalizer: spreads a key-member combination over the 64 bits.
-    static func mix(_ value: UInt64) -> UInt64 {
-        var z = value &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 
     /// Whether `bytes` equals `lowercased` ignoring ASCII case (a field name against a

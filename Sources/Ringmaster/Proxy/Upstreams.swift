@@ -35,7 +35,7 @@ struct Upstream {
         let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(text.count, 1), alignment: 1)
         bytes.copyBytes(from: text)
         name = UnsafeRawBufferPointer(rebasing: bytes[0..<text.count])
-        identity = Upstreams.fnv1a(name)
+        identity = Hash64.fnv1a(name)
         idle.reserveCapacity(Upstreams.maxIdle)
     }
 
@@ -209,7 +209,7 @@ struct Upstreams: ~Copyable {
             var best: Int?
             var bestScore: UInt64 = 0
             for m in 0..<count where usable(g, m, now: now, excluded: excluded) {
-                let score = Upstreams.mix(hashKey ^ groups[g].members[m].identity)
+                let score = Hash64.mix(hashKey ^ groups[g].members[m].identity)
                 if best == nil || score > bestScore {
                     best = m
                     bestScore = score
