@@ -44,6 +44,36 @@ import Testing
         #expect(child.waitForExit() == ExitCode.success)
     }
 
+    /// Unlike the passive check, which never marks a route's last upstream down, a route whose
+    /// every upstream fails its health path answers 503, and serves again once one passes.
+    @Test func aRouteWhoseEveryUpstreamFailsAnswers503() throws {
+        let tag = UUID().uuidString.prefix(8)
+        let only = try Upstream(name: "only-\(tag)")
+        defer { withExtendedLifetime(only) {} }
+        let downFile = "/tmp/ringmaster-upstream-only-\(tag).down"
+        FileManager.default.createFile(atPath: downFile, contents: Data())
+        defer { unlink(downFile) }
+        var c = TestServer.configuration()
+        c.configuredRoutes = [RouteConfiguration.proxy(["127.0.0.1:\(only.port)"]) {
+            $0.healthCheckPath = "/app/health"
+            $0.healthCheckIntervalSeconds = 1
+        }]
+        let server = try TestServer(c)
+        let client = try server.client()
+        func status() throws -> Int { try client.get("/app/name").status }
+        func waitFor(_ expected: Int) throws -> Bool {
+            let deadline = Date().addingTimeInterval(6)
+            while Date() < deadline {
+                if try status() == expected { return true }
+                usleep(100_000)
+            }
+            return false
+        }
+        #expect(try waitFor(503), "the only upstream fails: 503")
+        unlink(downFile)
+        #expect(try waitFor(200), "it passes again: served")
+    }
+
     @Test func theHealthCheckKeysAreChecked() throws {
         func load(_ extra: String) -> ConfigurationError? {
             let route = #"{"path": "/app/", "match": "prefix", "kind": "proxy", "upstreams": ["127.0.0.1:9000"]"# + extra + "}"
