@@ -101,4 +101,32 @@ final class NginxUpstream {
         // With the connection free again, the next request is served.
         #expect(try waiter.get("/app/name").status == 200)
     }
+
+    /// A waiter whose client leaves frees its place: the next waiter gets the connection
+    /// when it comes free, not a 503 at its deadline behind the gone one.
+    @Test func aWaiterThatLeavesFreesItsPlace() throws {
+        let upstream = try Upstream()
+        defer { withExtendedLifetime(upstream) {} }
+        var c = TestServer.configuration()
+        c.configuredRoutes = [RouteConfiguration.proxy(["127.0.0.1:\(upstream.port)"]) {
+            $0.maxConnections = 1
+            $0.connectTimeoutMilliseconds = 5000
+        }]
+        let server = try TestServer(c)
+        let holder = try server.client()
+        try holder.send("GET /app/slow?ms=600 HTTP/1.1\r\nHost: a\r\n\r\n")
+        usleep(100_000)
+        let leaver = try server.client()
+        try leaver.send("GET /app/name HTTP/1.1\r\nHost: a\r\n\r\n")
+        usleep(100_000)
+        leaver.abort()
+        let waiter = try server.client()
+        try waiter.send("GET /app/name HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(try holder.readResponse().bodyText == "slow")
+        let started = Date()
+        let served = try waiter.readResponse()
+        #expect(served.status == 200, "the waiter behind the one that left is served")
+        #expect(Date().timeIntervalSince(started) < 2, "when the connection came free, not at its deadline")
+        #expect(server.server.total(.proxyQueued) >= 2)
+    }
 }

@@ -157,6 +157,11 @@ import Testing
             #expect(s.output.contains("ALPN protocol: http/1.1"), "\(flag)")
             #expect(s.output.contains("Hello, World!"), "\(flag)")
         }
+        // A client that offers no ALPN at all is served HTTP/1.1 (docs/tls.md).
+        let plain = TLSClient.command("openssl", ["s_client", "-connect", "127.0.0.1:\(server.port)", "-servername", "localhost",
+                                                  "-CAfile", ca, "-ign_eof"],
+                                      input: "GET /plaintext HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(plain.output.contains("No ALPN negotiated") && plain.output.contains("Hello, World!"), "\(plain.output.suffix(300))")
     }
 
     @Test func badFilesAreConfigurationErrorsNamingTheKeyAndFile() throws {
