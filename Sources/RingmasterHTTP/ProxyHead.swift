@@ -43,11 +43,12 @@ public enum ProxyHead {
     /// HTTP/1.0 client, so the upstream never answers it chunked) and end-to-end fields,
     /// `X-Forwarded-For`, `X-Forwarded-Proto` (`https` when the client came over TLS),
     /// `X-Forwarded-Host` from Host, `Via`, and
-    /// `Content-Length: bodyLength` when there is a body. `X-Forwarded-For` is the client's
+    /// `Content-Length: bodyLength` when there is a body (`Transfer-Encoding: chunked` instead
+    /// with `chunked`, for a body streamed before its length is known). `X-Forwarded-For` is the client's
     /// address alone, or with `keepForwardedFor` (the client is a trusted proxy) the incoming
     /// fields' values in order, then the client. Nil when it does not fit `out`.
     public static func writeRequest(head: RequestHead, bytes: UnsafeRawBufferPointer, fields: UnsafeBufferPointer<HTTPHeaderField>,
-                             client: ClientAddress, serverName: UnsafeRawBufferPointer, bodyLength: UInt64?,
+                             client: ClientAddress, serverName: UnsafeRawBufferPointer, bodyLength: UInt64?, chunked: Bool = false,
                              keepForwardedFor: Bool = false, https: Bool = false, into out: UnsafeMutableRawBufferPointer) -> Int? {
         var w = ByteWriter(out)
         w.append(head.methodName(in: bytes))
@@ -93,6 +94,9 @@ public enum ProxyHead {
             w.append("Content-Length: ")
             w.appendDecimal(bodyLength)
             w.append("\r\n")
+        } else if chunked {
+            // A streamed chunked body (its length is not known yet): re-framed as chunks.
+            w.append("Transfer-Encoding: chunked\r\n")
         }
         w.append("\r\n")
         return w.overflowed ? nil : w.count

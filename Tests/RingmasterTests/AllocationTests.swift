@@ -156,6 +156,11 @@ import RingmasterHTTP
     @Test func proxyingAllocatesNothingAfterWarmUp() throws {
         let upstream = try Upstream()
         defer { withExtendedLifetime(upstream) {} }
+        let upload = (0..<204_800).map { UInt8($0 % 251) }
+        // 48 KB in three chunks of 16 KB.
+        var chunked: [UInt8] = []
+        for part in 0..<3 { chunked += Array("4000\r\n".utf8) + upload[(part * 16384)..<((part + 1) * 16384)] + [13, 10] }
+        chunked += Array("0\r\n\r\n".utf8)
         for format in [nil, AccessLogFormat.json] {
             var route = RouteConfiguration(path: "/app/", methods: RouteParser.methods, kind: "proxy", body: "")
             route.match = "prefix"
@@ -178,10 +183,15 @@ import RingmasterHTTP
                     #expect(try client.get("/app/big?n=100000").body.count == 100_000)
                     try client.send("POST /app/upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello")
                     _ = try client.readResponse()
+                    // Streamed uploads (Worker+ProxyUpload.swift): 200 KB by length, 48 KB chunked.
+                    try client.send(Array("POST /app/pattern HTTP/1.1\r\nHost: a\r\nContent-Length: 204800\r\n\r\n".utf8) + upload)
+                    #expect(try client.readResponse().bodyText == "204800 ok")
+                    try client.send(Array("POST /app/pattern HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n".utf8) + chunked)
+                    #expect(try client.readResponse().bodyText == "49152 ok")
                 }
                 #expect(try clients[0].get("/metrics").bodyText.contains("ringmaster_upstream_server_up{"))
             }
-            #expect(served == 20 * (2 * 3 + 1))
+            #expect(served == 20 * (2 * 5 + 1))
             #expect(allocations == 0, "the worker allocated \(allocations) times for \(served) proxied requests (log \(String(describing: format)))")
         }
     }

@@ -100,6 +100,7 @@ import Testing
             ("timer", false, { m, f in m.timerFired(f) }),
             ("drain", false, { m, f in m.drainBegan(f) }),
             ("progressed", false, { m, f in m.answerProgressed(f) }),
+            ("uploadRoomMade", false, { m, _ in m.uploadRoomMade() }),
             ("chooseTimer", false, { m, f in _ = m.chooseTimer(f); return [] }),
         ]
         for closes in [false, true] {
@@ -166,6 +167,28 @@ import Testing
         #expect(m.sendCompleted(ok: true, ConnectionFacts()) == .resumeInput)
         #expect(m.inputResumed(stillWaiting: false, ConnectionFacts()) == [.armReceive, .send])
         #expect(m.flags & Flag.receiving != 0)
+    }
+
+    /// A streamed upload (Worker+ProxyUpload.swift): the window fills, input waits with the
+    /// answer owed (so the output draining does not resume it), and the upstream taking the
+    /// window does; meanwhile the body timeout does not run against the client.
+    @Test func aStreamedUploadWaitsForItsUpstreamThenResumes() {
+        var m = ConnectionMachine()
+        _ = m.accepted()
+        let waiting = ConnectionFacts(answerOwed: true, bodyIncomplete: true)
+        #expect(m.chooseTimer(waiting) == .body, "the client is sending: the body timeout runs")
+        #expect(m.outputFull() == .stopReceiving)
+        #expect(m.receiveEnded() == [], "the cancelled recv stays down while input waits")
+        #expect(m.chooseTimer(waiting) == .idle, "the upstream is the slow one")
+        #expect(m.answerProgressed(waiting) == [], "an owed answer keeps the input waiting")
+        #expect(m.uploadRoomMade() == .resumeInput)
+        #expect(m.uploadRoomMade() == [], "once")
+        #expect(m.inputResumed(stillWaiting: false, waiting) == ConnectionActions.armReceive.union(.send))
+        var closing = ConnectionMachine()
+        _ = closing.accepted()
+        _ = closing.outputFull()
+        closing.answerQueued(closes: true, isError: true)
+        #expect(closing.uploadRoomMade() == [], "after the answer that ends the connection, nothing more is parsed")
     }
 
     @Test func aFINWhileInputWaitsAnswersThatInputFirst() {

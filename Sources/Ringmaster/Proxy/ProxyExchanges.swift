@@ -9,6 +9,9 @@ struct ProxyExchange {
         /// Waiting for a connection: every usable upstream is at max_connections.
         case waiting
         case connecting, sending, receiving
+        /// Connected, everything so far sent, and more of a streamed body still to come from
+        /// the client (nothing in flight).
+        case awaitingBody
     }
 
     /// The client connection and its generation when the exchange began.
@@ -42,6 +45,16 @@ struct ProxyExchange {
     /// A body too large for the chunk, sent from the collected request after the head.
     var bodyStore: UInt32 = RequestStore.none
     var bodySent = 0
+    /// The body is forwarded as it arrives, through `requestChunk` as a window (head first,
+    /// then body bytes; emptied each time it has all been sent), instead of collected first.
+    var streamsBody = false
+    /// The streamed body is re-framed as chunks (the client's was chunked).
+    var chunkedBody = false
+    /// The client's body has ended (for a chunked one, the last chunk is in the window).
+    var bodyEnded = false
+    /// The window was emptied and refilled: what was sent cannot be sent again, so a failure
+    /// is no longer retried.
+    var windowReused = false
     /// The upstream's response so far: a second slab chunk.
     var responseChunk: UInt32 = ChunkSlab.none
     var responseFilled = 0

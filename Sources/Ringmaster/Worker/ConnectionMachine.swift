@@ -205,9 +205,18 @@ public struct ConnectionMachine: Equatable {
         }
         if wantsReceive {
             flags |= Flag.receiving
-            return [.armReceive, .send]
+            return ConnectionActions.armReceive.union(.send)  // not an array literal: that allocates in debug builds
         }
         return .send
+    }
+
+    /// The upstream took what a streamed upload's window held (Worker+ProxyUpload.swift):
+    /// input that waited for room is parsed again. Output room is not the question here, so
+    /// this is not `outputDrained`: the answer stays owed while the body streams.
+    mutating func uploadRoomMade() -> ConnectionActions {
+        guard isOpen, has(Flag.inputWaiting), !has(Flag.closeAfterSend) else { return [] }
+        flags &= ~Flag.inputWaiting
+        return .resumeInput
     }
 
     /// An owed answer was written (a deferred handler finished, a body stream advanced).
@@ -277,7 +286,7 @@ public struct ConnectionMachine: Equatable {
             // in front of it); the 408 itself then runs under the write timeout.
             if has(Flag.sending) { return .close }
             timer = .write
-            return [.answerTimeout, .send]
+            return ConnectionActions.answerTimeout.union(.send)
         case .write, .idle, .linger, .handshake, .none:
             return .close
         }
@@ -316,6 +325,11 @@ public struct ConnectionMachine: Equatable {
             kind = .write
         } else if facts.answerOwed && !facts.bodyIncomplete {
             // The server owes a deferred response: the idle timeout bounds how long.
+            kind = .idle
+        } else if facts.bodyIncomplete && facts.answerOwed && has(Flag.inputWaiting) {
+            // A streamed upload waits for its upstream to take the body: the client is not
+            // the slow one, so the body timeout does not run; the upstream's send timeout
+            // does, and the idle timeout bounds the rest.
             kind = .idle
         } else if facts.bodyIncomplete {
             kind = .body

@@ -16,6 +16,9 @@ enum HandlerState {
     /// The request is being forwarded to an upstream (`ProxyExchanges.ofSlot`); later
     /// responses wait, as behind a deferred one.
     static let proxied: UInt8 = 1 << 3
+    /// The proxied request's body is forwarded as it arrives (Worker+ProxyUpload.swift):
+    /// decoded body bytes go to the exchange's window instead of a collected request.
+    static let uploading: UInt8 = 1 << 4
 }
 
 /// Handler state of one connection slot, valid where `handlerState` has the matching bit.

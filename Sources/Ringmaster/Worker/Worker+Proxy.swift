@@ -10,16 +10,26 @@ extension Worker {
     /// A request matched a proxy route: forwarded now, or once its body has been read.
     mutating func proxyRequest(slot: UInt32, head: RequestHead, in buffer: UnsafeRawBufferPointer, body: BodyDecoder) {
         let connection = table[slot]
+        let fields = UnsafeBufferPointer(rebasing: headerFields[0..<head.headerCount])
         if body.isComplete {
-            startExchange(slot: slot, head: head, bytes: buffer, fields: UnsafeBufferPointer(rebasing: headerFields[0..<head.headerCount]),
-                          body: UnsafeRawBufferPointer(start: nil, count: 0), store: RequestStore.none)
+            startExchange(slot: slot, head: head, bytes: buffer, fields: fields, body: UnsafeRawBufferPointer(start: nil, count: 0),
+                          store: RequestStore.none)
             return
         }
-        // The body is collected like a handler's (up to limits.body_bytes), then forwarded
-        // with a Content-Length; answerPending starts the exchange when it is complete.
         connection.pointee.body = body
-        beginCollecting(slot: slot, head: head, in: buffer)
-        if head.expectContinue && head.version == .http11 { appendOutput(slot: slot, Worker.continueResponse) }
+        if streamsUpload(head) {
+            // Forwarded as it arrives (Worker+ProxyUpload.swift): the exchange starts now.
+            startExchange(slot: slot, head: head, bytes: buffer, fields: fields, body: UnsafeRawBufferPointer(start: nil, count: 0),
+                          store: RequestStore.none, upload: head.framing)
+        } else {
+            // A small body is collected like a handler's, then forwarded with a Content-Length
+            // in the head's send (and can be sent again on a retry); answerPending starts the
+            // exchange when it is complete.
+            beginCollecting(slot: slot, head: head, in: buffer)
+        }
+        if head.expectContinue && head.version == .http11 && connection.pointee.isOpen && connection.pointee.machine.acceptsRequests {
+            appendOutput(slot: slot, Worker.continueResponse)
+        }
     }
 
     /// The collected body is complete (answerPending, `.proxy`).
@@ -36,25 +46,28 @@ extension Worker {
     }
 
     /// Writes the upstream request and starts the exchange. `store` is the collected request
-    /// (released here, or once its body has been sent when it did not fit the chunk).
+    /// (released here, or once its body has been sent when it did not fit the chunk); `upload`
+    /// is the framing of a body still to come that is streamed as it arrives.
     mutating func startExchange(slot: UInt32, head: RequestHead, bytes: UnsafeRawBufferPointer, fields: UnsafeBufferPointer<HTTPHeaderField>,
-                                body: UnsafeRawBufferPointer, store: UInt32) {
+                                body: UnsafeRawBufferPointer, store: UInt32, upload: BodyFraming? = nil) {
         let connection = table[slot]
         let pending = connection.pointee.pendingFlags
         let close = pending & PendingResponse.close != 0
+        // A failure before a streamed body was read leaves the rest of it unread: close.
+        let failureCloses = close || upload != nil
         let headOnly = head.method == .head
         connection.pointee.pendingFlags = 0
         routeTables.forget(epoch: connection.pointee.tableEpoch, owed: pending & PendingResponse.owed != 0)
         // A reload since the head matched: the route index may name another route now.
         guard connection.pointee.tableEpoch == routeTables.epoch, let group = upstreams.group(route: Int(connection.pointee.pendingRoute)) else {
             if store != RequestStore.none { handling.store.release(store) }
-            commitProxyFailure(slot: slot, status: .badGateway, close: close, headOnly: headOnly)
+            commitProxyFailure(slot: slot, status: .badGateway, close: failureCloses, headOnly: headOnly)
             return
         }
         guard let id = proxies.allocate(), let chunk = slab.allocate() else {
             if store != RequestStore.none { handling.store.release(store) }
             statistics.add(.streamsExhausted)
-            commitProxyFailure(slot: slot, status: .serviceUnavailable, close: close, headOnly: headOnly)
+            commitProxyFailure(slot: slot, status: .serviceUnavailable, close: failureCloses, headOnly: headOnly)
             return
         }
         let exchange = proxies[id]
@@ -71,15 +84,17 @@ extension Worker {
         exchange.pointee.hashKey = upstreams.hashKey(group: group, client: acceptor[slot], fields: fields, in: bytes)
         exchange.pointee.started = AccessLog.monotonicNanoseconds()
         let out = UnsafeMutableRawBufferPointer(start: slab.pointer(chunk), count: slab.chunkSize)
-        let bodyLength: UInt64? = body.count > 0 || head.framing != .none ? UInt64(body.count) : nil
+        var bodyLength: UInt64? = body.count > 0 || head.framing != .none ? UInt64(body.count) : nil
+        if case .contentLength(let announced)? = upload { bodyLength = announced }
+        if upload == .chunked { bodyLength = nil }
         let client = acceptor[slot]
         guard let length = ProxyHead.writeRequest(head: head, bytes: bytes, fields: fields, client: client,
-                                                  serverName: responses.serverName, bodyLength: bodyLength,
+                                                  serverName: responses.serverName, bodyLength: bodyLength, chunked: upload == .chunked,
                                                   keepForwardedFor: upstreams.trusts(group: group, client: client),
                                                   https: tls.isOn(slot), into: out) else {
             if store != RequestStore.none { handling.store.release(store) }
             freeExchange(id)
-            commitProxyFailure(slot: slot, status: .requestHeaderFieldsTooLarge, close: close, headOnly: headOnly)
+            commitProxyFailure(slot: slot, status: .requestHeaderFieldsTooLarge, close: failureCloses, headOnly: headOnly)
             return
         }
         exchange.pointee.requestLength = length
@@ -91,6 +106,12 @@ extension Worker {
             } else {
                 exchange.pointee.bodyStore = store
             }
+        }
+        if let upload {
+            statistics.add(.proxyUploads)
+            exchange.pointee.streamsBody = true
+            exchange.pointee.chunkedBody = upload == .chunked
+            connection.pointee.handlerState |= HandlerState.uploading
         }
         connection.pointee.handlerState |= HandlerState.proxied
         proxies.ofSlot[Int(slot)] = id
@@ -193,6 +214,9 @@ extension Worker {
         let exchange = proxies[id]
         exchange.pointee.phase = .sending
         exchange.pointee.busy = true
+        // The send timeout (the read timeout, as nginx's proxy_send_timeout): an upstream that
+        // stops reading a body is cut off by the tick (expireUpstreamReads), not waited on.
+        exchange.pointee.deadline = Worker.monotonicSeconds() + upstreams.readTimeoutSeconds(group: exchange.pointee.group, epoch: exchange.pointee.epoch)
         let data = UserData(slot: exchange.pointee.slot, operation: .upstreamSend, buffer: id, generation: exchange.pointee.generation)
         if exchange.pointee.requestSent < exchange.pointee.requestLength {
             ring.prepareSend(fd: exchange.pointee.fd, bytes: slab.pointer(exchange.pointee.requestChunk) + exchange.pointee.requestSent,
@@ -209,7 +233,8 @@ extension Worker {
         let id = data.buffer
         guard completion.result > 0 else {
             // A reused connection the upstream had closed fails here: retried on a new one.
-            upstreamFailed(id, kind: .response, retry: exchange.pointee.reused || exchange.pointee.idempotent)
+            upstreamFailed(id, kind: exchange.pointee.timedOut ? .timeout : .response,
+                           retry: !exchange.pointee.timedOut && (exchange.pointee.reused || exchange.pointee.idempotent))
             return
         }
         let sent = Int(completion.result)
@@ -222,6 +247,11 @@ extension Worker {
             && exchange.pointee.bodySent < handling.store.request(exchange.pointee.bodyStore).body.count
         if exchange.pointee.requestSent < exchange.pointee.requestLength || bodyLeft {
             sendUpstream(id)
+            return
+        }
+        exchange.pointee.deadline = Int.max
+        if exchange.pointee.streamsBody && !exchange.pointee.bodyEnded {
+            uploadWindowSent(id)
             return
         }
         receiveUpstream(id)
@@ -303,7 +333,8 @@ extension Worker {
         // A reused connection failing says little about the upstream itself.
         if kind != .response || !wasReused { upstreams.failed(group: group, member: member, now: Worker.monotonicSeconds()) }
         dropUpstream(id)
-        if retry {
+        // A streamed body whose window was emptied cannot be sent again.
+        if retry && !exchange.pointee.windowReused {
             // A stale pooled connection is retried on the same member with a new one.
             if wasReused && kind == .response { exchange.pointee.tried &= ~(1 << UInt64(member)) }
             statistics.add(.proxyRetries)
@@ -348,11 +379,13 @@ extension Worker {
     /// Answers the exchange's client with `status` and ends the exchange.
     mutating func failExchange(_ id: UInt16, status: HTTPStatus) {
         let exchange = proxies[id]
-        let slot = exchange.pointee.slot, close = exchange.pointee.clientClose, headOnly = exchange.pointee.headOnly
+        let slot = exchange.pointee.slot, headOnly = exchange.pointee.headOnly
+        // A streamed body cut off midway leaves the rest unread: the connection closes after.
+        let close = exchange.pointee.clientClose || (exchange.pointee.streamsBody && !exchange.pointee.bodyEnded)
         noteUpstreamAnswer(id, answered: false)
         dropUpstream(id)
         freeExchange(id)
-        table[slot].pointee.handlerState &= ~HandlerState.proxied
+        table[slot].pointee.handlerState &= ~(HandlerState.proxied | HandlerState.uploading)
         commitProxyFailure(slot: slot, status: status, close: close, headOnly: headOnly)
         clearUpstreamLog()
         guard table[slot].pointee.isOpen else { return }
@@ -401,7 +434,7 @@ extension Worker {
         }
     }
 
-    /// Cancels the response-head recv of every exchange past its read deadline, and answers
+    /// Cancels the response-head recv (or a request send) of every exchange past its deadline, and answers
     /// 503 to every one that waited for a connection past its deadline (the tick, once a
     /// second: a 1 s timeout fires after 1 to 2 s).
     mutating func expireUpstreamReads() {
@@ -415,7 +448,8 @@ extension Worker {
             } else if exchange.pointee.inUse && exchange.pointee.phase == .waiting && exchange.pointee.deadline <= now {
                 // Waited the connect timeout for a connection under max_connections.
                 failExchange(UInt16(id), status: .serviceUnavailable)
-            } else if exchange.pointee.inUse && exchange.pointee.busy && exchange.pointee.phase == .receiving && !exchange.pointee.timedOut
+            } else if exchange.pointee.inUse && exchange.pointee.busy && (exchange.pointee.phase == .receiving || exchange.pointee.phase == .sending)
+                && !exchange.pointee.timedOut
                 && exchange.pointee.deadline <= now && exchange.pointee.fd >= 0 {
                 exchange.pointee.timedOut = true
                 ring.prepareCancelAll(fd: exchange.pointee.fd, userData: UserData(slot: 0, operation: .cancel))

@@ -20,18 +20,32 @@ extension Worker {
         while offset < input.count {
             let rest = UnsafeRawBufferPointer(rebasing: input[offset...])
             if !connection.pointee.body.isComplete {
-                let step = connection.pointee.body.decode(rest, limits: limits)
+                let uploading = connection.pointee.handlerState & HandlerState.uploading != 0
+                var window = rest
+                if uploading {
+                    // A streamed upload takes what its window has room for; the rest waits
+                    // (receiving stops) until the upstream has taken what is there.
+                    let room = uploadRoom(slot: slot)
+                    guard room > 0 else {
+                        perform(connection.pointee.machine.outputFull(), slot: slot)
+                        return offset
+                    }
+                    if window.count > room { window = UnsafeRawBufferPointer(rebasing: rest[..<room]) }
+                }
+                let step = connection.pointee.body.decode(window, limits: limits)
                 if step.dataLength > 0 {
-                    collectBody(slot: slot, UnsafeRawBufferPointer(rebasing: rest[step.dataStart..<step.dataStart + step.dataLength]))
+                    let data = UnsafeRawBufferPointer(rebasing: window[step.dataStart..<step.dataStart + step.dataLength])
+                    if uploading { appendUpload(slot: slot, data) } else { collectBody(slot: slot, data) }
                 }
                 offset += step.consumed
                 switch step.state {
                 case .more: if step.consumed == 0 { return offset }
                 case .done:
-                    answerPending(slot: slot)
+                    if uploading { uploadEnded(slot: slot) } else { answerPending(slot: slot) }
                     if answerQueued(slot: slot, generation: generation) { statistics.recordDuration(since: bodyStarted) }
                     bodyStarted = 0
                 case .error(let status):
+                    if uploading { cancelUpload(slot: slot) }
                     respondError(slot: slot, status: status)
                     return input.count
                 }

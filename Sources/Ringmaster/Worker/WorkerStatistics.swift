@@ -40,6 +40,8 @@ public enum WorkerCounter: Int, CaseIterable, Sendable {
     case proxyRequests, proxyErrors, proxyTimeouts, proxyRetries
     /// Proxied requests that waited for a connection (every usable upstream at max_connections).
     case proxyQueued
+    /// Proxied request bodies streamed to the upstream as they arrived (Worker+ProxyUpload.swift).
+    case proxyUploads
     /// TLS: handshakes finished, by protocol, and those that resumed a session by ticket.
     case tlsHandshakes12, tlsHandshakes13, tlsResumed
     /// TLS handshakes that failed, by reason: a protocol error or alert, plain HTTP on the TLS

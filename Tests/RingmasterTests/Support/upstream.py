@@ -12,9 +12,14 @@ python3 upstream.py unix:PATH NAME -- the same on a Unix stream socket at PATH:
   /app/name        NAME (which upstream answered)
   /app/conn        the client port of this connection (keep-alive reuse shows as one port)
   /app/health      200 "ok", or 503 while the file /tmp/ringmaster-upstream-NAME.down exists
-POST bodies are read by Content-Length and answered with their size and a checksum.
+POST bodies (Content-Length or chunked) are read in pieces and answered with their size and a
+CRC-32, and an X-Framing field saying how they came ("length" or "chunked"):
+  ?hold_ms=M       (any POST) waits M ms before reading the body (a slow upstream)
+  /app/pattern     (POST) answers "SIZE ok", or "SIZE bad@OFFSET" at the first byte that is not
+                   i % 251 (a body too large to hold checked as it streams)
+  /app/drop?after=N (POST) reads N bytes of the body, then closes without answering
 """
-import os, socketserver, sys, time, zlib
+import os, socket, socketserver, sys, time, zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse, parse_qs
 
@@ -41,13 +46,65 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def body(self):
-        n = int(self.headers.get("Content-Length", "0") or 0)
-        return self.rfile.read(n) if n else b""
+    def chunked(self):
+        return "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+
+    def pieces(self):
+        """The body in pieces of at most 64 KiB, as it arrives."""
+        if self.chunked():
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return
+                while size > 0:
+                    piece = self.rfile.read(min(size, 65536))
+                    if not piece:
+                        raise ConnectionError("body cut short")
+                    size -= len(piece)
+                    yield piece
+                self.rfile.read(2)
+        else:
+            left = int(self.headers.get("Content-Length", "0") or 0)
+            while left > 0:
+                piece = self.rfile.read(min(left, 65536))
+                if not piece:
+                    raise ConnectionError("body cut short")
+                left -= len(piece)
+                yield piece
 
     def do_POST(self):
-        data = self.body()
-        self.reply(f"{len(data)} {zlib.crc32(data)}".encode())
+        url = urlparse(self.path)
+        q = parse_qs(url.query)
+        framing = ("X-Framing", "chunked" if self.chunked() else "length")
+        if "hold_ms" in q:
+            time.sleep(int(q["hold_ms"][0]) / 1000)
+        if url.path == "/app/drop":
+            after = int(q.get("after", ["0"])[0])
+            got = 0
+            for piece in self.pieces():
+                got += len(piece)
+                if got >= after:
+                    break
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        if url.path == "/app/pattern":
+            expected = pattern(251 + 65536)
+            total, bad = 0, None
+            for piece in self.pieces():
+                start = total % 251
+                if bad is None and piece != expected[start:start + len(piece)]:
+                    bad = total + next(i for i in range(len(piece)) if piece[i] != expected[start + i])
+                total += len(piece)
+            self.reply(f"{total} {'ok' if bad is None else f'bad@{bad}'}".encode(), headers=[framing])
+            return
+        total, crc = 0, 0
+        for piece in self.pieces():
+            total += len(piece)
+            crc = zlib.crc32(piece, crc)
+        self.reply(f"{total} {crc}".encode(), headers=[framing])
 
     do_PUT = do_POST
 
@@ -103,6 +160,12 @@ class Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def server_bind(self):
+        # A fixed receive buffer (accepted sockets inherit it): a held upload then backs up
+        # into the proxy after a known 256 KiB instead of an autotuned tens of megabytes.
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 262144)
+        super().server_bind()
 
 
 class UnixServer(socketserver.ThreadingUnixStreamServer):
