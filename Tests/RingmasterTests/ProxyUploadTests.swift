@@ -19,55 +19,6 @@ import Testing
         return try TestServer(c)
     }
 
-    /// Bytes i % 251 from `offset`, 64 KiB at a time.
-    static let patternBlock: [UInt8] = (0..<(251 + 65536)).map { UInt8($0 % 251) }
-
-    /// Sends `count` pattern bytes on a thread of its own (as Content-Length data, or as chunks
-    /// of varying size), counting what the kernel took; stops quietly when the server closes.
-    final class Upload: Sendable {
-        final class Progress: Sendable {
-            let sent = Atomic<Int>(0)
-            let finished = Atomic<Bool>(false)
-        }
-        let progress = Progress()
-        var sent: Int { progress.sent.load(ordering: .relaxed) }
-
-        init(_ client: TestClient, head: String, count: Int, chunked: Bool = false) {
-            let progress = self.progress
-            let thread = Thread {
-                defer { progress.finished.store(true, ordering: .releasing) }
-                do {
-                    try client.send(head)
-                    var offset = 0
-                    var size = 1
-                    while offset < count {
-                        // Chunked: sizes 1, 8, 64, ... 32768, 65536, then again.
-                        let n = min(count - offset, chunked ? size : 65536)
-                        size = size >= 65536 ? 1 : min(size * 8, 65536)
-                        let piece = Array(ProxyUploadTests.patternBlock[(offset % 251)..<(offset % 251 + n)])
-                        try client.send(chunked ? Array((String(n, radix: 16) + "\r\n").utf8) + piece + [13, 10] : piece)
-                        offset += n
-                        progress.sent.add(n, ordering: .relaxed)
-                    }
-                    if chunked { try client.send("0\r\n\r\n") }
-                } catch {}
-            }
-            thread.start()
-        }
-
-        /// Ends the upload midway: a blocked send wakes with EPIPE (the socket stays open, so
-        /// its descriptor cannot be reused under the thread).
-        func stop(_ client: TestClient) {
-            shutdown(client.fd, Int32(SHUT_WR))
-            wait()
-        }
-
-        func wait(seconds: Double = 60) {
-            let deadline = Date().addingTimeInterval(seconds)
-            while !progress.finished.load(ordering: .acquiring) && Date() < deadline { usleep(10_000) }
-        }
-    }
-
     @Test func aLargeUploadIsNeverHeldWhole() throws {
         let upstream = try Upstream()
         defer { withExtendedLifetime(upstream) {} }
@@ -76,7 +27,7 @@ import Testing
         let size = 100 << 20
         // The upstream reads nothing for 2 s: what the client got to send meanwhile is what the
         // socket buffers and the proxy's window hold. Collected, it would be all 100 MB.
-        let upload = Upload(client, head: "POST /app/pattern?hold_ms=2000 HTTP/1.1\r\nHost: x\r\nContent-Length: \(size)\r\n\r\n", count: size)
+        let upload = PatternUpload(client, head: "POST /app/pattern?hold_ms=2000 HTTP/1.1\r\nHost: x\r\nContent-Length: \(size)\r\n\r\n", count: size)
         usleep(1_500_000)
         let early = upload.sent
         #expect(early < 48 << 20, "the client ran \(early) bytes ahead of an upstream that read nothing")
@@ -94,7 +45,7 @@ import Testing
         let server = try server(upstream.port)
         let client = try server.client()
         let size = 3_000_000
-        let upload = Upload(client, head: "POST /app/pattern HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", count: size, chunked: true)
+        let upload = PatternUpload(client, head: "POST /app/pattern HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", count: size, chunked: true)
         upload.wait()
         try client.send("GET /app/name HTTP/1.1\r\nHost: x\r\n\r\n")
         let response = try client.readResponse()
@@ -112,7 +63,7 @@ import Testing
         defer { withExtendedLifetime(upstream) {} }
         let server = try server(upstream.port) { $0.failTimeoutSeconds = 0 }
         let client = try server.client()
-        let upload = Upload(client, head: "POST /app/drop?after=1000000 HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\n", count: 20_000_000)
+        let upload = PatternUpload(client, head: "POST /app/drop?after=1000000 HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\n", count: 20_000_000)
         let response = try client.readResponse()
         #expect(response.status == 502, "never a 200 for a body the upstream did not take")
         #expect(response.header("Connection") == "close", "the rest of the body is not read as requests")
@@ -127,7 +78,7 @@ import Testing
         let server = try server(upstream.port) { $0.readTimeoutSeconds = 1; $0.failTimeoutSeconds = 0 }
         let client = try server.client()
         let started = Date()
-        let upload = Upload(client, head: "POST /app/pattern?hold_ms=5000 HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n", count: 100_000_000)
+        let upload = PatternUpload(client, head: "POST /app/pattern?hold_ms=5000 HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n", count: 100_000_000)
         let response = try client.readResponse()
         #expect(response.status == 504)
         #expect(Date().timeIntervalSince(started) < 4, "the send timeout cut it off")
@@ -140,7 +91,7 @@ import Testing
         defer { withExtendedLifetime(upstream) {} }
         let server = try server(upstream.port, bodyLimit: 1 << 20)
         let client = try server.client()
-        let upload = Upload(client, head: "POST /app/pattern HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", count: 2 << 20, chunked: true)
+        let upload = PatternUpload(client, head: "POST /app/pattern HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", count: 2 << 20, chunked: true)
         #expect(try client.readResponse().status == 413)
         upload.wait()
         #expect(try server.client().get("/app/name").bodyText == "upstream", "the abandoned exchange left the pool usable")
@@ -152,7 +103,7 @@ import Testing
         let server = try server(upstream.port)
         for _ in 0..<5 {
             let client = try server.client()
-            let upload = Upload(client, head: "POST /app/pattern?hold_ms=300 HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n\r\n", count: 50_000_000)
+            let upload = PatternUpload(client, head: "POST /app/pattern?hold_ms=300 HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n\r\n", count: 50_000_000)
             while upload.sent < 2 << 20 { usleep(5_000) }
             upload.stop(client)
             client.abort()
@@ -160,7 +111,7 @@ import Testing
         usleep(800_000)
         #expect(server.server.total(.active) == 0)
         let client = try server.client()
-        let upload = Upload(client, head: "POST /app/pattern HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n", count: 1_000_000)
+        let upload = PatternUpload(client, head: "POST /app/pattern HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n", count: 1_000_000)
         upload.wait()
         #expect(try client.readResponse().bodyText == "1000000 ok")
     }

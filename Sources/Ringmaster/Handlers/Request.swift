@@ -32,11 +32,14 @@ public struct Request: ~Copyable {
     /// that is a sane token, else one the worker made; the response echoes it. Empty outside
     /// a worker (RouterTester).
     public let requestIDBytes: UnsafeRawBufferPointer
+    /// A streaming route's body, still arriving (RequestBody); nil for every other request.
+    let bodyChannel: BodyChannel?
 
     init(head: RequestHead, bytes: UnsafeRawBufferPointer, fields: UnsafeBufferPointer<HTTPHeaderField>,
          body: UnsafeRawBufferPointer, client: ClientAddress, worker: WorkerContext, parameters: Parameters = Parameters(),
-         requestID: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) {
+         requestID: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0), bodyChannel: BodyChannel? = nil) {
         requestIDBytes = requestID
+        self.bodyChannel = bodyChannel
         self.client = client
         self.parameters = parameters
         self.head = head

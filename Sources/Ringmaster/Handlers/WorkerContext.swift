@@ -34,6 +34,11 @@ public final class WorkerContext {
     /// The tasks of async handlers whose responses are still owed, by deferral id: a
     /// connection that closes first cancels its handler's task.
     private var tasks: [UInt32: Task<Void, Never>] = [:]
+    /// The bodies of streaming routes' requests still arriving, by connection slot.
+    var bodyChannels: [UInt32: BodyChannel] = [:]
+    /// Connections whose handler read enough of a waiting body to take more (BodyChannel):
+    /// the worker parses their input again after this batch.
+    private var bodyRooms: [(slot: UInt32, generation: UInt8)] = []
 
     /// Created on the worker's thread; `eventFD` is the worker's wake-up eventfd.
     init(index: Int, logger: Logger, eventFD: Int32) {
@@ -71,7 +76,19 @@ public final class WorkerContext {
     }
 
     /// Whether the worker has queued work to act on after this batch.
-    var hasWork: Bool { finishHead < finishes.count || !unarmedTimers.isEmpty }
+    var hasWork: Bool { finishHead < finishes.count || !unarmedTimers.isEmpty || !bodyRooms.isEmpty }
+
+    /// A streaming body's handler made room (on this thread: BodyChannel runs here).
+    func bodyRoomMade(slot: UInt32, generation: UInt8) {
+        guard running else { return }
+        bodyRooms.append((slot, generation))
+    }
+
+    /// The connections told of room since the worker last looked, clearing the list.
+    func takeBodyRooms() -> [(slot: UInt32, generation: UInt8)] {
+        defer { bodyRooms.removeAll(keepingCapacity: true) }
+        return bodyRooms
+    }
 
     /// A fresh deferral id, never 0 (0 marks "not deferred").
     func takeDeferralID() -> UInt32 {
@@ -162,6 +179,8 @@ public final class WorkerContext {
         executor.stop()
         finishes.removeAll()
         finishHead = 0
+        bodyRooms.removeAll()
+        bodyChannels.removeAll()
         unarmedTimers.removeAll()
         for i in timers.indices { timers[i].callback = nil }
     }

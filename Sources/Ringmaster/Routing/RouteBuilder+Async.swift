@@ -9,6 +9,12 @@
 /// Cancelled when the client's connection closes first.
 public typealias AsyncHandler = @Sendable (_ request: AsyncRequest) async throws -> AsyncResponse
 
+/// An async handler that reads its request body as it arrives (`body`, in pieces, with
+/// backpressure on the client: RequestBody) instead of collected; `request.body` is empty. It
+/// starts at the request's head, so it may answer (a 401, a 413) before reading any of it;
+/// a body it leaves unread is dropped and the connection closes after the answer.
+public typealias StreamingBodyHandler = @Sendable (_ request: AsyncRequest, _ body: RequestBody) async throws -> AsyncResponse
+
 extension RouteBuilder {
     /// Adds an async `handler` for `methods` on `path`.
     public mutating func on(_ methods: MethodSet, _ path: String, match: PathMatch = .exact, _ handler: @escaping AsyncHandler) {
@@ -27,4 +33,22 @@ extension RouteBuilder {
         on(.delete, path, match: match, handler)
     }
     public mutating func patch(_ path: String, match: PathMatch = .exact, _ handler: @escaping AsyncHandler) { on(.patch, path, match: match, handler) }
+
+    /// Adds an async `handler` for `methods` on `path` that reads its body as it arrives.
+    public mutating func on(_ methods: MethodSet, _ path: String, match: PathMatch = .exact, streamingBody handler: @escaping StreamingBodyHandler) {
+        let name = "\(path)"
+        addRoute(methods, path, match: match, .streamingBody { request, response in
+            let owned = AsyncRequest(request)
+            let body = RequestBody(request.bodyChannel)
+            let later = response.finishLater()
+            request.worker.startTask(later, handler: name) { try await handler(owned, body) }
+        })
+    }
+
+    public mutating func post(_ path: String, match: PathMatch = .exact, streamingBody handler: @escaping StreamingBodyHandler) {
+        on(.post, path, match: match, streamingBody: handler)
+    }
+    public mutating func put(_ path: String, match: PathMatch = .exact, streamingBody handler: @escaping StreamingBodyHandler) {
+        on(.put, path, match: match, streamingBody: handler)
+    }
 }

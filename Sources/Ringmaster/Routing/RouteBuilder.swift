@@ -6,6 +6,10 @@
 public enum RouteHandler: Sendable {
     case plain(Handler)
     case throwing(ThrowingHandler)
+    /// Called at the request's head, before its body has arrived, with `request.bodyChannel`
+    /// to read it from (RequestBody); it must defer its response (the async streaming
+    /// routes of RouteBuilder+Async do).
+    case streamingBody(Handler)
 }
 
 /// Something handler routes are added to: a `Router` or one of its `RouteGroup`s.

@@ -38,6 +38,9 @@ public struct Router: Sendable, RouteBuilder {
     public private(set) var handlers: [Handler] = []
     /// "GET /path" per handler, for log lines about its responses.
     public private(set) var handlerNames: [String] = []
+    /// Per handler: it reads its body as it arrives (RouteHandler.streamingBody), so it is
+    /// called at the head instead of once the body is collected.
+    public private(set) var streamsBody: [Bool] = []
 
     /// Middleware `use` added, applied to handler routes added after it, outermost first.
     private var middleware: [any Middleware] = []
@@ -83,9 +86,17 @@ public struct Router: Sendable, RouteBuilder {
         }
         let route = StaticRoute(path: path, match: match, methods: methods, kind: .handler(handlers.count))
         let name = "\(route.methods.allowList) \(path)\(match == .prefix ? "*" : "")"
+        streamsBody.append(false)
         switch handler {
         case .plain(let plain) where middleware.isEmpty:
             handlers.append(plain)
+        case .streamingBody(let plain) where middleware.isEmpty:
+            handlers.append(plain)
+            streamsBody[streamsBody.count - 1] = true
+        case .streamingBody(let plain):
+            // The middleware runs at the head too: an auth check refuses before any body is read.
+            handlers.append(MiddlewareChain(middleware: middleware, handler: { request, response in plain(request, &response) }, route: name).asHandler)
+            streamsBody[streamsBody.count - 1] = true
         case .plain(let plain):
             handlers.append(MiddlewareChain(middleware: middleware, handler: { request, response in plain(request, &response) }, route: name).asHandler)
         case .throwing(let throwing):

@@ -19,6 +19,9 @@ enum HandlerState {
     /// The proxied request's body is forwarded as it arrives (Worker+ProxyUpload.swift):
     /// decoded body bytes go to the exchange's window instead of a collected request.
     static let uploading: UInt8 = 1 << 4
+    /// A streaming route's handler reads the body as it arrives (Worker+BodyChannel.swift):
+    /// decoded body bytes go to its BodyChannel (`WorkerContext.bodyChannels`).
+    static let streamingBody: UInt8 = 1 << 5
 }
 
 /// Handler state of one connection slot, valid where `handlerState` has the matching bit.

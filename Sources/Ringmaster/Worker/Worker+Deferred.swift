@@ -28,6 +28,7 @@ extension Worker {
             context.executor.runJobs()
             while context.hasWork {
                 for id in context.takeUnarmedTimers() { armHandlerTimer(id: id) }
+                for room in context.takeBodyRooms() { channelRoomMade(slot: room.slot, generation: room.generation) }
                 while let finish = context.nextFinish() {
                     finishDeferred(finish)
                     for id in context.takeUnarmedTimers() { armHandlerTimer(id: id) }
@@ -59,8 +60,12 @@ extension Worker {
             recordDeferral(slot: slot, id: response.deferralID, flags: flags, handler: handler)
             return
         }
+        // A streaming route answered before its body ended: the rest is not read (no one
+        // would), so the connection closes after the answer.
+        let bodyUnread = connection.pointee.handlerState & HandlerState.streamingBody != 0
+        if bodyUnread { detachChannel(slot: slot, CancellationError()) }
         // A drain began, or the peer shut its side, while the response was owed: it is the last.
-        let close = flags & PendingResponse.close != 0 || draining || connection.pointee.machine.isClosing
+        let close = flags & PendingResponse.close != 0 || draining || connection.pointee.machine.isClosing || bodyUnread
         appendHandlerResponse(slot: slot, &response, close: close, headOnly: flags & PendingResponse.headOnly != 0, handler: handler)
         guard connection.pointee.generation == finish.generation, connection.pointee.isOpen else { return }
         // Sends it, and serves the pipelined requests that waited behind it once it is out.

@@ -133,6 +133,7 @@ extension Worker {
     mutating func releaseHandlerState(slot: UInt32) {
         let state = table[slot].pointee.handlerState
         if state & HandlerState.proxied != 0 { abandonExchange(slot: slot) }
+        if state & HandlerState.streamingBody != 0 { detachChannel(slot: slot, CancellationError()) }
         if state & HandlerState.collecting != 0 { handling.store.release(handling.slots[Int(slot)].request) }
         if state & HandlerState.held != 0 { slab.release(handling.slots[Int(slot)].heldChunk) }
         // An async handler still running for a connection that is gone: cancelled.

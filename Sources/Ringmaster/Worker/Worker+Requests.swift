@@ -20,12 +20,16 @@ extension Worker {
         while offset < input.count {
             let rest = UnsafeRawBufferPointer(rebasing: input[offset...])
             if !connection.pointee.body.isComplete {
-                let uploading = connection.pointee.handlerState & HandlerState.uploading != 0
+                // Where the body goes: collected (or dropped), or streamed to an upstream
+                // (Worker+ProxyUpload.swift) or to a streaming route's handler
+                // (Worker+BodyChannel.swift).
+                let sink = connection.pointee.handlerState & (HandlerState.uploading | HandlerState.streamingBody)
+                let uploading = sink == HandlerState.uploading, streaming = sink == HandlerState.streamingBody
                 var window = rest
-                if uploading {
-                    // A streamed upload takes what its window has room for; the rest waits
-                    // (receiving stops) until the upstream has taken what is there.
-                    let room = uploadRoom(slot: slot)
+                if sink != 0 {
+                    // A streamed body takes what its window has room for; the rest waits
+                    // (receiving stops) until the upstream or the handler has taken more.
+                    let room = uploading ? uploadRoom(slot: slot) : channelRoom(slot: slot)
                     guard room > 0 else {
                         perform(connection.pointee.machine.outputFull(), slot: slot)
                         return offset
@@ -35,17 +39,30 @@ extension Worker {
                 let step = connection.pointee.body.decode(window, limits: limits)
                 if step.dataLength > 0 {
                     let data = UnsafeRawBufferPointer(rebasing: window[step.dataStart..<step.dataStart + step.dataLength])
-                    if uploading { appendUpload(slot: slot, data) } else { collectBody(slot: slot, data) }
+                    if uploading {
+                        appendUpload(slot: slot, data)
+                    } else if streaming {
+                        pushToChannel(slot: slot, data)
+                    } else {
+                        collectBody(slot: slot, data)
+                    }
                 }
                 offset += step.consumed
                 switch step.state {
                 case .more: if step.consumed == 0 { return offset }
                 case .done:
-                    if uploading { uploadEnded(slot: slot) } else { answerPending(slot: slot) }
+                    if uploading {
+                        uploadEnded(slot: slot)
+                    } else if streaming {
+                        channelEnded(slot: slot)
+                    } else {
+                        answerPending(slot: slot)
+                    }
                     if answerQueued(slot: slot, generation: generation) { statistics.recordDuration(since: bodyStarted) }
                     bodyStarted = 0
                 case .error(let status):
                     if uploading { cancelUpload(slot: slot) }
+                    if streaming { cancelChannel(slot: slot, status: status) }
                     respondError(slot: slot, status: status)
                     return input.count
                 }
@@ -176,10 +193,13 @@ extension Worker {
             return
         }
         connection.pointee.body = body
-        if handler != nil { beginCollecting(slot: slot, head: head, in: buffer) }
-        if head.expectContinue && head.version == .http11 {
-            // RFC 9110 §10.1.1: tell the client to send the body it is holding back.
-            appendOutput(slot: slot, Worker.continueResponse)
+        // RFC 9110 §10.1.1: tell the client to send the body it is holding back (before a
+        // streaming handler runs, so that an answer it gives at once comes after the 100).
+        if head.expectContinue && head.version == .http11 { appendOutput(slot: slot, Worker.continueResponse) }
+        if let handler, handling.router.streamsBody[handler] {
+            startStreamingHandler(slot: slot, handler: handler, head: head, in: buffer)
+        } else if handler != nil {
+            beginCollecting(slot: slot, head: head, in: buffer)
         }
     }
 
