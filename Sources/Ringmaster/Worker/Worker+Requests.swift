@@ -20,50 +20,16 @@ extension Worker {
         while offset < input.count {
             let rest = UnsafeRawBufferPointer(rebasing: input[offset...])
             if !connection.pointee.body.isComplete {
-                // Where the body goes: collected (or dropped), or streamed to an upstream
-                // (Worker+ProxyUpload.swift) or to a streaming route's handler
-                // (Worker+BodyChannel.swift).
-                let sink = connection.pointee.handlerState & (HandlerState.uploading | HandlerState.streamingBody)
-                let uploading = sink == HandlerState.uploading, streaming = sink == HandlerState.streamingBody
-                var window = rest
-                if sink != 0 {
-                    // A streamed body takes what its window has room for; the rest waits
-                    // (receiving stops) until the upstream or the handler has taken more.
-                    let room = uploading ? uploadRoom(slot: slot) : channelRoom(slot: slot)
-                    guard room > 0 else {
-                        perform(connection.pointee.machine.outputFull(), slot: slot)
-                        return offset
-                    }
-                    if window.count > room { window = UnsafeRawBufferPointer(rebasing: rest[..<room]) }
-                }
-                let step = connection.pointee.body.decode(window, limits: limits)
-                if step.dataLength > 0 {
-                    let data = UnsafeRawBufferPointer(rebasing: window[step.dataStart..<step.dataStart + step.dataLength])
-                    if uploading {
-                        appendUpload(slot: slot, data)
-                    } else if streaming {
-                        pushToChannel(slot: slot, data)
-                    } else {
-                        collectBody(slot: slot, data)
-                    }
-                }
-                offset += step.consumed
-                switch step.state {
-                case .more: if step.consumed == 0 { return offset }
-                case .done:
-                    if uploading {
-                        uploadEnded(slot: slot)
-                    } else if streaming {
-                        channelEnded(slot: slot)
-                    } else {
-                        answerPending(slot: slot)
-                    }
+                switch consumeBody(slot: slot, rest) {
+                case .more(let consumed):
+                    offset += consumed
+                case .stalled:
+                    return offset
+                case .ended(let consumed):
+                    offset += consumed
                     if answerQueued(slot: slot, generation: generation) { statistics.recordDuration(since: bodyStarted) }
                     bodyStarted = 0
-                case .error(let status):
-                    if uploading { cancelUpload(slot: slot) }
-                    if streaming { cancelChannel(slot: slot, status: status) }
-                    respondError(slot: slot, status: status)
+                case .failed:
                     return input.count
                 }
                 continue
