@@ -2,6 +2,17 @@
 // memory. Everything is copied from StaticStrings, the cached date and caller buffers,
 // so writing a response never allocates.
 
+/// How a response head says where its body ends (RFC 9112 §6).
+public enum HeadFraming: Sendable {
+    /// `Content-Length` (the usual case).
+    case length
+    /// `Transfer-Encoding: chunked`: a body whose length is not known when the head goes out.
+    case chunked
+    /// Neither: the body runs until the connection closes (for a client that cannot take
+    /// chunked, or a connection that closes after this response anyway).
+    case untilClose
+}
+
 /// Writes response heads and small error responses into caller memory.
 public enum ResponseWriter {
     /// Writes `"HTTP/1.1 <code> <reason>\r\nServer: …\r\nDate: …\r\nContent-Type: …\r\n`
@@ -19,6 +30,7 @@ public enum ResponseWriter {
         contentLength: UInt64,
         close: Bool,
         extraHeaders: UnsafeRawBufferPointer,
+        framing: HeadFraming = .length,
         into: UnsafeMutableRawBufferPointer
     ) -> Int? {
         precondition((100...999).contains(status.rawValue), "status code must have three digits")
@@ -34,8 +46,15 @@ public enum ResponseWriter {
         writer.append("\r\nContent-Type: ")
         writer.append(contentType)
         if status.rawValue != 204 {
-            writer.append("\r\nContent-Length: ")
-            writer.appendDecimal(contentLength)
+            switch framing {
+            case .length:
+                writer.append("\r\nContent-Length: ")
+                writer.appendDecimal(contentLength)
+            case .chunked:
+                writer.append("\r\nTransfer-Encoding: chunked")
+            case .untilClose:
+                break
+            }
         }
         writer.append("\r\n")
         if close { writer.append("Connection: close\r\n") }

@@ -72,6 +72,18 @@ import Testing
         #expect(try c.readResponse().status == 404)
         try c.send("POST /api/v2/items HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}")
         #expect(try c.readResponse().status == 400)
+        // Streaming both ways: an upload of JSON lines, in chunks that split lines, then the
+        // export, chunked, one line per item.
+        let lines = #"{"name":"oats"}"# + "\n" + #"{"name":"rye","done":true}"# + "\n"
+        try c.send("POST /api/v2/import HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   + "9\r\n\(lines.prefix(9))\r\n\(String(lines.utf8.count - 9, radix: 16))\r\n\(lines.dropFirst(9))\r\n0\r\n\r\n")
+        let imported = try c.readResponse()
+        #expect(imported.status == 201 && imported.bodyText == #"{"imported":2}"#, "\(imported.status) \(imported.bodyText)")
+        try c.send("GET /api/v2/export HTTP/1.1\r\nHost: a\r\n\r\n")
+        let export = try c.readResponse()
+        #expect(export.header("Transfer-Encoding") == "chunked")
+        let names = export.bodyText.split(separator: "\n").compactMap { $0.firstRange(of: "\"name\":\"").map { line in line.upperBound } }.count
+        #expect(names == 4 && export.bodyText.contains("\"rye\""), "eggs, tea, oats and rye: \(export.bodyText)")
 
         try c.send("GET /api/slow?ms=50 HTTP/1.1\r\nHost: a\r\n\r\nGET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(try c.readResponse().bodyText == #"{"waited_ms":50}"#)

@@ -6,20 +6,28 @@ import Dispatch
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Testing
 @testable import Ringmaster
 @testable import RingmasterServiceLifecycle
 
 @Suite(.serialized) struct ServiceLifecycleTests {
-    static func server() -> Server {
+    /// Opened by a test once it has seen the drain begin: the owed handler then finishes.
+    /// (Timing cannot stand in for it: the suite runs beside blocking tests that can hold
+    /// this machine's two cooperative threads for seconds, and the group's shutdown runs there.)
+    final class Gate: Sendable {
+        let open = Atomic<Bool>(false)
+    }
+
+    static func server(gate: Gate = Gate()) -> Server {
         var c = TestServer.configuration()
         // Far from how long a cancelled group takes to stop, however loaded the machine.
         c.shutdownTimeoutMilliseconds = 60_000
         c.configuredRoutes = [RouteConfiguration(path: "/plaintext", body: "Hello, World!")]
         var router = Router()
         router.get("/slow") { _ async throws in
-            // Long enough that the drain surely begins first, on a loaded machine too.
-            try await Task.sleep(for: .milliseconds(1500))
+            // Until the gate opens (or 20 s).
+            for _ in 0..<2000 where !gate.open.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(10)) }
             return .text("finished\n")
         }
         return Server(configuration: c, router: router, logger: Logger(label: "test"))
@@ -43,7 +51,8 @@ import Testing
     }
 
     @Test func theGroupsGracefulShutdownDrainsTheServer() async throws {
-        let server = Self.server()
+        let gate = Gate()
+        let server = Self.server(gate: gate)
         let group = ServiceGroup(configuration: .init(services: [server], logger: Logger(label: "group")))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -53,6 +62,15 @@ import Testing
             try client.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
             try await Task.sleep(for: .milliseconds(50))
             await group.triggerGracefulShutdown()
+            // The drain has begun once the listener is closed: connecting is refused.
+            let port = server.port
+            try await Self.blocking {
+                for _ in 0..<2000 {
+                    guard (try? TestClient(port: port)) != nil else { return }
+                    usleep(10_000)
+                }
+            }
+            gate.open.store(true, ordering: .releasing)
             let owed = try await Self.blocking { try client.readResponse() }
             #expect(owed.status == 200 && owed.bodyText == "finished\n" && owed.header("Connection") == "close")
             try await tasks.next()

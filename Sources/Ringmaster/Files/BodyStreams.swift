@@ -39,6 +39,12 @@ struct BodyStream {
     /// The upstream recv's linked timeout (copied by the kernel at submission).
     var linkTimeout: (Int64, Int64) = (0, 0)
 
+    /// A body an async handler writes as it goes (Worker+ResponseWriter.swift): [sent, filled)
+    /// of the buffer is what it wrote and is not yet sent; `remaining` is 1 until it ends.
+    var writer = false
+    /// The writer's pieces go out as chunks (else the body runs until the close).
+    var chunkedWriter = false
+
     /// Everything read has been sent and nothing is left.
     var isFinished: Bool { remaining == 0 && filled == sent }
 }

@@ -9,6 +9,8 @@ public struct AsyncResponse: Sendable {
     public var contentType: String
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
+    /// A body written as it goes (`stream`), instead of `body`.
+    var producer: (@Sendable (ResponseBodyWriter) async throws -> Void)?
 
     public init(status: HTTPStatus = .ok, contentType: String = "text/plain; charset=utf-8", headers: [(name: String, value: String)] = [],
                 body: [UInt8] = []) {
@@ -28,6 +30,18 @@ public struct AsyncResponse: Sendable {
         AsyncResponse(status: status, contentType: "application/json", body: Array(try JSONEncoder().encode(value)))
     }
 
+    /// A body written as it goes: the head goes out at once, `Transfer-Encoding: chunked` (or
+    /// without a length when the connection closes after it), then what `produce` writes, with
+    /// backpressure (each `write` returns once the worker has room for it). A `produce` that
+    /// throws cuts the connection: the head promised a whole body.
+    public static func stream(status: HTTPStatus = .ok, contentType: String = "application/octet-stream",
+                              headers: [(name: String, value: String)] = [],
+                              _ produce: @escaping @Sendable (ResponseBodyWriter) async throws -> Void) -> AsyncResponse {
+        var response = AsyncResponse(status: status, contentType: contentType, headers: headers)
+        response.producer = produce
+        return response
+    }
+
     /// The answer for an error a handler threw: an `HTTPError`'s status, message and headers;
     /// anything else a 500 (the caller logs it).
     static func failure(_ error: Error) -> AsyncResponse {
@@ -36,10 +50,10 @@ public struct AsyncResponse: Sendable {
     }
 
     /// Writes it as the worker's `Response`.
-    func write(into response: inout Response) {
+    func write(into response: inout Response, writer: ResponseBodyWriter? = nil) {
         response.status = status
         response.contentType = contentType
         for header in headers { response.addHeader(header.name, header.value) }
-        response.write(body)
+        if let writer { response.bodyWriter = writer } else { response.write(body) }
     }
 }

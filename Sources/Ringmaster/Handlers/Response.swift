@@ -34,6 +34,9 @@ public struct Response: ~Copyable {
     var spillCapacity = 0
     /// Set by `sendFile`: the file sent as the body.
     var filePath: String?
+    /// A streamed async body's writer (AsyncResponse.stream): the head is written now and the
+    /// body follows from it (Worker+ResponseWriter.swift).
+    var bodyWriter: ResponseBodyWriter?
     /// Whether the handler chose the content type (else a file's comes from its extension).
     var contentTypeSet = false
 

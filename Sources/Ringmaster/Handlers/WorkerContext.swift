@@ -39,6 +39,10 @@ public final class WorkerContext {
     /// Connections whose handler read enough of a waiting body to take more (BodyChannel):
     /// the worker parses their input again after this batch.
     private var bodyRooms: [(slot: UInt32, generation: UInt8)] = []
+    /// The writers of streamed response bodies still being written, by connection slot.
+    var responseWriters: [UInt32: ResponseBodyWriter] = [:]
+    /// Connections whose ResponseBodyWriter wrote or ended since the worker last looked.
+    private var writerEvents: [(slot: UInt32, generation: UInt8)] = []
 
     /// Created on the worker's thread; `eventFD` is the worker's wake-up eventfd.
     init(index: Int, logger: Logger, eventFD: Int32) {
@@ -76,7 +80,19 @@ public final class WorkerContext {
     }
 
     /// Whether the worker has queued work to act on after this batch.
-    var hasWork: Bool { finishHead < finishes.count || !unarmedTimers.isEmpty || !bodyRooms.isEmpty }
+    var hasWork: Bool { finishHead < finishes.count || !unarmedTimers.isEmpty || !bodyRooms.isEmpty || !writerEvents.isEmpty }
+
+    /// A streamed response's writer wrote or ended (on this thread: the writer runs here).
+    func writerEvent(slot: UInt32, generation: UInt8) {
+        guard running else { return }
+        writerEvents.append((slot, generation))
+    }
+
+    /// The connections whose writers have news, clearing the list.
+    func takeWriterEvents() -> [(slot: UInt32, generation: UInt8)] {
+        defer { writerEvents.removeAll(keepingCapacity: true) }
+        return writerEvents
+    }
 
     /// A streaming body's handler made room (on this thread: BodyChannel runs here).
     func bodyRoomMade(slot: UInt32, generation: UInt8) {
@@ -156,8 +172,25 @@ public final class WorkerContext {
                 answer = .failure(error)
             }
             let (later, context) = bound.value
+            guard let produce = answer.producer else {
+                context.tasks[id] = nil
+                later.finish { answer.write(into: &$0) }
+                return
+            }
+            // A streamed body: the head goes out now, then what the producer writes. The task
+            // stays registered, so a connection that closes meanwhile cancels it.
+            let writer = ResponseBodyWriter(executor: context.executor, owner: WorkerBound((context, later.slot, later.generation)))
+            later.finish { answer.write(into: &$0, writer: writer) }
+            do {
+                try await produce(writer)
+                await writer.finish()
+            } catch {
+                if !(error is CancellationError) {
+                    bound.value.1.logger.error("worker \(bound.value.1.index): \(handler) threw \(error) while streaming its body; connection cut")
+                }
+                await writer.abort()
+            }
             context.tasks[id] = nil
-            later.finish { answer.write(into: &$0) }
         }
     }
 
@@ -181,6 +214,9 @@ public final class WorkerContext {
         finishHead = 0
         bodyRooms.removeAll()
         bodyChannels.removeAll()
+        writerEvents.removeAll()
+        for writer in responseWriters.values { writer.assumeIsolated { $0.fail(CancellationError()) } }
+        responseWriters.removeAll()
         unarmedTimers.removeAll()
         for i in timers.indices { timers[i].callback = nil }
     }

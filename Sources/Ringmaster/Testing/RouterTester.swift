@@ -17,6 +17,8 @@ public enum RouterTesterError: Error, Equatable {
     case deferred
     /// A route kind the tester does not serve (metrics, directories, `sendFile`).
     case unsupported(String)
+    /// A streamed body's writer threw before the end (the server would cut the connection).
+    case bodyBroken
 }
 
 /// Routes requests of a test through `router` in memory.
@@ -154,6 +156,13 @@ public final class RouterTester {
             if response.deferralID != 0 { throw RouterTesterError.deferred }
         }
         if response.filePath != nil { throw RouterTesterError.unsupported("sendFile needs a running server") }
+        if let writer = response.bodyWriter {
+            let body = try collect(writer)
+            return try body.withUnsafeBytes { body in
+                try write(status: response.status, contentType: response.contentTypeBytes, headers: response.headerBytes, body: body,
+                          headOnly: headOnly || response.forbidsBody)
+            }
+        }
         if response.problem != nil {
             return try text(.internalServerError, String(decoding: Worker.handlerFailureBody, as: UTF8.self), headOnly: headOnly)
         }
@@ -181,6 +190,35 @@ public final class RouterTester {
             }
         }
         return nil
+    }
+
+    /// What a streamed body's writer writes, to its end (running the executor's jobs on this
+    /// thread, as `awaitFinish` does), up to 10 s.
+    func collect(_ writer: ResponseBodyWriter) throws -> [UInt8] {
+        var body: [UInt8] = []
+        var piece = [UInt8](repeating: 0, count: 65536)
+        for _ in 0..<2000 {
+            context.executor.runJobs()
+            _ = context.takeWriterEvents()
+            let taken = piece.withUnsafeMutableBytes { buffer in
+                let address = UInt(bitPattern: buffer.baseAddress!)
+                return writer.assumeIsolated { $0.take(into: UnsafeMutableRawPointer(bitPattern: address)!, room: 65536) }
+            }
+            body += piece[0..<taken]
+            let (ended, aborted, pending) = writer.assumeIsolated { ($0.ended, $0.aborted, $0.hasPending) }
+            if ended && !pending {
+                if aborted { throw RouterTesterError.bodyBroken }
+                return body
+            }
+            if taken == 0 {
+                var wait = pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)
+                if poll(&wait, 1, 5) > 0 {
+                    var count: UInt64 = 0
+                    _ = read(wakeFD, &count, 8)
+                }
+            }
+        }
+        throw RouterTesterError.deferred
     }
 
     /// A generated text answer (404, 405, 500...), as `Worker.text` makes them.

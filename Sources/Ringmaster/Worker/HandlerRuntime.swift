@@ -22,6 +22,9 @@ enum HandlerState {
     /// A streaming route's handler reads the body as it arrives (Worker+BodyChannel.swift):
     /// decoded body bytes go to its BodyChannel (`WorkerContext.bodyChannels`).
     static let streamingBody: UInt8 = 1 << 5
+    /// An async handler's streamed response body is still being written (the connection's
+    /// body stream sends what its ResponseBodyWriter puts in; Worker+ResponseWriter.swift).
+    static let streamingResponse: UInt8 = 1 << 6
 }
 
 /// Handler state of one connection slot, valid where `handlerState` has the matching bit.

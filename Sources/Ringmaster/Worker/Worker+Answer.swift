@@ -13,6 +13,9 @@ struct AnswerHead {
     var contentLength: UInt64
     /// Header lines ("Name: value\r\n"...), validators and a route's or handler's own.
     var extraHeaders: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// How the head says where the body ends (`.chunked` or `.untilClose` only for a body an
+    /// async handler writes as it goes).
+    var framing = HeadFraming.length
 }
 
 /// Where an answer's body comes from.
@@ -24,6 +27,10 @@ enum AnswerBody {
     /// Sent after the head by a body stream: `count` bytes from `offset` of a cache block,
     /// a handler's spilled body or an open file (which the answer then owns).
     case stream(FileBody, offset: UInt64, count: UInt64)
+    /// Written after the head by an async handler as it goes (`AsyncResponse.stream`): a body
+    /// stream that sends what its ResponseBodyWriter puts in its buffer
+    /// (Worker+ResponseWriter.swift).
+    case writer
 }
 
 /// Everything a request can be answered with.
@@ -66,11 +73,12 @@ extension Worker {
     /// A generated head with its body inline or streamed after it.
     private mutating func commitResponse(slot: UInt32, head: AnswerHead, body: AnswerBody, close: Bool, counted: Bool) {
         var stream: UInt32?
-        if case .stream(let source, _, _) = body {
-            stream = streams.allocate()
+        if case .writer = body { stream = streams.allocate() }
+        if case .stream(let source, _, _) = body { stream = streams.allocate() }
+        if body.isStreamed {
             guard stream != nil else {
                 // Every body stream of this worker is busy: 503, try again shortly.
-                source.discard()
+                if case .stream(let source, _, _) = body { source.discard() }
                 statistics.add(.streamsExhausted)
                 commitResponse(slot: slot, head: AnswerHead(status: .serviceUnavailable, contentType: Worker.textPlain, contentLength: 20,
                                                             extraHeaders: Worker.bytes("Retry-After: 1\r\n")),
@@ -85,7 +93,7 @@ extension Worker {
         guard let out = answerOutput(slot: slot, count: headRoom + inline),
               let headLength = ResponseWriter.writeHead(status: head.status, server: responses.serverName, date: date,
                                                         contentType: head.contentType, contentLength: head.contentLength,
-                                                        close: close, extraHeaders: head.extraHeaders,
+                                                        close: close, extraHeaders: head.extraHeaders, framing: head.framing,
                                                         into: UnsafeMutableRawBufferPointer(start: out.pointer, count: headRoom)) else {
             if let stream { streams.release(stream) }
             if case .stream(let source, _, _) = body { source.discard() }
@@ -101,6 +109,7 @@ extension Worker {
             startStream(slot: slot, stream: stream, body: source, offset: offset, count: count)
             bodyBytes = Int(count)
         }
+        if let stream, case .writer = body { startWriterStream(slot: slot, stream: stream, chunked: head.framing == .chunked) }
         finishAnswer(slot: slot, status: head.status.rawValue, bodyBytes: bodyBytes, closes: close)
     }
 
@@ -165,4 +174,14 @@ extension Worker {
     static var methodNotAllowedBody: UnsafeRawBufferPointer { bytes("Method Not Allowed\n") }
     static var handlerFailureBody: UnsafeRawBufferPointer { bytes("500 Internal Server Error\n") }
     static var continueResponse: UnsafeRawBufferPointer { bytes("HTTP/1.1 100 Continue\r\n\r\n") }
+}
+
+extension AnswerBody {
+    /// Sent after the head by a body stream.
+    var isStreamed: Bool {
+        switch self {
+        case .stream, .writer: true
+        case .none, .inline: false
+        }
+    }
 }

@@ -33,6 +33,8 @@ extension Worker {
                     finishDeferred(finish)
                     for id in context.takeUnarmedTimers() { armHandlerTimer(id: id) }
                 }
+                // After the finishes: a streamed body's head is out before its first write.
+                for event in context.takeWriterEvents() { writerEvent(slot: event.slot, generation: event.generation) }
             }
             rounds += 1
         } while context.executor.hasJobs && rounds < 16

@@ -91,7 +91,17 @@ extension Worker {
         response.addRequestID(id)
         accessLog.requestID = id
         defer { accessLog.requestID = nil }
-        let answer = handlerAnswer(response, headOnly: headOnly, handler: handler, fields: fields)
+        var answer = handlerAnswer(response, headOnly: headOnly, handler: handler, fields: fields)
+        if let writer = response.bodyWriter {
+            // A streamed async body: chunked, or until the close when this is the last answer.
+            if case .response(var head, _) = answer, response.problem == nil {
+                head.framing = close ? .untilClose : .chunked
+                answer = .response(head, headOnly || response.forbidsBody ? .none : .writer)
+            }
+            commit(slot: slot, answer, close: close)
+            attachWriter(writer, slot: slot)
+            return
+        }
         commit(slot: slot, answer, close: close)
         // A handler's streamed body block came with its own reference (streamedHandlerBody).
         if case .response(_, .stream(.memory(let block, _), _, _)) = answer { block.release() }
@@ -134,6 +144,7 @@ extension Worker {
         let state = table[slot].pointee.handlerState
         if state & HandlerState.proxied != 0 { abandonExchange(slot: slot) }
         if state & HandlerState.streamingBody != 0 { detachChannel(slot: slot, CancellationError()) }
+        if state & HandlerState.streamingResponse != 0 { detachWriter(slot: slot) }
         if state & HandlerState.collecting != 0 { handling.store.release(handling.slots[Int(slot)].request) }
         if state & HandlerState.held != 0 { slab.release(handling.slots[Int(slot)].heldChunk) }
         // An async handler still running for a connection that is gone: cancelled.

@@ -6,10 +6,12 @@ extension Worker {
     func facts(_ slot: UInt32) -> ConnectionFacts {
         let record = table[slot].pointee
         return ConnectionFacts(
-            outputPending: record.outLength > record.outStart || record.stream != BodyStreams.none
-                || record.handlerState & HandlerState.held != 0,
+            outputPending: record.outLength > record.outStart || record.handlerState & HandlerState.held != 0
+                || (record.stream != BodyStreams.none && (record.handlerState & HandlerState.streamingResponse == 0 || writerHasBytes(record.stream))),
+            // A streamed async body still being written is owed, not pending, while its buffer
+            // is empty: the writer may take its time (the idle timeout bounds it).
             answerOwed: record.pendingFlags & PendingResponse.owed != 0
-                || record.handlerState & (HandlerState.deferred | HandlerState.proxied) != 0,
+                || record.handlerState & (HandlerState.deferred | HandlerState.proxied | HandlerState.streamingResponse) != 0,
             bodyIncomplete: !record.body.isComplete,
             partialHead: record.carryLength > 0,
             handshaking: tls.isOn(slot) && tls[slot].pointee.handshaking)

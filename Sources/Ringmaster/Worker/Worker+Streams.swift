@@ -60,6 +60,9 @@ extension Worker {
                 perform(connection.pointee.machine.failed(), slot: slot)
                 return
             }
+        } else if stream.pointee.writer {
+            // Nothing written yet: the writer's next write starts the send.
+            return
         } else if stream.pointee.upstream != nil {
             readUpstreamBody(slot: slot, stream: id)
         } else {
@@ -131,6 +134,8 @@ extension Worker {
                 stream.pointee.sent = 0
                 stream.pointee.filled = 0
             }
+            // What the writer wrote meanwhile goes in the emptied buffer.
+            if stream.pointee.writer, !fillFromWriter(slot: slot) { return }
         }
         if stream.pointee.isFinished {
             freeStream(id)

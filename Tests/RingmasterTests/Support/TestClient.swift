@@ -137,14 +137,49 @@ final class TestClient: @unchecked Sendable {
                     guard let colon = line.firstIndex(of: ":") else { return nil }
                     return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: " "))
                 }
-                let length = head || status == 304 || status / 100 == 1 ? 0
-                    : Int(headers.first { $0.0.lowercased() == "content-length" }?.1 ?? "0") ?? 0
+                let noBody = head || status == 304 || status == 204 || status / 100 == 1
+                if !noBody, headers.contains(where: { $0.0.lowercased() == "transfer-encoding" && $0.1.lowercased() == "chunked" }) {
+                    let body = try readChunkedBody(from: end + 4)
+                    return TestResponse(status: status, headers: headers, body: body)
+                }
+                let length = noBody ? 0 : Int(headers.first { $0.0.lowercased() == "content-length" }?.1 ?? "0") ?? 0
                 while pending.count < end + 4 + length { try fill() }
                 let body = Array(pending[(end + 4)..<(end + 4 + length)])
                 pending.removeFirst(end + 4 + length)
                 return TestResponse(status: status, headers: headers, body: body)
             }
             try fill()
+        }
+    }
+
+    /// Decodes a chunked body starting at `start` of what was received (extensions and
+    /// trailers skipped), consuming it.
+    private func readChunkedBody(from start: Int) throws -> [UInt8] {
+        var body: [UInt8] = []
+        var at = start
+        func line() throws -> String {
+            while true {
+                if let end = (at..<max(at, pending.count - 1)).first(where: { pending[$0] == 13 && pending[$0 + 1] == 10 }) {
+                    let text = String(decoding: pending[at..<end], as: UTF8.self)
+                    at = end + 2
+                    return text
+                }
+                try fill()
+            }
+        }
+        while true {
+            let sizeLine = try line()
+            guard let size = Int(sizeLine.split(separator: ";").first.map(String.init) ?? "", radix: 16) else {
+                throw TestClientError.malformed(String(sizeLine.prefix(40)))
+            }
+            if size == 0 {
+                while try !line().isEmpty {}
+                pending.removeFirst(at)
+                return body
+            }
+            while pending.count < at + size + 2 { try fill() }
+            body += pending[at..<(at + size)]
+            at += size + 2
         }
     }
 
