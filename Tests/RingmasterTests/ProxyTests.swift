@@ -127,6 +127,15 @@ import RingmasterHTTP
         #expect(Date().timeIntervalSince(started) < 2.5)
         #expect(server.server.total(.proxyTimeouts) == 1)
         #expect(try client.get("/app/name").bodyText == "upstream", "a later request is served")
+        // A body that stalls after its head: the read timeout cuts the client connection (its
+        // head promised the rest), never a short body presented as whole.
+        let stalled = try server.client()
+        let cut = Date()
+        try stalled.send("GET /app/stall?n=100000&ms=4000 HTTP/1.1\r\nHost: x\r\n\r\n")
+        let all = stalled.readAll()
+        #expect(Date().timeIntervalSince(cut) < 3.5, "cut by read_timeout_s, not by the upstream's close")
+        #expect(all.count < 100_000 && String(decoding: all.prefix(12), as: UTF8.self) == "HTTP/1.1 200")
+        #expect(server.server.total(.proxyTimeouts) == 2)
     }
 
     @Test func aClientThatLeavesMidExchangeCostsNothingAfter() throws {

@@ -36,8 +36,6 @@ struct BodyStream {
     /// A proxied response body: `fd` is the upstream socket (read with recv under a linked
     /// timeout), returned to its pool at the end when the body ended exactly (`reusable`).
     var upstream: UpstreamStream?
-    /// The upstream recv's linked timeout (copied by the kernel at submission).
-    var linkTimeout: (Int64, Int64) = (0, 0)
 
     /// A body an async handler writes as it goes (Worker+ResponseWriter.swift): [sent, filled)
     /// of the buffer is what it wrote and is not yet sent; `remaining` is 1 until it ends.
@@ -62,7 +60,13 @@ struct UpstreamStream {
     var keepAlive: Bool
     /// The body ended exactly where the response did: the connection may be reused.
     var reusable = false
-    var readTimeoutMilliseconds: Int
+    var readTimeoutSeconds: Int
+    /// Monotonic second after which the recv in flight is cancelled (by the worker's tick,
+    /// `expireUpstreamReads`: a linked timeout would add an SQE, a CQE and an hrtimer to
+    /// every recv of the body).
+    var deadline = Int.max
+    /// The tick cancelled the recv: its ECANCELED is a timeout.
+    var timedOut = false
 }
 
 /// The pool: entries plus one read buffer per entry in a reserved mapping (pages are
@@ -139,8 +143,4 @@ struct BodyStreams: ~Copyable {
     @inline(__always)
     func buffer(_ id: UInt32) -> UnsafeMutableRawPointer { buffers.base + Int(id) * bufferSize }
 
-    /// Stream `id`'s linked-timeout timespec memory.
-    func linkTimeout(_ id: UInt32) -> UnsafeMutableRawPointer {
-        UnsafeMutableRawPointer(entries + Int(id)) + MemoryLayout<BodyStream>.offset(of: \BodyStream.linkTimeout)!
-    }
 }

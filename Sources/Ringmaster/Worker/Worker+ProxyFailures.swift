@@ -141,6 +141,17 @@ extension Worker {
             }
             id += 1
         }
+        // Response bodies being relayed: a recv from the upstream past read_timeout_s.
+        var stream = 0
+        while stream < streams.fresh {
+            let entry = streams.entries + stream
+            if entry.pointee.inUse && entry.pointee.busy, let upstream = entry.pointee.upstream, !upstream.timedOut,
+               upstream.deadline <= now, entry.pointee.fd >= 0, entry.pointee.filled == entry.pointee.sent {
+                entry.pointee.upstream?.timedOut = true
+                ring.prepareCancelAll(fd: entry.pointee.fd, userData: UserData(slot: 0, operation: .cancel))
+            }
+            stream += 1
+        }
     }
 
     /// CLOCK_MONOTONIC seconds (vDSO), for upstream health deadlines.

@@ -84,7 +84,7 @@ extension Worker {
             entry.pointee.filled = UInt32(leftover)
             entry.pointee.upstream = UpstreamStream(group: group, member: member, epoch: epoch, chunked: decoder, untilClose: untilClose,
                                                     keepAlive: head.keepAlive, reusable: reusable && remaining == 0,
-                                                    readTimeoutMilliseconds: upstreams.readTimeoutSeconds(group: group, epoch: epoch) * 1000)
+                                                    readTimeoutSeconds: upstreams.readTimeoutSeconds(group: group, epoch: epoch))
             connection.pointee.stream = stream
         } else {
             if let stream { streams.release(stream) }
@@ -117,10 +117,9 @@ extension Worker {
         let stream = streams[id]
         guard let upstream = stream.pointee.upstream else { return }
         let count = min(stream.pointee.remaining, UInt64(streams.bufferSize))
-        ring.prepareRecv(fd: stream.pointee.fd, into: streams.buffer(id), count: Int(count), milliseconds: upstream.readTimeoutMilliseconds,
-                         spec: streams.linkTimeout(id),
-                         userData: UserData(slot: slot, operation: .fileRead, buffer: UInt16(id), generation: table[slot].pointee.generation),
-                         timeoutData: UserData(slot: 0, operation: .linkTimeout))
+        stream.pointee.upstream?.deadline = Worker.monotonicSeconds() + upstream.readTimeoutSeconds
+        ring.prepareRecv(fd: stream.pointee.fd, into: streams.buffer(id), count: Int(count),
+                         userData: UserData(slot: slot, operation: .fileRead, buffer: UInt16(id), generation: table[slot].pointee.generation))
     }
 
     /// An upstream body recv completed: what of it belongs to the body is sent next; the end
@@ -141,8 +140,9 @@ extension Worker {
             return
         }
         guard result > 0 else {
-            statistics.add(result == -ECANCELED ? .proxyTimeouts : .proxyErrors)
-            upstreams.count(group: upstream.group, member: upstream.member, result == -ECANCELED ? .timeout : .response)
+            let timedOut = result == -ECANCELED && upstream.timedOut
+            statistics.add(timedOut ? .proxyTimeouts : .proxyErrors)
+            upstreams.count(group: upstream.group, member: upstream.member, timedOut ? .timeout : .response)
             perform(table[slot].pointee.machine.sendCompleted(ok: false, facts(slot)), slot: slot)
             return
         }

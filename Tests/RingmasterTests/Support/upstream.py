@@ -8,6 +8,7 @@ python3 upstream.py unix:PATH NAME -- the same on a Unix stream socket at PATH:
   /app/chunked?n=N N bytes in chunks of 1000, chunked
   /app/close?n=N   N bytes, no Content-Length, connection closed after (body runs to close)
   /app/slow?ms=M   waits M ms, then answers "slow"
+  /app/stall?n=N&ms=M  a head promising N bytes, 1000 of them, then nothing for M ms
   /app/reset       closes the connection without answering
   /app/name        NAME (which upstream answered)
   /app/conn        the client port of this connection (keep-alive reuse shows as one port)
@@ -134,6 +135,15 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(pattern(n))
+            self.close_connection = True
+        elif url.path == "/app/stall":
+            # A head promising n bytes, 1000 of them, then nothing for ms (a body that stalls).
+            self.send_response(200)
+            self.send_header("Content-Length", str(n))
+            self.end_headers()
+            self.wfile.write(pattern(1000))
+            self.wfile.flush()
+            time.sleep(int(q.get("ms", ["3000"])[0]) / 1000)
             self.close_connection = True
         elif url.path == "/app/slow":
             time.sleep(int(q.get("ms", ["100"])[0]) / 1000)
