@@ -17,7 +17,10 @@ ROUNDS=${1:-3} DURATION=${DURATION:-5} PORT=${PORT:-18495}
 SERVER_CPU=1 CLIENT_CPU=0
 export PATH=/opt/swift/usr/bin:$PATH
 command -v h2load >/dev/null || { echo "app-peers.sh: h2load missing (../shared/bench/peers.sh install)" >&2; exit 2; }
-(cd "$HERE/app-peers" && swift build -c release 2>&1 | grep -E "error|Compiling|Build complete" | tail -3) || exit 1
+# The build plan of a path dependency is cached: a file added to the root package would be
+# missed, so it is planned afresh; a failed build stops here (never a stale binary).
+rm -f "$HERE"/app-peers/.build/*/release/description.json
+(set -o pipefail; cd "$HERE/app-peers" && swift build -c release 2>&1 | grep -E "error|Build complete" | tail -3) || exit 1
 BIN="$HERE/app-peers/.build/release"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/app-peers.XXXXXX")
 printf '{"id": 7, "name": "milk"}' > "$WORK/item.json"

@@ -8,7 +8,10 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROUNDS=${1:-2} PORT=${PORT:-18595} D=${DURATION:-5}
 export PATH=/opt/swift/usr/bin:$PATH
-(cd "$HERE/app-peers" && swift build -c release 2>&1 | grep -E "error|Build complete" | tail -1) || exit 1
+# The build plan of a path dependency is cached: a file added to the root package would be
+# missed, so it is planned afresh; a failed build stops here (never a stale binary).
+rm -f "$HERE"/app-peers/.build/*/release/description.json
+(set -o pipefail; cd "$HERE/app-peers" && swift build -c release 2>&1 | grep -E "error|Build complete" | tail -3) || exit 1
 BIN="$HERE/app-peers/.build/release"
 for (( round = 1; round <= ROUNDS; round++ )); do
 for path in /items/1 /async/items/1 /db/1; do

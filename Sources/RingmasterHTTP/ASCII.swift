@@ -40,7 +40,7 @@ public enum ASCII {
 
     /// `byte` with an ASCII capital letter mapped to lowercase; other bytes unchanged.
     @inlinable
-    static func lowercased(_ byte: UInt8) -> UInt8 {
+    public static func lowercased(_ byte: UInt8) -> UInt8 {
         // Safe: a UInt8 below "A" wraps to a large value, so one compare checks both ends.
         byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte
     }

@@ -110,7 +110,9 @@ import RingmasterHTTP
         #expect(served == 60 * 4)
         let perRequest = Double(allocations) / Double(served)
         print("async handler: \(allocations) allocations for \(served) requests (\(perRequest) per request)")
-        #expect(perRequest <= 26, "async handlers allocated \(perRequest) times per request")
+        // 11 in a debug build: the task and its closures, the packed request copy (2), the
+        // answer's body and its finish, and what the handler itself makes.
+        #expect(perRequest <= 13, "async handlers allocated \(perRequest) times per request")
     }
 
     /// HTTPS after the handshakes: the same kinds of request (keep-alive, a 16-deep pipeline,

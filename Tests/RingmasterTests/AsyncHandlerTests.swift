@@ -150,4 +150,36 @@ final class Cancellations: Sendable {
         let created = try app.request(.post, "/items", body: #"{"id": 9, "name": "tea"}"#)
         #expect(created.status == 201)
     }
+
+    /// Everything an AsyncRequest carries, read back from its one packed copy (PackedText).
+    @Test func theRequestCopyKeepsEveryPart() throws {
+        var router = Router()
+        router.post("/echo/{name}/{n}/**") { request async throws in
+            let lines = [
+                "\(request.method) \(request.methodName) \(request.path) \(request.query ?? "-")",
+                "name=\(request.parameter("name") ?? "-") n=\(request.intParameter("n").map(String.init) ?? "-") missing=\(request.parameter("x") ?? "-")",
+                "rest=\(request.catchAll ?? "-") params=\(request.parameters.map { "\($0.name):\($0.value)" }.joined(separator: ","))",
+                "case=\(request.header("x-CASE") ?? "-") none=\(request.header("X-None") ?? "-") fields=\(request.headers.map(\.name).joined(separator: ","))",
+                "id=\(request.requestID) body=\(request.bodyText)",
+            ]
+            return .text(lines.joined(separator: "\n"))
+        }
+        var c = TestServer.configuration()
+        c.configuredRoutes = []
+        let server = try TestServer(c, router: router)
+        let client = try server.client()
+        try client.send("POST /echo/ann/42/a/b?q=1&r=2 HTTP/1.1\r\nHost: x\r\nX-Case: Mixed Value\r\nX-Request-Id: abc-123\r\nContent-Length: 4\r\n\r\nbody")
+        let lines = try client.readResponse().bodyText.split(separator: "\n").map(String.init)
+        #expect(lines == [
+            "post POST /echo/ann/42/a/b q=1&r=2",
+            "name=ann n=42 missing=-",
+            "rest=a/b params=name:ann,n:42",
+            "case=Mixed Value none=- fields=Host,X-Case,X-Request-Id,Content-Length",
+            "id=abc-123 body=body",
+        ])
+        // The test initialiser gives the same accessors.
+        let made = AsyncRequest(method: .get, path: "/p", query: nil, headers: [("Accept", "a/b")], parameters: [("id", "7")])
+        #expect(made.methodName == "GET" && made.path == "/p" && made.query == nil && made.header("accept") == "a/b")
+        #expect(made.intParameter("id") == 7 && made.catchAll == nil && made.requestID.isEmpty && made.parameters.count == 1)
+    }
 }

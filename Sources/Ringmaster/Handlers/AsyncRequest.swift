@@ -9,29 +9,47 @@ import RingmasterHTTP
 /// An owned copy of a request, for `router.get(path) { request async throws in ... }`.
 public struct AsyncRequest: Sendable {
     public let method: HTTPMethod
-    /// The method as sent ("GET", or an extension method's name).
-    public let methodName: String
-    /// The path without the query, still percent-encoded.
-    public let path: String
-    /// The query after "?", or nil.
-    public let query: String?
-    /// Every field in order, names as sent.
-    public let headers: [(name: String, value: String)]
-    /// The whole decoded body (Content-Length or chunked), up to `limits.body_bytes`.
+    /// The whole decoded body (Content-Length or chunked), up to `limits.body_bytes`; empty
+    /// for a streaming route (RequestBody).
     public let body: [UInt8]
     /// The client (the peer, or the PROXY protocol header's address).
     public let client: ClientAddress
-    /// The `{name}` path parameters, as sent.
-    public let parameters: [(name: String, value: String)]
-    /// What `**` matched, or nil.
-    public let catchAll: String?
     /// The worker the handler runs on.
     public let workerIndex: Int
-    /// The request id (the response echoes it).
-    public let requestID: String
     /// The worker's logger; `logger` adds the request id when asked for (the metadata
     /// allocates, so only a handler that logs pays for it).
     let workerLogger: Logger
+    /// Every text the request carries, copied once into one buffer (`PackedText`): the
+    /// accessors below build their Strings only when asked.
+    private let text: PackedText
+    private let headerCount: Int
+    private let parameterCount: Int
+
+    /// Where each item sits in `text`: the fixed ones, then name and value per field, then
+    /// name and value per parameter.
+    private enum Item {
+        static let methodName = 0, path = 1, query = 2, requestID = 3, catchAll = 4, firstField = 5
+    }
+
+    /// The method as sent ("GET", or an extension method's name).
+    public var methodName: String { text.string(Item.methodName)! }
+    /// The path without the query, still percent-encoded.
+    public var path: String { text.string(Item.path)! }
+    /// The query after "?", or nil.
+    public var query: String? { text.string(Item.query) }
+    /// The request id (the response echoes it).
+    public var requestID: String { text.string(Item.requestID)! }
+    /// What `**` matched, or nil.
+    public var catchAll: String? { text.string(Item.catchAll) }
+    /// Every field in order, names as sent.
+    public var headers: [(name: String, value: String)] {
+        (0..<headerCount).map { (text.string(Item.firstField + 2 * $0)!, text.string(Item.firstField + 2 * $0 + 1)!) }
+    }
+    /// The `{name}` path parameters, as sent.
+    public var parameters: [(name: String, value: String)] {
+        let first = Item.firstField + 2 * headerCount
+        return (0..<parameterCount).map { (text.string(first + 2 * $0)!, text.string(first + 2 * $0 + 1)!) }
+    }
 
     /// The worker's logger with the request id as `request_id` metadata.
     public var logger: Logger {
@@ -41,44 +59,92 @@ public struct AsyncRequest: Sendable {
     }
 
     init(_ request: borrowing Request) {
-        requestID = request.requestID
         workerLogger = request.worker.logger
         method = request.method
-        methodName = request.methodName
-        path = request.path
-        query = request.query
-        headers = request.headers
         body = request.body
         client = request.client
-        parameters = request.parameters.all
-        catchAll = request.parameters.catchAll
         workerIndex = request.worker.index
+        headerCount = request.headerCount
+        parameterCount = request.parameters.parameterCount
+        // Two passes: the sizes first, so the buffer and its offsets are allocated once.
+        var size = PackedText.Size()
+        size.add(request.head.methodName(in: request.bytes))
+        size.add(request.pathBytes)
+        size.add(request.queryBytes)
+        size.add(request.requestIDBytes)
+        size.add(request.parameters.catchAllBytes)
+        request.forEachHeader { name, value in
+            size.add(name)
+            size.add(value)
+        }
+        request.parameters.forEach { name, value in
+            size.add(name)
+            size.add(value)
+        }
+        var packed = PackedText(reserving: size)
+        packed.append(request.head.methodName(in: request.bytes))
+        packed.append(request.pathBytes)
+        packed.append(request.queryBytes)
+        packed.append(request.requestIDBytes)
+        packed.append(request.parameters.catchAllBytes)
+        request.forEachHeader { name, value in
+            packed.append(name)
+            packed.append(value)
+        }
+        request.parameters.forEach { name, value in
+            packed.append(name)
+            packed.append(value)
+        }
+        text = packed
     }
 
     /// A request built in a test, without a worker.
     public init(method: HTTPMethod, path: String, query: String? = nil, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
                 parameters: [(name: String, value: String)] = []) {
         self.method = method
-        methodName = "\(method)".uppercased()
-        self.path = path
-        self.query = query
-        self.headers = headers
         self.body = body
         client = .unknown
-        self.parameters = parameters
-        catchAll = nil
         workerIndex = 0
-        requestID = ""
         workerLogger = Logger(label: "ringmaster.AsyncRequest")
+        headerCount = headers.count
+        parameterCount = parameters.count
+        var packed = PackedText(reserving: PackedText.Size())
+        packed.append("\(method)".uppercased())
+        packed.append(path)
+        packed.append(query)
+        packed.append("")
+        packed.append(nil as String?)
+        for (name, value) in headers {
+            packed.append(name)
+            packed.append(value)
+        }
+        for (name, value) in parameters {
+            packed.append(name)
+            packed.append(value)
+        }
+        text = packed
     }
 
-    /// The first field named `name` (case-insensitive), or nil.
+    /// The first field named `name` (case-insensitive), or nil. Only its value is copied.
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        var i = 0
+        while i < headerCount {
+            if text.equalsCaseInsensitive(Item.firstField + 2 * i, name) { return text.string(Item.firstField + 2 * i + 1) }
+            i += 1
+        }
+        return nil
     }
 
-    /// Path parameter `name` as sent, or nil.
-    public func parameter(_ name: String) -> String? { parameters.first { $0.name == name }?.value }
+    /// Path parameter `name` as sent, or nil. Only its value is copied.
+    public func parameter(_ name: String) -> String? {
+        let first = Item.firstField + 2 * headerCount
+        var i = 0
+        while i < parameterCount {
+            if text.equals(first + 2 * i, name) { return text.string(first + 2 * i + 1) }
+            i += 1
+        }
+        return nil
+    }
 
     /// Path parameter `name` as an integer, or nil.
     public func intParameter(_ name: String) -> Int? { parameter(name).flatMap { Int($0) } }

@@ -80,7 +80,21 @@ public struct Parameters {
     /// What `**` matched, as sent (percent-encoded), copied.
     public var catchAll: String? { catchAllBytes.map { String(decoding: $0, as: UTF8.self) } }
 
-    /// Every `{name}` parameter and its value as sent, copied (for an async handler's request).
+    /// Calls `body` with every `{name}` parameter's name and value bytes, in pattern order.
+    func forEach(_ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Void) {
+        guard let captures, count > 0 else { return }
+        var i = 0
+        while i < count {
+            let capture = captures[i]
+            body(UnsafeRawBufferPointer(rebasing: pattern[Int(capture.nameStart)..<Int(capture.nameStart) + Int(capture.nameLength)]), value(capture))
+            i += 1
+        }
+    }
+
+    /// The number of `{name}` parameters.
+    var parameterCount: Int { captures == nil ? 0 : count }
+
+    /// Every `{name}` parameter and its value as sent, copied.
     var all: [(name: String, value: String)] {
         guard let captures, count > 0 else { return [] }
         return (0..<count).map { i in

@@ -29,6 +29,19 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
             }
             return jobs
         }
+
+        /// Reverses the stack from `top` in place (its nodes' `next`), so it runs oldest first.
+        static func reversed(_ top: UnsafeRawPointer) -> UnsafeRawPointer {
+            var previous: UnsafeRawPointer?
+            var raw: UnsafeRawPointer? = top
+            while let current = raw {
+                let node = Unmanaged<RemoteJob>.fromOpaque(current).takeUnretainedValue()
+                raw = node.next
+                node.next = previous
+                previous = current
+            }
+            return previous!
+        }
     }
 
     /// The worker's thread; set on it (the worker is built there).
@@ -37,6 +50,9 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
     private let eventFD: Int32
     /// Jobs enqueued on the worker's thread, in order. Touched on that thread only.
     private var local: [UnownedJob] = []
+    /// The batch being run: swapped with `local` (which the jobs may append to), so a batch
+    /// costs no copy and no allocation once both have grown.
+    private var running: [UnownedJob] = []
     /// Jobs from other threads, newest first (a Treiber stack of retained nodes).
     private let remote = Atomic<UnsafeRawPointer?>(nil)
     /// A wake was written and the worker has not yet taken the remote jobs.
@@ -50,6 +66,7 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
         thread = pthread_self()
         self.eventFD = eventFD
         local.reserveCapacity(64)
+        running.reserveCapacity(64)
     }
 
     deinit {
@@ -121,20 +138,37 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
         // Cleared before the take: a job pushed after it writes a fresh wake.
         wakePending.store(false, ordering: .sequentiallyConsistent)
         if let top = remote.exchange(nil, ordering: .sequentiallyConsistent) {
-            // Newest first on the stack: reversed into arrival order.
-            local.insert(contentsOf: RemoteJob.takeAll(top).reversed(), at: 0)
+            // Newest first on the stack: reversed in place into arrival order and run first,
+            // node by node (no array: a remote resumption is the common case of an await).
+            var raw: UnsafeRawPointer? = RemoteJob.reversed(top)
+            var overflow: [UnownedJob] = []
+            while let current = raw {
+                let node = Unmanaged<RemoteJob>.fromOpaque(current).takeRetainedValue()
+                raw = node.next
+                if ran < limit {
+                    node.job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+                    ran += 1
+                } else {
+                    overflow.append(node.job)
+                }
+            }
+            if !overflow.isEmpty { local.insert(contentsOf: overflow, at: 0) }
         }
         while !local.isEmpty && ran < limit {
-            let batch = local
-            local.removeAll(keepingCapacity: true)
-            for (i, job) in batch.enumerated() {
+            // Index loops: an iterator over the batch goes through unspecialised generic code
+            // in debug builds, which allocates.
+            swap(&local, &running)
+            var i = 0
+            while i < running.count {
                 if ran >= limit {
-                    local.insert(contentsOf: batch[i...], at: 0)
+                    local.insert(contentsOf: running[i...], at: 0)
                     break
                 }
-                job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+                running[i].runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
                 ran += 1
+                i += 1
             }
+            running.removeAll(keepingCapacity: true)
         }
     }
 
