@@ -68,34 +68,28 @@ public struct AsyncRequest: Sendable {
         parameterCount = request.parameters.parameterCount
         // Two passes: the sizes first, so the buffer and its offsets are allocated once.
         var size = PackedText.Size()
-        size.add(request.head.methodName(in: request.bytes))
-        size.add(request.pathBytes)
-        size.add(request.queryBytes)
-        size.add(request.requestIDBytes)
-        size.add(request.parameters.catchAllBytes)
-        request.forEachHeader { name, value in
-            size.add(name)
-            size.add(value)
-        }
-        request.parameters.forEach { name, value in
-            size.add(name)
-            size.add(value)
-        }
+        AsyncRequest.forEachText(of: request) { size.add($0) }
         var packed = PackedText(reserving: size)
-        packed.append(request.head.methodName(in: request.bytes))
-        packed.append(request.pathBytes)
-        packed.append(request.queryBytes)
-        packed.append(request.requestIDBytes)
-        packed.append(request.parameters.catchAllBytes)
+        AsyncRequest.forEachText(of: request) { packed.append($0) }
+        text = packed
+    }
+
+    /// Every text of `request`, in `Item` order: the fixed items, each field's name and value,
+    /// each parameter's name and value.
+    private static func forEachText(of request: borrowing Request, _ body: (UnsafeRawBufferPointer?) -> Void) {
+        body(request.head.methodName(in: request.bytes))
+        body(request.pathBytes)
+        body(request.queryBytes)
+        body(request.requestIDBytes)
+        body(request.parameters.catchAllBytes)
         request.forEachHeader { name, value in
-            packed.append(name)
-            packed.append(value)
+            body(name)
+            body(value)
         }
         request.parameters.forEach { name, value in
-            packed.append(name)
-            packed.append(value)
+            body(name)
+            body(value)
         }
-        text = packed
     }
 
     /// A request built in a test, without a worker.
