@@ -2,7 +2,7 @@
 // (method, target, headers, body, parameters, client), made once when the handler starts, so
 // it can be held across `await`s and handed to other tasks. The copy allocates; the synchronous
 // handlers' borrowed view stays the zero-allocation path (docs/handlers.md, "Async handlers").
-import Foundation
+import FoundationEssentials
 import Logging
 import RingmasterHTTP
 

@@ -1,6 +1,6 @@
 // What an async handler returns: a Sendable value (status, content type, headers, body) that
 // the worker writes as the deferred response once the handler's task ends on the worker.
-import Foundation
+import FoundationEssentials
 import RingmasterHTTP
 
 /// The answer of an async handler.

@@ -75,8 +75,15 @@ struct ProxyExchanges: ~Copyable {
     static let none: UInt16 = .max
     let capacity: Int
     let entries: UnsafeMutablePointer<ProxyExchange>
+    /// Ids released and free again (a stack); ids at or above `fresh` were never used.
     private let freeList: UnsafeMutablePointer<UInt16>
-    private var freeCount: Int
+    private var freeCount = 0
+    /// Entries 0..<fresh are initialised: they are set up as `allocate` first reaches them,
+    /// so a worker that proxies nothing keeps none of them resident (issue 15, item 3: 1024
+    /// entries are about 180 KiB).
+    private(set) var fresh = 0
+    /// Exchanges in use.
+    private(set) var inUse = 0
     /// The exchange of each client slot, or `none`; written before read (the record's
     /// `HandlerState.proxied` bit says when it is live), so never initialised as a whole.
     let ofSlot: UnsafeMutablePointer<UInt16>
@@ -84,29 +91,32 @@ struct ProxyExchanges: ~Copyable {
     init(capacity: Int, slots: Int) {
         self.capacity = min(capacity, Int(UInt16.max) - 1)
         entries = .allocate(capacity: max(self.capacity, 1))
-        entries.initialize(repeating: ProxyExchange(), count: max(self.capacity, 1))
         freeList = .allocate(capacity: max(self.capacity, 1))
-        for i in 0..<self.capacity { freeList[i] = UInt16(self.capacity - 1 - i) }
-        freeCount = self.capacity
         ofSlot = .allocate(capacity: max(slots, 1))
     }
 
     deinit {
-        entries.deinitialize(count: max(capacity, 1))
+        entries.deinitialize(count: fresh)
         entries.deallocate()
         freeList.deallocate()
         ofSlot.deallocate()
     }
 
-    /// Exchanges in use.
-    var inUse: Int { capacity - freeCount }
-
     mutating func allocate() -> UInt16? {
-        guard freeCount > 0 else { return nil }
-        freeCount -= 1
-        let id = freeList[freeCount]
-        entries[Int(id)] = ProxyExchange()
+        let id: UInt16
+        if freeCount > 0 {
+            freeCount -= 1
+            id = freeList[freeCount]
+            entries[Int(id)] = ProxyExchange()
+        } else if fresh < capacity {
+            id = UInt16(fresh)
+            (entries + fresh).initialize(to: ProxyExchange())
+            fresh += 1
+        } else {
+            return nil
+        }
         entries[Int(id)].inUse = true
+        inUse += 1
         return id
     }
 
@@ -115,6 +125,7 @@ struct ProxyExchanges: ~Copyable {
         entries[Int(id)].inUse = false
         freeList[freeCount] = id
         freeCount += 1
+        inUse -= 1
     }
 
     @inline(__always)

@@ -125,7 +125,7 @@ extension Worker {
     mutating func expireUpstreamReads() {
         let now = Worker.monotonicSeconds()
         var id = 0
-        while id < proxies.capacity {
+        while id < proxies.fresh {
             let exchange = proxies.entries + id
             if exchange.pointee.inUse && exchange.pointee.phase == .waiting && exchange.pointee.epoch != upstreams.epoch {
                 // A reload replaced the upstream set it waited on (its queue went with it).
