@@ -19,6 +19,20 @@ import Testing
         return result
     }
 
+    /// The library uses FoundationEssentials, never all of Foundation: statically linked,
+    /// Foundation made the binary 87.5 MB instead of 38.3 and idle RSS 1.59x nginx's instead of
+    /// 1.13x (docs/benchmarks.md, 2026-12-04). Every folder of the library, recursively.
+    @Test func theLibraryDoesNotImportFoundation() throws {
+        let root = LayeringTests.sources.appendingPathComponent("Ringmaster")
+        let files = FileManager.default.enumerator(atPath: root.path)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") } ?? []
+        #expect(files.count > 100)
+        for file in files {
+            let text = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
+            let imports = text.split(separator: "\n").filter { $0.hasPrefix("import ") }.map { String($0.dropFirst(7)) }
+            #expect(!imports.contains("Foundation"), "\(file) imports Foundation (FoundationEssentials has what the library needs)")
+        }
+    }
+
     @Test func routingDoesNotTouchTheKernel() throws {
         let files = try imports(in: "Ringmaster/Routing")
         #expect(!files.isEmpty)
