@@ -78,11 +78,10 @@ struct BodyStreams: ~Copyable {
     let capacity: Int
     let bufferSize: Int
     let entries: UnsafeMutablePointer<BodyStream>
-    /// Ids released and free again (a stack); ids at or above `fresh` were never used.
-    let freeList: UnsafeMutablePointer<UInt32>
-    var freeCount = 0
+    /// Entries are set up as an id first reaches them (PoolIDs).
+    private var ids: PoolIDs
     /// Entries 0..<fresh are initialised.
-    private(set) var fresh = 0
+    var fresh: Int { ids.fresh }
     let buffers: MemoryRegion
     /// Connections' regular descriptors for sendfile.
     var sockets: SendfileSockets
@@ -92,7 +91,7 @@ struct BodyStreams: ~Copyable {
         self.capacity = capacity
         self.bufferSize = bufferSize
         entries = .allocate(capacity: max(capacity, 1))
-        freeList = .allocate(capacity: max(capacity, 1))
+        ids = PoolIDs(capacity: capacity)
         buffers = try MemoryRegion(size: max(capacity, 1) * bufferSize, populate: false, node: node, reserveOnly: true)
         sockets = SendfileSockets(enabled: sendfile, slots: slots, limit: capacity)
         if sockets.enabled { BodyStreams.blockBrokenPipeSignal() }
@@ -105,25 +104,14 @@ struct BodyStreams: ~Copyable {
         }
         entries.deinitialize(count: fresh)
         entries.deallocate()
-        freeList.deallocate()
     }
 
     /// A free stream id, or nil when `capacity` bodies are already being sent.
     mutating func allocate() -> UInt32? {
-        let id: UInt32
-        if freeCount > 0 {
-            freeCount -= 1
-            id = freeList[freeCount]
-            entries[Int(id)] = BodyStream()
-        } else if fresh < capacity {
-            id = UInt32(fresh)
-            (entries + fresh).initialize(to: BodyStream())
-            fresh += 1
-        } else {
-            return nil
-        }
-        entries[Int(id)].inUse = true
-        return id
+        guard let (id, isNew) = ids.take() else { return nil }
+        if isNew { (entries + id).initialize(to: BodyStream()) } else { entries[id] = BodyStream() }
+        entries[id].inUse = true
+        return UInt32(id)
     }
 
     /// Closes the file or unpins the block and returns the id to the pool.
@@ -133,8 +121,7 @@ struct BodyStreams: ~Copyable {
         if stream.fd >= 0 { close(stream.fd) }
         stream.block?.release()
         entries[Int(id)] = BodyStream()
-        freeList[freeCount] = id
-        freeCount += 1
+        ids.give(Int(id))
     }
 
     @inline(__always)

@@ -75,15 +75,13 @@ struct ProxyExchanges: ~Copyable {
     static let none: UInt16 = .max
     let capacity: Int
     let entries: UnsafeMutablePointer<ProxyExchange>
-    /// Ids released and free again (a stack); ids at or above `fresh` were never used.
-    private let freeList: UnsafeMutablePointer<UInt16>
-    private var freeCount = 0
-    /// Entries 0..<fresh are initialised: they are set up as `allocate` first reaches them,
-    /// so a worker that proxies nothing keeps none of them resident (issue 15, item 3: 1024
-    /// entries are about 180 KiB).
-    private(set) var fresh = 0
+    /// Entries are set up as an id first reaches them, so a worker that proxies nothing keeps
+    /// none of them resident (issue 15, item 3: 1024 entries are about 180 KiB).
+    private var ids: PoolIDs
+    /// Entries 0..<fresh are initialised.
+    var fresh: Int { ids.fresh }
     /// Exchanges in use.
-    private(set) var inUse = 0
+    var inUse: Int { ids.inUse }
     /// The exchange of each client slot, or `none`; written before read (the record's
     /// `HandlerState.proxied` bit says when it is live), so never initialised as a whole.
     let ofSlot: UnsafeMutablePointer<UInt16>
@@ -91,41 +89,27 @@ struct ProxyExchanges: ~Copyable {
     init(capacity: Int, slots: Int) {
         self.capacity = min(capacity, Int(UInt16.max) - 1)
         entries = .allocate(capacity: max(self.capacity, 1))
-        freeList = .allocate(capacity: max(self.capacity, 1))
+        ids = PoolIDs(capacity: self.capacity)
         ofSlot = .allocate(capacity: max(slots, 1))
     }
 
     deinit {
-        entries.deinitialize(count: fresh)
+        entries.deinitialize(count: ids.fresh)
         entries.deallocate()
-        freeList.deallocate()
         ofSlot.deallocate()
     }
 
     mutating func allocate() -> UInt16? {
-        let id: UInt16
-        if freeCount > 0 {
-            freeCount -= 1
-            id = freeList[freeCount]
-            entries[Int(id)] = ProxyExchange()
-        } else if fresh < capacity {
-            id = UInt16(fresh)
-            (entries + fresh).initialize(to: ProxyExchange())
-            fresh += 1
-        } else {
-            return nil
-        }
-        entries[Int(id)].inUse = true
-        inUse += 1
-        return id
+        guard let (id, isNew) = ids.take() else { return nil }
+        if isNew { (entries + id).initialize(to: ProxyExchange()) } else { entries[id] = ProxyExchange() }
+        entries[id].inUse = true
+        return UInt16(id)
     }
 
     mutating func release(_ id: UInt16) {
         guard entries[Int(id)].inUse else { return }
         entries[Int(id)].inUse = false
-        freeList[freeCount] = id
-        freeCount += 1
-        inUse -= 1
+        ids.give(Int(id))
     }
 
     @inline(__always)
