@@ -12,9 +12,10 @@ import Testing
 @testable import Ringmaster
 
 @Suite(.serialized) struct ProxyUploadTests {
-    func server(_ port: Int, bodyLimit: UInt64 = 256 << 20, options: (inout ProxyOptions) -> Void = { _ in }) throws -> TestServer {
+    func server(_ port: Int, bodyLimit: UInt64 = 256 << 20, bodyTimeout: UInt8 = 30, options: (inout ProxyOptions) -> Void = { _ in }) throws -> TestServer {
         var c = TestServer.configuration()
         c.limits.maxBodyBytes = bodyLimit
+        c.timeouts.body = bodyTimeout
         c.configuredRoutes = [RouteConfiguration.proxy(["127.0.0.1:\(port)"], options: options), RouteConfiguration(path: "/local", body: "local\n")]
         return try TestServer(c)
     }
@@ -114,5 +115,22 @@ import Testing
         let upload = PatternUpload(client, head: "POST /app/pattern HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n", count: 1_000_000)
         upload.wait()
         #expect(try client.readResponse().bodyText == "1000000 ok")
+    }
+
+    /// A client that stalls midway through an upload: one 408, and the exchange (with its
+    /// upstream connection holding half a request) is abandoned, not left to answer later.
+    @Test func aBodyTimeoutMidUploadAnswersOnceAndAbandonsTheExchange() throws {
+        let upstream = try Upstream()
+        defer { withExtendedLifetime(upstream) {} }
+        let server = try server(upstream.port, bodyTimeout: 1)
+        let client = try server.client()
+        try client.send("POST /app/pattern HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + String(repeating: "a", count: 20000))
+        #expect(try client.readResponse().status == 408)
+        #expect(client.drainUntilClosed() == 0, "nothing after the 408, then the close")
+        // The server lingers until the client closes its side too.
+        client.abort()
+        usleep(300_000)
+        #expect(server.server.total(.active) == 0)
+        #expect(try server.client().get("/app/name").bodyText == "upstream")
     }
 }

@@ -44,9 +44,10 @@ import RingmasterHTTP
         return router
     }
 
-    func server(bodyLimit: UInt64 = 256 << 20) throws -> TestServer {
+    func server(bodyLimit: UInt64 = 256 << 20, bodyTimeout: UInt8 = 30) throws -> TestServer {
         var c = TestServer.configuration()
         c.limits.maxBodyBytes = bodyLimit
+        c.timeouts.body = bodyTimeout
         c.configuredRoutes = []
         return try TestServer(c, router: StreamingBodyTests.router())
     }
@@ -128,5 +129,19 @@ import RingmasterHTTP
         #expect(try app.request(.post, "/count", body: body).bodyText == "100000 ok")
         #expect(try app.request(.post, "/small", body: "x").bodyText == "1")
         #expect(try app.request(.post, "/refuse", body: "x").status == 403)
+    }
+
+    /// A client that stalls midway: the body timeout's 408 is the only answer, and the
+    /// handler's read fails (review finding: the 408 left the handler attached, and its own
+    /// answer could follow).
+    @Test func aBodyTimeoutMidStreamFailsTheReadAndAnswersOnce() throws {
+        let server = try server(bodyTimeout: 1)
+        let before = StreamingBodyTests.failedReads.load(ordering: .relaxed)
+        let client = try server.client()
+        try client.send("POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + String(repeating: "a", count: 1000))
+        #expect(try client.readResponse().status == 408)
+        #expect(client.drainUntilClosed() == 0, "nothing after the 408, then the close")
+        for _ in 0..<200 where StreamingBodyTests.failedReads.load(ordering: .relaxed) == before { usleep(10_000) }
+        #expect(StreamingBodyTests.failedReads.load(ordering: .relaxed) == before + 1)
     }
 }

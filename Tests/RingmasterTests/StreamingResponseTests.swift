@@ -46,6 +46,8 @@ import RingmasterHTTP
                 }
             }
         }
+        // Writes nothing.
+        router.get("/empty") { _ in .stream { _ in } }
         // Writes a little, then fails.
         router.get("/broken") { _ in
             .stream { writer in
@@ -139,5 +141,27 @@ import RingmasterHTTP
         #expect(try app.request(.get, "/pattern?n=200000").body == (0..<200_000).map { UInt8($0 % 251) })
         #expect(try app.request(.get, "/slow").bodyText == "line 0\nline 1\nline 2\n")
         #expect(throws: RouterTesterError.bodyBroken) { try app.request(.get, "/broken") }
+    }
+
+    /// An HTTP/1.0 client never gets chunked, even with keep-alive: the body runs until the
+    /// close. And a writer that ends without writing (before its head was even out) ends the
+    /// response at once (review findings).
+    @Test func http10GetsTheBodyUntilTheCloseAndAnEmptyStreamEnds() throws {
+        let server = try server()
+        let old = try server.client()
+        try old.send("GET /slow HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        let all = String(decoding: old.readAll(), as: UTF8.self)
+        #expect(all.hasPrefix("HTTP/1.1 200") && all.contains("Connection: close") && !all.lowercased().contains("transfer-encoding"))
+        #expect(all.hasSuffix("\r\n\r\nline 0\nline 1\nline 2\n"))
+        let started = Date()
+        let empty = try server.client()
+        try empty.send("GET /empty HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let bytes = String(decoding: empty.readAll(), as: UTF8.self)
+        #expect(bytes.hasPrefix("HTTP/1.1 200") && bytes.hasSuffix("\r\n\r\n"), "the head, then the close")
+        #expect(Date().timeIntervalSince(started) < 2, "not held until the write timeout")
+        let kept = try server.client()
+        try kept.send("GET /empty HTTP/1.1\r\nHost: x\r\n\r\n")
+        let answer = try kept.readResponse()
+        #expect(answer.status == 200 && answer.body.isEmpty && answer.header("Transfer-Encoding") == "chunked")
     }
 }

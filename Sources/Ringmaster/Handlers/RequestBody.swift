@@ -46,6 +46,9 @@ public struct RequestBody: AsyncSequence, Sendable {
 actor BodyChannel {
     /// Bytes waiting unread at which the worker stops parsing the connection's input.
     static let window = 64 * 1024
+    /// What each waiting piece counts for beyond its bytes (its array's header and slot), so
+    /// a body sent in tiny chunks fills the window by its memory, not only by its bytes.
+    static let pieceOverhead = 64
 
     nonisolated let executor: WorkerExecutor
     nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
@@ -85,7 +88,7 @@ actor BodyChannel {
             return
         }
         pieces.append(piece)
-        buffered += piece.count
+        buffered += piece.count + BodyChannel.pieceOverhead
     }
 
     /// The body ended: what is buffered is still read, then the sequence ends.
@@ -115,6 +118,8 @@ actor BodyChannel {
 
     func next() async throws -> [UInt8]? {
         if let failure { throw failure }
+        // One reader at a time: a second would take the first's place and leave it waiting.
+        guard waiter == nil else { throw StreamMisuse.concurrentRead }
         if first < pieces.count { return take() }
         if ended { return nil }
         return try await withTaskCancellationHandler {
@@ -132,9 +137,14 @@ actor BodyChannel {
         let piece = pieces[first]
         pieces[first] = []
         first += 1
-        buffered -= piece.count
+        buffered -= piece.count + BodyChannel.pieceOverhead
         if first == pieces.count {
             pieces.removeAll(keepingCapacity: true)
+            first = 0
+        } else if first >= 64 && first * 2 >= pieces.count {
+            // A reader that never quite catches up: the taken slots go, so the array stays
+            // the size of what waits, not of everything ever pushed.
+            pieces.removeFirst(first)
             first = 0
         }
         if paused && buffered <= BodyChannel.window / 2 {

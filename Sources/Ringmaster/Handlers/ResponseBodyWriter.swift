@@ -34,6 +34,8 @@ public actor ResponseBodyWriter {
     public func write(_ bytes: [UInt8]) async throws {
         if let failure { throw failure }
         precondition(!ended, "ResponseBodyWriter.write after the body ended")
+        // One write at a time: a second would replace the first's bytes and leave it waiting.
+        guard waiter == nil, taken == pending.count else { throw StreamMisuse.concurrentWrite }
         guard !bytes.isEmpty else { return }
         pending = bytes
         taken = 0
@@ -102,4 +104,13 @@ public actor ResponseBodyWriter {
         let owner = owner.value
         owner.context.writerEvent(slot: owner.slot, generation: owner.generation)
     }
+}
+
+/// A streamed body used from two tasks at once: the second call fails with this, and the first
+/// carries on.
+public enum StreamMisuse: Error, Sendable {
+    /// `ResponseBodyWriter.write` while another write of the same body waits.
+    case concurrentWrite
+    /// `RequestBody`'s `next()` while another read of the same body waits.
+    case concurrentRead
 }

@@ -80,6 +80,9 @@ public enum PendingResponse {
     public static let headOnly: UInt8 = 1 << 1
     /// It closes the connection.
     public static let close: UInt8 = 1 << 2
+    /// The request was HTTP/1.0: a body of unknown length cannot go chunked (RFC 9112 §7.1),
+    /// so it runs until the close.
+    public static let http10: UInt8 = 1 << 3
 }
 
 /// The timeout a connection is under, chosen from its state after each event.

@@ -143,6 +143,11 @@ extension Worker {
     /// Answers a malformed or over-limit request with `status` and closes after sending it.
     mutating func respondError(slot: UInt32, status: HTTPStatus) {
         let connection = table[slot]
+        // A body streamed to an upstream or a handler ends here, whatever ended it (its
+        // framing, its limit, the body timeout): its consumer is stopped before the error
+        // answers, so no second answer can follow it.
+        if connection.pointee.handlerState & HandlerState.uploading != 0 { cancelUpload(slot: slot) }
+        if connection.pointee.handlerState & HandlerState.streamingBody != 0 { cancelChannel(slot: slot, status: status) }
         if connection.pointee.stream != BodyStreams.none {
             // A body is still going out: nothing can be put in front of or inside it.
             statistics.recordParseError(status.rawValue)

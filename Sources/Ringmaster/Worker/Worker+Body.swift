@@ -59,8 +59,7 @@ extension Worker {
             }
             return .ended(step.consumed)
         case .error(let status):
-            if uploading { cancelUpload(slot: slot) }
-            if streaming { cancelChannel(slot: slot, status: status) }
+            // respondError stops a streamed body's upstream or handler first.
             respondError(slot: slot, status: status)
             return .failed
         }

@@ -67,7 +67,9 @@ extension Worker {
         let bodyUnread = connection.pointee.handlerState & HandlerState.streamingBody != 0
         if bodyUnread { detachChannel(slot: slot, CancellationError()) }
         // A drain began, or the peer shut its side, while the response was owed: it is the last.
-        let close = flags & PendingResponse.close != 0 || draining || connection.pointee.machine.isClosing || bodyUnread
+        var close = flags & PendingResponse.close != 0 || draining || connection.pointee.machine.isClosing || bodyUnread
+        // A streamed body to an HTTP/1.0 client runs until the close: it cannot be chunked.
+        if response.bodyWriter != nil && flags & PendingResponse.http10 != 0 { close = true }
         appendHandlerResponse(slot: slot, &response, close: close, headOnly: flags & PendingResponse.headOnly != 0, handler: handler)
         guard connection.pointee.generation == finish.generation, connection.pointee.isOpen else { return }
         // Sends it, and serves the pipelined requests that waited behind it once it is out.

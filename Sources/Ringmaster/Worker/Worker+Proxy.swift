@@ -238,6 +238,8 @@ extension Worker {
             return
         }
         let sent = Int(completion.result)
+        // A cancel the tick raced with a completion that won: not a timeout after all.
+        exchange.pointee.timedOut = false
         if exchange.pointee.requestSent < exchange.pointee.requestLength {
             exchange.pointee.requestSent += sent
         } else {
@@ -293,6 +295,7 @@ extension Worker {
             }
             return
         }
+        exchange.pointee.timedOut = false
         exchange.pointee.responseFilled += Int(completion.result)
         while true {
             let response = UnsafeRawBufferPointer(start: slab.pointer(exchange.pointee.responseChunk), count: exchange.pointee.responseFilled)

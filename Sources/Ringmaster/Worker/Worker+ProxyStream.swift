@@ -147,6 +147,8 @@ extension Worker {
             return
         }
         var count = Int(result)
+        // A cancel the tick raced with a recv that won: not a timeout after all.
+        upstream.timedOut = false
         if var chunked = upstream.chunked {
             guard let end = Worker.chunkedEnd(&chunked, UnsafeRawBufferPointer(start: streams.buffer(id), count: count)) else {
                 statistics.add(.proxyErrors)

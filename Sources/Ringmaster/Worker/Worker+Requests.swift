@@ -113,6 +113,7 @@ extension Worker {
         var pending = PendingResponse.owed
         if head.method == .head { pending |= PendingResponse.headOnly }
         if !head.keepAlive || draining { pending |= PendingResponse.close }
+        if head.version == .http10 { pending |= PendingResponse.http10 }
         let body = BodyDecoder(framing: head.framing)
         let route = Int(connection.pointee.pendingRoute)
         if route < responses.routeCount && responses.kind(of: route) == .directory {

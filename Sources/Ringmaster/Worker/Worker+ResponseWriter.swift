@@ -40,8 +40,20 @@ extension Worker {
             return
         }
         handling.context.responseWriters[slot] = writer
-        // Written before the head was out; the caller's answerProgressed starts the sends.
-        _ = fillFromWriter(slot: slot)
+        // Written (or ended) before the head was out; the caller's answerProgressed starts
+        // the sends.
+        let id = connection.pointee.stream
+        guard fillFromWriter(slot: slot) else { return }
+        retireFinishedWriterStream(slot: slot, stream: id)
+    }
+
+    /// A writer stream with everything sent and the writer ended is done: freed, so the
+    /// connection goes on (pumpStream would find nothing to send in it).
+    mutating func retireFinishedWriterStream(slot: UInt32, stream id: UInt32) {
+        let connection = table[slot]
+        guard connection.pointee.stream == id, streams[id].pointee.isFinished, !streams[id].pointee.busy else { return }
+        freeStream(id)
+        connection.pointee.stream = BodyStreams.none
     }
 
     /// Copies what the writer wrote into the stream's buffer as it has room, and marks the
@@ -106,10 +118,7 @@ extension Worker {
               connection.pointee.handlerState & HandlerState.streamingResponse != 0 else { return }
         let id = connection.pointee.stream
         guard fillFromWriter(slot: slot) else { return }
-        if streams[id].pointee.isFinished && !streams[id].pointee.busy {
-            freeStream(id)
-            connection.pointee.stream = BodyStreams.none
-        }
+        retireFinishedWriterStream(slot: slot, stream: id)
         guard !connection.pointee.machine.isSending else { return }
         guard perform(connection.pointee.machine.answerProgressed(facts(slot)), slot: slot) else { return }
         updateTimer(slot: slot)
