@@ -16,6 +16,8 @@ import RingmasterHTTP
     /// Bytes the /pattern writer got written, and writes that threw, over the suite.
     static let written = Atomic<Int>(0)
     static let failedWrites = Atomic<Int>(0)
+    /// What /twice's second, concurrent write did: 1 when it was refused with StreamMisuse.
+    static let misuse = Atomic<Int>(0)
 
     static func router() -> Router {
         var router = Router()
@@ -44,6 +46,21 @@ import RingmasterHTTP
                     try await Task.sleep(for: .milliseconds(150))
                     try await writer.write("line \(i)\n")
                 }
+            }
+        }
+        // A 16 MB write (more than the socket buffers take), and a second one started while
+        // the first waits for room.
+        router.get("/twice") { _ in
+            .stream { writer in
+                async let first: Void = writer.write([UInt8](repeating: 0x61, count: 16 << 20))
+                try await Task.sleep(for: .milliseconds(100))
+                do {
+                    try await writer.write("x")
+                    StreamingResponseTests.misuse.store(-1, ordering: .relaxed)
+                } catch StreamMisuse.concurrentWrite {
+                    StreamingResponseTests.misuse.store(1, ordering: .relaxed)
+                }
+                try await first
             }
         }
         // Writes nothing.
@@ -163,5 +180,17 @@ import RingmasterHTTP
         try kept.send("GET /empty HTTP/1.1\r\nHost: x\r\n\r\n")
         let answer = try kept.readResponse()
         #expect(answer.status == 200 && answer.body.isEmpty && answer.header("Transfer-Encoding") == "chunked")
+    }
+
+    /// A second write while the first waits is refused, and the first completes intact.
+    @Test func aConcurrentWriteIsRefusedAndTheFirstCompletes() throws {
+        let server = try server()
+        let client = try server.client(receiveBuffer: 65536)
+        StreamingResponseTests.misuse.store(0, ordering: .relaxed)
+        try client.send("GET /twice HTTP/1.1\r\nHost: x\r\n\r\n")
+        usleep(300_000)
+        let response = try client.readResponse()
+        #expect(response.status == 200 && response.body.count == 16 << 20, "the first write whole, and nothing of the second")
+        #expect(StreamingResponseTests.misuse.load(ordering: .relaxed) == 1, "the second write threw StreamMisuse.concurrentWrite")
     }
 }
