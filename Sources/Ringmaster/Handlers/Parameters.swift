@@ -94,16 +94,6 @@ public struct Parameters {
     /// The number of `{name}` parameters.
     var parameterCount: Int { captures == nil ? 0 : count }
 
-    /// Every `{name}` parameter and its value as sent, copied.
-    var all: [(name: String, value: String)] {
-        guard let captures, count > 0 else { return [] }
-        return (0..<count).map { i in
-            let capture = captures[i]
-            let name = UnsafeRawBufferPointer(rebasing: pattern[Int(capture.nameStart)..<Int(capture.nameStart) + Int(capture.nameLength)])
-            return (String(decoding: name, as: UTF8.self), String(decoding: value(capture), as: UTF8.self))
-        }
-    }
-
     private func value(_ capture: PathCapture) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: path[Int(capture.valueStart)..<Int(capture.valueStart) + Int(capture.valueLength)])
     }
