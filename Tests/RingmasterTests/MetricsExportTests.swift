@@ -86,7 +86,7 @@ import CoreMetrics
         defer { for counter in counters { counter.destroy() } }
         let response = try server.client().get("/metrics")
         #expect(response.status == 200)
-        #expect(response.body.count > Worker.metricsCapacity, "the test needs an exposition past the block (\(response.body.count) bytes)")
+        #expect(response.body.count > MetricsExport.capacity, "the test needs an exposition past the block (\(response.body.count) bytes)")
         let complete = response.bodyText.contains("large_exposition_test_counter_with_a_long_name_number_2499_total 3\n")
         #expect(complete, "the last embedder counter is there: the exposition was not cut")
     }

@@ -21,7 +21,7 @@ extension Worker {
             statistics.add(.acceptErrors)
         case .cancelled:
             return
-        case .failed(let error) where !draining:
+        case .failed(let error) where !lifecycle.draining:
             // Anything else (ENOMEM, EMFILE, ENOBUFS...) could repeat at once: retry after a
             // bounded backoff instead of spinning.
             statistics.add(.acceptErrors)
@@ -30,7 +30,7 @@ extension Worker {
         default:
             break
         }
-        if !draining { acceptor.arm(index, ring: &ring) }
+        if !lifecycle.draining { acceptor.arm(index, ring: &ring) }
     }
 
     /// Re-arms accept `index` after 10 ms, doubling per consecutive failure up to 1 s.
@@ -42,14 +42,14 @@ extension Worker {
         if index == 0 || acceptor.failures == 1 {
             logger.warning("worker \(self.index): accept failed with \(Errno.describe(error)); retrying in \(milliseconds) ms")
         }
-        ring.prepareTimeout(milliseconds: milliseconds, spec: scratch + 48,
+        ring.prepareTimeout(milliseconds: milliseconds, spec: scratch.acceptRetry,
                             userData: UserData(slot: Worker.acceptRetryTimer, operation: .timeout, buffer: UInt16(index)))
     }
 
     /// Starts a connection in `slot`: fresh record (keeping the generation), a TLS session
     /// unless it came from the plain-HTTP port, TCP_QUICKACK when configured, multishot recv.
     mutating func openConnection(slot: UInt32, plain: Bool) {
-        guard Int(slot) < table.capacity, !draining else {
+        guard Int(slot) < table.capacity, !lifecycle.draining else {
             // Nothing was submitted on it yet: the close alone.
             ring.prepareCloseDirect(slot: slot, userData: UserData(slot: slot, operation: .close))
             return
@@ -61,7 +61,7 @@ extension Worker {
             ring.prepareCloseDirect(slot: slot, userData: UserData(slot: slot, operation: .close))
             return
         }
-        let actions = connection.pointee.machine.accepted(mayLinger: timeouts.linger > 0)
+        let actions = connection.pointee.machine.accepted(mayLinger: policy.timeouts.linger > 0)
         if Int(slot) >= table.highWater { table.highWater = Int(slot) + 1 }
         statistics.add(.accepted)
         statistics.add(.active)
@@ -78,7 +78,7 @@ extension Worker {
 
     /// Keeps a read armed on the worker's eventfd, so the supervisor's write wakes the loop.
     mutating func armWake() {
-        ring.prepareRead(fd: control.eventFD, into: scratch, count: 8, offset: 0, userData: UserData(slot: 0, operation: .wake))
+        ring.prepareRead(fd: control.eventFD, into: scratch.wakeCounter, count: 8, offset: 0, userData: UserData(slot: 0, operation: .wake))
     }
 
     mutating func handleWake() {
@@ -88,7 +88,7 @@ extension Worker {
         case .running: armWake()
         case .draining:
             startDrain()
-            if exit == nil { armWake() }
+            if lifecycle.exit == nil { armWake() }
         case .forced: closeAll(reason: .forced)
         }
     }

@@ -27,7 +27,7 @@ extension Worker {
             // Combined and JSON: the first Referer and User-Agent of the head, as nginx's
             // $http_referer and $http_user_agent.
             for index in 0..<head.headerCount {
-                let field = headerFields[index]
+                let field = scratch.headerFields[index]
                 let name = field.name(in: buffer)
                 if referer == nil && ASCII.equalsCaseInsensitive(name, "referer") { referer = field.value(in: buffer) }
                 if userAgent == nil && ASCII.equalsCaseInsensitive(name, "user-agent") { userAgent = field.value(in: buffer) }
@@ -42,10 +42,10 @@ extension Worker {
     mutating func logLine(slot: UInt32, request: UnsafeRawPointer?, status: UInt16, bodyBytes: Int) {
         let client = acceptor[slot]
         let now = accessLog.logsDuration ? AccessLog.monotonicNanoseconds() : 0
-        if accessLog.append(client: client, request: request, status: status, bodyBytes: bodyBytes, unixSeconds: date.unixSeconds,
+        if accessLog.append(client: client, request: request, status: status, bodyBytes: bodyBytes, unixSeconds: routing.date.unixSeconds,
                             nowNanoseconds: now) { return }
         if startLogWrite(), accessLog.append(client: client, request: request, status: status, bodyBytes: bodyBytes,
-                                             unixSeconds: date.unixSeconds, nowNanoseconds: now) { return }
+                                             unixSeconds: routing.date.unixSeconds, nowNanoseconds: now) { return }
         statistics.add(.accessLogDropped)
         // Write what is buffered the moment the kernel is done with the other buffer.
         accessLog.flushWanted = true

@@ -89,9 +89,9 @@ extension Worker {
         if !counted { statistics.recordStatus(head.status.rawValue) }
         var inline = 0
         if case .inline(let bytes) = body { inline = bytes.count }
-        let headRoom = 256 + responses.serverName.count + head.contentType.count + head.extraHeaders.count
+        let headRoom = 256 + routing.responses.serverName.count + head.contentType.count + head.extraHeaders.count
         guard let out = answerOutput(slot: slot, count: headRoom + inline),
-              let headLength = ResponseWriter.writeHead(status: head.status, server: responses.serverName, date: date,
+              let headLength = ResponseWriter.writeHead(status: head.status, server: routing.responses.serverName, date: routing.date,
                                                         contentType: head.contentType, contentLength: head.contentLength,
                                                         close: close, extraHeaders: head.extraHeaders, framing: head.framing,
                                                         into: UnsafeMutableRawBufferPointer(start: out.pointer, count: headRoom)) else {
@@ -121,7 +121,7 @@ extension Worker {
         statistics.recordParseError(status.rawValue)
         statistics.recordStatus(status.rawValue)
         if let out = reserveOutput(slot: slot, count: 512),
-           let length = ResponseWriter.writeError(status: status, server: responses.serverName, date: date,
+           let length = ResponseWriter.writeError(status: status, server: routing.responses.serverName, date: routing.date,
                                                   into: UnsafeMutableRawBufferPointer(start: out, count: 512)) {
             commitOutput(slot: slot, count: length)
         }
@@ -155,7 +155,7 @@ extension Worker {
             closeConnection(slot: slot)
             return
         }
-        routeTables.forget(epoch: connection.pointee.tableEpoch, owed: connection.pointee.pendingFlags & PendingResponse.owed != 0)
+        routing.retired.forget(epoch: connection.pointee.tableEpoch, owed: connection.pointee.pendingFlags & PendingResponse.owed != 0)
         connection.pointee.body = BodyDecoder()
         releaseCarry(slot: slot)
         commit(slot: slot, .error(status), close: true)

@@ -35,7 +35,7 @@ extension Worker {
             }
             if window.count > room { window = UnsafeRawBufferPointer(rebasing: rest[..<room]) }
         }
-        let step = connection.pointee.body.decode(window, limits: limits)
+        let step = connection.pointee.body.decode(window, limits: policy.limits)
         if step.dataLength > 0 {
             let data = UnsafeRawBufferPointer(rebasing: window[step.dataStart..<step.dataStart + step.dataLength])
             if uploading {

@@ -14,7 +14,7 @@ extension Worker {
         let connection = table[slot]
         let context = handling.context
         let channel = BodyChannel(executor: context.executor, owner: WorkerBound((context, slot, connection.pointee.generation)))
-        let fields = UnsafeBufferPointer(rebasing: headerFields[0..<head.headerCount])
+        let fields = UnsafeBufferPointer(rebasing: scratch.headerFields[0..<head.headerCount])
         let id = handling.requestIDs.assign(slot: slot, fields: fields, in: buffer)
         let request = Request(head: head, bytes: buffer, fields: fields, body: UnsafeRawBufferPointer(start: nil, count: 0), client: acceptor[slot],
                               worker: context, parameters: handling.patterns.parameters(handler: handler, target: head.target(in: buffer)),

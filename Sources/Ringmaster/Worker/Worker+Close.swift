@@ -24,7 +24,7 @@ extension Worker {
         releaseCarry(slot: slot)
         releaseHeldInput(slot: slot)
         releaseStream(slot: slot)
-        routeTables.forget(epoch: connection.pointee.tableEpoch, owed: connection.pointee.pendingFlags & PendingResponse.owed != 0)
+        routing.retired.forget(epoch: connection.pointee.tableEpoch, owed: connection.pointee.pendingFlags & PendingResponse.owed != 0)
         if connection.pointee.handlerState != 0 { releaseHandlerState(slot: slot) }
         wheel.clear(slot)
         // Safe: the generation is an 8-bit wrapping counter.
@@ -40,6 +40,6 @@ extension Worker {
         ring.prepareCloseDirect(slot: slot, userData: closeData)
         statistics.subtract(.active)
         statistics.add(.closed)
-        if draining && statistics.value(.active) == 0 { exit = .drained }
+        if lifecycle.draining && statistics.value(.active) == 0 { lifecycle.exit = .drained }
     }
 }

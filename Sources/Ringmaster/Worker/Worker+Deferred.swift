@@ -67,7 +67,7 @@ extension Worker {
         let bodyUnread = connection.pointee.handlerState & HandlerState.streamingBody != 0
         if bodyUnread { detachChannel(slot: slot, CancellationError()) }
         // A drain began, or the peer shut its side, while the response was owed: it is the last.
-        var close = flags & PendingResponse.close != 0 || draining || connection.pointee.machine.isClosing || bodyUnread
+        var close = flags & PendingResponse.close != 0 || lifecycle.draining || connection.pointee.machine.isClosing || bodyUnread
         // A streamed body to an HTTP/1.0 client runs until the close: it cannot be chunked.
         if response.bodyWriter != nil && flags & PendingResponse.http10 != 0 { close = true }
         appendHandlerResponse(slot: slot, &response, close: close, headOnly: flags & PendingResponse.headOnly != 0, handler: handler)
@@ -87,7 +87,7 @@ extension Worker {
 
     /// A handler timer expired (-ETIME): run its callback; what it queues runs after the batch.
     mutating func handleHandlerTimer(_ data: UserData, _ completion: Completion) {
-        guard let callback = handling.context.fire(data.slot), completion.outcome == .expired || completion.outcome == .done(0), exit == nil else { return }
+        guard let callback = handling.context.fire(data.slot), completion.outcome == .expired || completion.outcome == .done(0), lifecycle.exit == nil else { return }
         callback()
     }
 }

@@ -5,8 +5,8 @@ import Glibc
 
 extension Worker {
     mutating func startDrain() {
-        guard !draining else { return }
-        draining = true
+        guard !lifecycle.draining else { return }
+        lifecycle.draining = true
         // Refuse new connections first: shutdown(2) on the listener ends the pending accepts
         // and makes the kernel reset new SYNs; the cancel covers a kernel that keeps them armed.
         for fd in acceptor.listeners {
@@ -25,23 +25,23 @@ extension Worker {
             slot += 1
         }
         if statistics.value(.active) == 0 {
-            exit = .drained
+            lifecycle.exit = .drained
             return
         }
         // The deadline: one IORING_OP_TIMEOUT, relative, in the scratch block after the
         // eventfd's 8 bytes.
-        ring.prepareTimeout(milliseconds: shutdownTimeoutMilliseconds, spec: scratch + 16, userData: UserData(slot: 0, operation: .timeout))
+        ring.prepareTimeout(milliseconds: lifecycle.timeoutMilliseconds, spec: scratch.drainDeadline, userData: UserData(slot: 0, operation: .timeout))
     }
 
     mutating func handleDrainDeadline() {
-        guard exit == nil else { return }
+        guard lifecycle.exit == nil else { return }
         closeAll(reason: .timedOut)
     }
 
     /// Closes every connection and ends the loop with `reason`.
     mutating func closeAll(reason: WorkerExit) {
-        if !draining {
-            draining = true
+        if !lifecycle.draining {
+            lifecycle.draining = true
             shutdown(acceptor.listenerFD, SocketShutdown.both)
         }
         var slot: UInt32 = 0
@@ -49,7 +49,7 @@ extension Worker {
             closeConnection(slot: slot)
             slot += 1
         }
-        exit = reason
+        lifecycle.exit = reason
         ring.flushSubmissions()
     }
 }

@@ -63,7 +63,7 @@ extension Worker {
         }
         if let fields, response.status == .ok {
             return files.answer(facts: facts, contentType: type, headers: extra, tagLength: tagLength, body: .file(fd),
-                                fields: fields, date: date, headOnly: headOnly)
+                                fields: fields, date: routing.date, headOnly: headOnly)
         }
         let head = AnswerHead(status: response.status, contentType: type, contentLength: facts.size, extraHeaders: extra)
         guard !headOnly && facts.size > 0 else {

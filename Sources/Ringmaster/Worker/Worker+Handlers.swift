@@ -9,14 +9,14 @@ extension Worker {
     /// The index of the code handler answering `route`, or nil for any other kind of answer.
     @inline(__always)
     func handlerIndex(route: UInt8) -> Int? {
-        guard Int(route) < responses.routeCount, case .handler(let index) = responses.kind(of: Int(route)) else { return nil }
+        guard Int(route) < routing.responses.routeCount, case .handler(let index) = routing.responses.kind(of: Int(route)) else { return nil }
         return index
     }
 
     /// Runs handler `handler` for a request without a body, on the bytes where they were parsed.
     mutating func answerHandler(slot: UInt32, handler: Int, head: RequestHead, in buffer: UnsafeRawBufferPointer) {
-        let id = handling.requestIDs.assign(slot: slot, fields: UnsafeBufferPointer(rebasing: headerFields[0..<head.headerCount]), in: buffer)
-        let request = Request(head: head, bytes: buffer, fields: UnsafeBufferPointer(headerFields),
+        let id = handling.requestIDs.assign(slot: slot, fields: UnsafeBufferPointer(rebasing: scratch.headerFields[0..<head.headerCount]), in: buffer)
+        let request = Request(head: head, bytes: buffer, fields: UnsafeBufferPointer(scratch.headerFields),
                               body: UnsafeRawBufferPointer(start: nil, count: 0), client: acceptor[slot], worker: handling.context,
                               parameters: handling.patterns.parameters(handler: handler, target: head.target(in: buffer)), requestID: id)
         runHandler(slot: slot, handler: handler, request: request)
@@ -29,7 +29,7 @@ extension Worker {
         // Room for the whole announced body up to the retained size; past it the buffer grows
         // as bytes arrive, so a large Content-Length alone reserves nothing large.
         if case .contentLength(let length) = head.framing { expected = Int(min(length, UInt64(RequestStore.retainedCapacity))) }
-        let id = handling.store.begin(head: head, in: buffer, fields: headerFields, expectedBody: expected)
+        let id = handling.store.begin(head: head, in: buffer, fields: scratch.headerFields, expectedBody: expected)
         let connection = table[slot]
         if connection.pointee.handlerState == 0 { handling.slots[Int(slot)] = HandlerSlot() }
         handling.slots[Int(slot)].request = id
@@ -120,7 +120,7 @@ extension Worker {
         let head = AnswerHead(status: response.status, contentType: response.contentTypeBytes, contentLength: UInt64(response.bodyLength),
                               extraHeaders: response.headerBytes)
         if headOnly || response.bodyLength == 0 { return .response(head, .none) }
-        let headRoom = 256 + responses.serverName.count + response.contentTypeLength + response.headerLength
+        let headRoom = 256 + routing.responses.serverName.count + response.contentTypeLength + response.headerLength
         if headRoom + response.bodyLength <= slab.chunkSize { return .response(head, .inline(response.bodyBytes)) }
         // Larger than a chunk: the head now, the body through a body stream after it.
         return streamedHandlerBody(response, head: head, headOnly: headOnly)

@@ -57,6 +57,6 @@ extension Worker {
     mutating func updateTimer(slot: UInt32) {
         let state = facts(slot)
         guard let kind = table[slot].pointee.machine.chooseTimer(state) else { return }
-        wheel.set(slot, seconds: timeouts.seconds(kind))
+        wheel.set(slot, seconds: policy.timeouts.seconds(kind))
     }
 }

@@ -4,10 +4,6 @@
 import RingmasterHTTP
 
 extension Worker {
-    /// Room for every family with a `worker` label on many workers, up to 250 route samples and
-    /// an embedding program's own metrics.
-    static let metricsCapacity = 262_144
-
     /// The metrics response, written into the worker's metrics block now. An exposition
     /// larger than an output chunk (many workers with worker labels, many embedder metrics,
     /// the TLS and upstream families) is streamed from the block, as a cached file is: the
@@ -15,11 +11,11 @@ extension Worker {
     /// Only when an earlier scrape's stream still reads the block (a slow client) is a block
     /// allocated for this one; the steady state allocates nothing (AllocationTests).
     func metricsAnswer(headOnly: Bool) -> Answer {
-        let inUse = metricsBlock.isShared
-        guard let block = inUse ? FileBlock.allocate(keyLength: 0, payload: Worker.metricsCapacity) : metricsBlock else {
+        let inUse = metrics.block.isShared
+        guard let block = inUse ? FileBlock.allocate(keyLength: 0, payload: MetricsExport.capacity) : metrics.block else {
             return Worker.text(.serviceUnavailable, Worker.bytes("out of memory\n"), headOnly: headOnly)
         }
-        var writer = PrometheusWriter(UnsafeMutableRawBufferPointer(start: block.payload, count: Worker.metricsCapacity))
+        var writer = PrometheusWriter(UnsafeMutableRawBufferPointer(start: block.payload, count: MetricsExport.capacity))
         writeMetrics(into: &writer)
         guard let length = writer.finish() else {
             // Larger than the block (dozens of workers with worker labels, many embedder
@@ -44,7 +40,7 @@ extension Worker {
     /// The exposition when it outgrew `metricsCapacity`: a block of its own, 4x as large
     /// (allocates; 503 if even that is too small or cannot be had).
     func largeMetricsAnswer(headOnly: Bool) -> Answer {
-        let capacity = 4 * Worker.metricsCapacity
+        let capacity = 4 * MetricsExport.capacity
         guard let block = FileBlock.allocate(keyLength: 0, payload: capacity) else {
             return Worker.text(.serviceUnavailable, Worker.bytes("out of memory\n"), headOnly: headOnly)
         }
@@ -78,8 +74,8 @@ extension Worker {
         // Index loops: a for-in over an array or range goes through an unspecialised
         // IndexingIterator in debug builds, which allocates (AllocationTests scrapes /metrics).
         var i = 0
-        while i < allStatistics.count {
-            sum &+= allStatistics[i].value(counter)
+        while i < metrics.all.count {
+            sum &+= metrics.all[i].value(counter)
             i += 1
         }
         return sum
@@ -102,8 +98,8 @@ extension Worker {
             return
         }
         var i = 0
-        while i < allStatistics.count {
-            let block = allStatistics[i]
+        while i < metrics.all.count {
+            let block = metrics.all[i]
             w.beginSample(name)
             if let label { w.label(label) }
             w.label(block.workerLabel)
@@ -203,9 +199,9 @@ extension Worker {
                             bucketCounts: UnsafeBufferPointer(counts), sum: Int64(clamping: total(.batchSum)))
             }
         }
-        MetricsExposition.writeDurations(into: &w, allStatistics)
-        MetricsExposition.writeRoutes(into: &w, allStatistics, routeCount: responses.routeCount) { responses.path(of: $0) }
-        UpstreamExposition.write(into: &w, allStatistics, names: upstreams.rowNames, now: Worker.monotonicSeconds(), probes: upstreams.probes)
+        MetricsExposition.writeDurations(into: &w, metrics.all)
+        MetricsExposition.writeRoutes(into: &w, metrics.all, routeCount: routing.responses.routeCount) { routing.responses.path(of: $0) }
+        UpstreamExposition.write(into: &w, metrics.all, names: proxy.upstreams.rowNames, now: Worker.monotonicSeconds(), probes: proxy.upstreams.probes)
         MetricsExposition.writeProcess(into: &w)
         MetricsRegistry.shared.write(into: &w)
     }

@@ -4,7 +4,7 @@ import Glibc
 
 extension Worker {
     /// Room for the next response: at least the largest static response or a generated one.
-    var responseReserve: Int { max(responses.maxResponseLength, 512) }
+    var responseReserve: Int { max(routing.responses.maxResponseLength, 512) }
 
     /// Whether the output can take another response, compacting it when no send is in flight.
     mutating func reserveOutputRoom(slot: UInt32) -> Bool {

@@ -10,7 +10,7 @@ extension Worker {
     /// A request matched a proxy route: forwarded now, or once its body has been read.
     mutating func proxyRequest(slot: UInt32, head: RequestHead, in buffer: UnsafeRawBufferPointer, body: BodyDecoder) {
         let connection = table[slot]
-        let fields = UnsafeBufferPointer(rebasing: headerFields[0..<head.headerCount])
+        let fields = UnsafeBufferPointer(rebasing: scratch.headerFields[0..<head.headerCount])
         if body.isComplete {
             startExchange(slot: slot, head: head, bytes: buffer, fields: fields, body: UnsafeRawBufferPointer(start: nil, count: 0),
                           store: RequestStore.none)
@@ -57,31 +57,31 @@ extension Worker {
         let failureCloses = close || upload != nil
         let headOnly = head.method == .head
         connection.pointee.pendingFlags = 0
-        routeTables.forget(epoch: connection.pointee.tableEpoch, owed: pending & PendingResponse.owed != 0)
+        routing.retired.forget(epoch: connection.pointee.tableEpoch, owed: pending & PendingResponse.owed != 0)
         // A reload since the head matched: the route index may name another route now.
-        guard connection.pointee.tableEpoch == routeTables.epoch, let group = upstreams.group(route: Int(connection.pointee.pendingRoute)) else {
+        guard connection.pointee.tableEpoch == routing.retired.epoch, let group = proxy.upstreams.group(route: Int(connection.pointee.pendingRoute)) else {
             if store != RequestStore.none { handling.store.release(store) }
             commitProxyFailure(slot: slot, status: .badGateway, close: failureCloses, headOnly: headOnly)
             return
         }
-        guard let id = proxies.allocate(), let chunk = slab.allocate() else {
+        guard let id = proxy.exchanges.allocate(), let chunk = slab.allocate() else {
             if store != RequestStore.none { handling.store.release(store) }
             statistics.add(.streamsExhausted)
             commitProxyFailure(slot: slot, status: .serviceUnavailable, close: failureCloses, headOnly: headOnly)
             return
         }
-        let exchange = proxies[id]
+        let exchange = proxy.exchanges[id]
         exchange.pointee.slot = slot
         exchange.pointee.generation = connection.pointee.generation
         exchange.pointee.group = group
-        exchange.pointee.epoch = upstreams.epoch
+        exchange.pointee.epoch = proxy.upstreams.epoch
         exchange.pointee.headOnly = headOnly
         exchange.pointee.clientClose = close
         exchange.pointee.idempotent = head.method == .get || head.method == .head || head.method == .put || head.method == .delete
             || head.method == .options
         exchange.pointee.requestChunk = chunk
         // Kept for retries: the head's fields are gone by then.
-        exchange.pointee.hashKey = upstreams.hashKey(group: group, client: acceptor[slot], fields: fields, in: bytes)
+        exchange.pointee.hashKey = proxy.upstreams.hashKey(group: group, client: acceptor[slot], fields: fields, in: bytes)
         exchange.pointee.started = AccessLog.monotonicNanoseconds()
         let out = UnsafeMutableRawBufferPointer(start: slab.pointer(chunk), count: slab.chunkSize)
         var bodyLength: UInt64? = body.count > 0 || head.framing != .none ? UInt64(body.count) : nil
@@ -89,8 +89,8 @@ extension Worker {
         if upload == .chunked { bodyLength = nil }
         let client = acceptor[slot]
         guard let length = ProxyHead.writeRequest(head: head, bytes: bytes, fields: fields, client: client,
-                                                  serverName: responses.serverName, bodyLength: bodyLength, chunked: upload == .chunked,
-                                                  keepForwardedFor: upstreams.trusts(group: group, client: client),
+                                                  serverName: routing.responses.serverName, bodyLength: bodyLength, chunked: upload == .chunked,
+                                                  keepForwardedFor: proxy.upstreams.trusts(group: group, client: client),
                                                   https: tls.isOn(slot), into: out) else {
             if store != RequestStore.none { handling.store.release(store) }
             freeExchange(id)
@@ -114,29 +114,29 @@ extension Worker {
             connection.pointee.handlerState |= HandlerState.uploading
         }
         connection.pointee.handlerState |= HandlerState.proxied
-        proxies.ofSlot[Int(slot)] = id
+        proxy.exchanges.ofSlot[Int(slot)] = id
         statistics.add(.proxyRequests)
         connectUpstream(id)
     }
 
     /// Takes an idle connection to the next upstream, or connects a new one.
     mutating func connectUpstream(_ id: UInt16) {
-        let exchange = proxies[id]
+        let exchange = proxy.exchanges[id]
         let group = exchange.pointee.group
         // A retry after a reload replaced the upstream set: the group number now means another
         // route's upstreams (or none), so the request fails rather than going elsewhere.
-        guard exchange.pointee.epoch == upstreams.epoch else {
+        guard exchange.pointee.epoch == proxy.upstreams.epoch else {
             failExchange(id, status: .badGateway)
             return
         }
         let now = Worker.monotonicSeconds()
-        guard let member = upstreams.choose(group: group, hashKey: exchange.pointee.hashKey, now: now, excluded: exchange.pointee.tried) else {
-            if upstreams.waitsForRoom(group: group, now: now, excluded: exchange.pointee.tried) {
+        guard let member = proxy.upstreams.choose(group: group, hashKey: exchange.pointee.hashKey, now: now, excluded: exchange.pointee.tried) else {
+            if proxy.upstreams.waitsForRoom(group: group, now: now, excluded: exchange.pointee.tried) {
                 // Every upstream it may use is at max_connections: it waits for the next
                 // connection released to the group, up to the connect timeout (then 503).
                 exchange.pointee.phase = .waiting
-                exchange.pointee.deadline = now + upstreams.queueSeconds(group: group)
-                upstreams.wait(group: group, id: id)
+                exchange.pointee.deadline = now + proxy.upstreams.queueSeconds(group: group)
+                proxy.upstreams.wait(group: group, id: id)
                 statistics.add(.proxyQueued)
                 return
             }
@@ -152,14 +152,14 @@ extension Worker {
         exchange.pointee.timedOut = false
         exchange.pointee.requestSent = 0
         exchange.pointee.bodySent = 0
-        upstreams.began(group: group, member: member)
-        if let fd = upstreams.takeIdle(group: group, member: member) {
+        proxy.upstreams.began(group: group, member: member)
+        if let fd = proxy.upstreams.takeIdle(group: group, member: member) {
             exchange.pointee.fd = fd
             exchange.pointee.reused = true
             sendUpstream(id)
             return
         }
-        let upstream = upstreams[group: group].members[member]
+        let upstream = proxy.upstreams[group: group].members[member]
         let fd = socket(upstream.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else {
             releaseUpstream(group: group, member: member, epoch: exchange.pointee.epoch, fd: -1, reusable: false)
@@ -170,7 +170,7 @@ extension Worker {
             var one: Int32 = 1
             setsockopt(fd, SocketLevel.tcp, TCP_NODELAY, &one, 4)
         }
-        upstreams.opened(group: group, member: member)
+        proxy.upstreams.opened(group: group, member: member)
         exchange.pointee.fd = fd
         exchange.pointee.reused = false
         exchange.pointee.phase = .connecting
@@ -178,7 +178,7 @@ extension Worker {
         let generation = exchange.pointee.generation
         upstream.sockaddr.withUnsafeBytes { address in
             ring.prepareConnect(fd: fd, address: address.baseAddress!, length: socklen_t(address.count),
-                                milliseconds: upstreams[group: group].options.connectTimeoutMilliseconds, spec: proxies.timespec(id),
+                                milliseconds: proxy.upstreams[group: group].options.connectTimeoutMilliseconds, spec: proxy.exchanges.timespec(id),
                                 userData: UserData(slot: exchange.pointee.slot, operation: .upstreamConnect, buffer: id, generation: generation),
                                 timeoutData: UserData(slot: 0, operation: .linkTimeout))
         }
@@ -187,7 +187,7 @@ extension Worker {
     /// The exchange of `data`, or nil when its client went away (then cleaned up here).
     mutating func liveExchange(_ data: UserData) -> UnsafeMutablePointer<ProxyExchange>? {
         let id = data.buffer
-        let exchange = proxies[id]
+        let exchange = proxy.exchanges[id]
         exchange.pointee.busy = false
         let connection = table[exchange.pointee.slot]
         if exchange.pointee.abandoned || connection.pointee.generation != exchange.pointee.generation || !connection.pointee.isOpen {
@@ -211,12 +211,12 @@ extension Worker {
 
     /// Sends what of the request is left: the chunk, then a body that did not fit it.
     mutating func sendUpstream(_ id: UInt16) {
-        let exchange = proxies[id]
+        let exchange = proxy.exchanges[id]
         exchange.pointee.phase = .sending
         exchange.pointee.busy = true
         // The send timeout (the read timeout, as nginx's proxy_send_timeout): an upstream that
         // stops reading a body is cut off by the tick (expireUpstreamReads), not waited on.
-        exchange.pointee.deadline = Worker.monotonicSeconds() + upstreams.readTimeoutSeconds(group: exchange.pointee.group, epoch: exchange.pointee.epoch)
+        exchange.pointee.deadline = Worker.monotonicSeconds() + proxy.upstreams.readTimeoutSeconds(group: exchange.pointee.group, epoch: exchange.pointee.epoch)
         let data = UserData(slot: exchange.pointee.slot, operation: .upstreamSend, buffer: id, generation: exchange.pointee.generation)
         if exchange.pointee.requestSent < exchange.pointee.requestLength {
             ring.prepareSend(fd: exchange.pointee.fd, bytes: slab.pointer(exchange.pointee.requestChunk) + exchange.pointee.requestSent,
@@ -261,7 +261,7 @@ extension Worker {
 
     /// Reads (more of) the response head into the exchange's response chunk.
     mutating func receiveUpstream(_ id: UInt16) {
-        let exchange = proxies[id]
+        let exchange = proxy.exchanges[id]
         if exchange.pointee.responseChunk == ChunkSlab.none {
             guard let chunk = slab.allocate() else {
                 failExchange(id, status: .serviceUnavailable)
@@ -274,7 +274,7 @@ extension Worker {
         // The read timeout is checked by the tick (ProxyExchanges.expire): a linked timeout
         // would add an SQE and a CQE to every proxied request.
         if exchange.pointee.deadline == Int.max {
-            exchange.pointee.deadline = Worker.monotonicSeconds() + upstreams.readTimeoutSeconds(group: exchange.pointee.group, epoch: exchange.pointee.epoch)
+            exchange.pointee.deadline = Worker.monotonicSeconds() + proxy.upstreams.readTimeoutSeconds(group: exchange.pointee.group, epoch: exchange.pointee.epoch)
         }
         let filled = exchange.pointee.responseFilled
         ring.prepareRecv(fd: exchange.pointee.fd, into: slab.pointer(exchange.pointee.responseChunk) + filled, count: slab.chunkSize - filled,
@@ -299,7 +299,7 @@ extension Worker {
         exchange.pointee.responseFilled += Int(completion.result)
         while true {
             let response = UnsafeRawBufferPointer(start: slab.pointer(exchange.pointee.responseChunk), count: exchange.pointee.responseFilled)
-            switch ResponseParser.parseHead(response, headers: headerFields, maxHeadBytes: slab.chunkSize, requestWasHead: exchange.pointee.headOnly) {
+            switch ResponseParser.parseHead(response, headers: scratch.headerFields, maxHeadBytes: slab.chunkSize, requestWasHead: exchange.pointee.headOnly) {
             case .needMore:
                 if exchange.pointee.responseFilled == slab.chunkSize { upstreamFailed(id, kind: .response, retry: false) } else { receiveUpstream(id) }
                 return
@@ -318,7 +318,7 @@ extension Worker {
                 memmove(base, base + head.headLength, rest)
                 exchange.pointee.responseFilled = rest
             case .complete(let head):
-                relayResponse(id, head: head, fields: UnsafeBufferPointer(rebasing: headerFields[0..<head.headerCount]))
+                relayResponse(id, head: head, fields: UnsafeBufferPointer(rebasing: scratch.headerFields[0..<head.headerCount]))
                 return
             }
         }

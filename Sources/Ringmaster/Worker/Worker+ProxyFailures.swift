@@ -10,13 +10,13 @@ extension Worker {
     /// failure or a reset, and the request sent elsewhere when `retry` allows and another
     /// member is left; else 502 (504 for a timeout).
     mutating func upstreamFailed(_ id: UInt16, kind: UpstreamFailure, retry: Bool) {
-        let exchange = proxies[id]
+        let exchange = proxy.exchanges[id]
         let group = exchange.pointee.group, member = exchange.pointee.member
         let wasReused = exchange.pointee.reused
-        upstreams.count(group: group, member: member, kind)
+        proxy.upstreams.count(group: group, member: member, kind)
         statistics.add(kind == .timeout ? .proxyTimeouts : .proxyErrors)
         // A reused connection failing says little about the upstream itself.
-        if kind != .response || !wasReused { upstreams.failed(group: group, member: member, now: Worker.monotonicSeconds()) }
+        if kind != .response || !wasReused { proxy.upstreams.failed(group: group, member: member, now: Worker.monotonicSeconds()) }
         dropUpstream(id)
         // A streamed body whose window was emptied cannot be sent again.
         if retry && !exchange.pointee.windowReused {
@@ -33,16 +33,16 @@ extension Worker {
     /// to the idle pool when `reusable`, else closed), which makes room for the oldest
     /// exchange waiting on the group, if any (UpstreamWaiters).
     mutating func releaseUpstream(group: Int, member: Int, epoch: UInt32, fd: Int32, reusable: Bool) {
-        upstreams.finished(group: group, member: member, epoch: epoch, fd: fd, reusable: reusable)
+        proxy.upstreams.finished(group: group, member: member, epoch: epoch, fd: fd, reusable: reusable)
         // No connection was opened (socket(2) failed): no room was made.
         guard fd >= 0 else { return }
         // Each waiter taken either goes (served, or answered) or, when the room is of no use
         // to it (the member is one it tried already, or down), queues again at the back: at
         // most one pass over the waiters there are now.
-        var budget = upstreams.waiterCount(group: group, epoch: epoch)
-        while budget > 0, let id = upstreams.nextWaiter(group: group, epoch: epoch) {
+        var budget = proxy.upstreams.waiterCount(group: group, epoch: epoch)
+        while budget > 0, let id = proxy.upstreams.nextWaiter(group: group, epoch: epoch) {
             budget -= 1
-            let exchange = proxies[id]
+            let exchange = proxy.exchanges[id]
             // Stale entries (freed, timed out, or reused for another wait) are skipped.
             guard exchange.pointee.inUse, exchange.pointee.phase == .waiting, exchange.pointee.group == group,
                   exchange.pointee.epoch == epoch else { continue }
@@ -54,7 +54,7 @@ extension Worker {
 
     /// Closes the exchange's upstream connection (it is in an unknown state).
     mutating func dropUpstream(_ id: UInt16) {
-        let exchange = proxies[id]
+        let exchange = proxy.exchanges[id]
         guard exchange.pointee.fd >= 0 else { return }
         releaseUpstream(group: exchange.pointee.group, member: exchange.pointee.member, epoch: exchange.pointee.epoch,
                            fd: exchange.pointee.fd, reusable: false)
@@ -63,7 +63,7 @@ extension Worker {
 
     /// Answers the exchange's client with `status` and ends the exchange.
     mutating func failExchange(_ id: UInt16, status: HTTPStatus) {
-        let exchange = proxies[id]
+        let exchange = proxy.exchanges[id]
         let slot = exchange.pointee.slot, headOnly = exchange.pointee.headOnly
         // A streamed body cut off midway leaves the rest unread: the connection closes after.
         let close = exchange.pointee.clientClose || (exchange.pointee.streamsBody && !exchange.pointee.bodyEnded)
@@ -88,27 +88,27 @@ extension Worker {
         case .requestHeaderFieldsTooLarge: body = Worker.bytes("Request Header Fields Too Large\n")
         default: body = Worker.bytes("Internal Server Error\n")
         }
-        commit(slot: slot, Worker.text(status, body, headOnly: headOnly), close: close || draining)
+        commit(slot: slot, Worker.text(status, body, headOnly: headOnly), close: close || lifecycle.draining)
     }
 
     /// Returns the exchange's chunks and collected request, and the exchange itself.
     mutating func freeExchange(_ id: UInt16) {
-        let exchange = proxies[id]
+        let exchange = proxy.exchanges[id]
         if exchange.pointee.requestChunk != ChunkSlab.none { slab.release(exchange.pointee.requestChunk) }
         if exchange.pointee.responseChunk != ChunkSlab.none { slab.release(exchange.pointee.responseChunk) }
         if exchange.pointee.bodyStore != RequestStore.none { handling.store.release(exchange.pointee.bodyStore) }
         exchange.pointee.requestChunk = ChunkSlab.none
         exchange.pointee.responseChunk = ChunkSlab.none
         exchange.pointee.bodyStore = RequestStore.none
-        proxies.release(id)
+        proxy.exchanges.release(id)
     }
 
     /// The client connection is closing with an exchange in progress: an operation in flight
     /// is cancelled (IORING_ASYNC_CANCEL_FD, by the upstream socket), and its completion frees
     /// the exchange.
     mutating func abandonExchange(slot: UInt32) {
-        let id = proxies.ofSlot[Int(slot)]
-        let exchange = proxies[id]
+        let id = proxy.exchanges.ofSlot[Int(slot)]
+        let exchange = proxy.exchanges[id]
         guard exchange.pointee.inUse, exchange.pointee.slot == slot else { return }
         if exchange.pointee.busy {
             exchange.pointee.abandoned = true
@@ -125,9 +125,9 @@ extension Worker {
     mutating func expireUpstreamReads() {
         let now = Worker.monotonicSeconds()
         var id = 0
-        while id < proxies.fresh {
-            let exchange = proxies.entries + id
-            if exchange.pointee.inUse && exchange.pointee.phase == .waiting && exchange.pointee.epoch != upstreams.epoch {
+        while id < proxy.exchanges.fresh {
+            let exchange = proxy.exchanges.entries + id
+            if exchange.pointee.inUse && exchange.pointee.phase == .waiting && exchange.pointee.epoch != proxy.upstreams.epoch {
                 // A reload replaced the upstream set it waited on (its queue went with it).
                 failExchange(UInt16(id), status: .badGateway)
             } else if exchange.pointee.inUse && exchange.pointee.phase == .waiting && exchange.pointee.deadline <= now {

@@ -12,7 +12,7 @@ extension Worker {
 
     /// Commits the response whose head is complete in the exchange's response chunk.
     mutating func relayResponse(_ id: UInt16, head: ResponseHead, fields: UnsafeBufferPointer<HTTPHeaderField>) {
-        let exchange = proxies[id]
+        let exchange = proxy.exchanges[id]
         let slot = exchange.pointee.slot
         let connection = table[slot]
         let response = UnsafeRawBufferPointer(start: slab.pointer(exchange.pointee.responseChunk), count: exchange.pointee.responseFilled)
@@ -46,9 +46,9 @@ extension Worker {
             reusable = false
         }
         let untilClose = head.framing == .untilClose
-        let close = exchange.pointee.clientClose || draining || connection.pointee.machine.isClosing || untilClose
+        let close = exchange.pointee.clientClose || lifecycle.draining || connection.pointee.machine.isClosing || untilClose
         let out = UnsafeMutableRawBufferPointer(start: slab.pointer(exchange.pointee.requestChunk), count: slab.chunkSize)
-        guard let headLength = ProxyHead.writeResponse(head: head, bytes: response, fields: fields, serverName: responses.serverName,
+        guard let headLength = ProxyHead.writeResponse(head: head, bytes: response, fields: fields, serverName: routing.responses.serverName,
                                                        close: close, into: out) else {
             upstreamFailed(id, kind: .response, retry: false)
             return
@@ -84,7 +84,7 @@ extension Worker {
             entry.pointee.filled = UInt32(leftover)
             entry.pointee.upstream = UpstreamStream(group: group, member: member, epoch: epoch, chunked: decoder, untilClose: untilClose,
                                                     keepAlive: head.keepAlive, reusable: reusable && remaining == 0,
-                                                    readTimeoutSeconds: upstreams.readTimeoutSeconds(group: group, epoch: epoch))
+                                                    readTimeoutSeconds: proxy.upstreams.readTimeoutSeconds(group: group, epoch: epoch))
             connection.pointee.stream = stream
         } else {
             if let stream { streams.release(stream) }
@@ -142,7 +142,7 @@ extension Worker {
         guard result > 0 else {
             let timedOut = result == -ECANCELED && upstream.timedOut
             statistics.add(timedOut ? .proxyTimeouts : .proxyErrors)
-            upstreams.count(group: upstream.group, member: upstream.member, timedOut ? .timeout : .response)
+            proxy.upstreams.count(group: upstream.group, member: upstream.member, timedOut ? .timeout : .response)
             perform(table[slot].pointee.machine.sendCompleted(ok: false, facts(slot)), slot: slot)
             return
         }

@@ -32,7 +32,7 @@ extension Worker {
     /// How many more received bytes the upload's window can take now (0: wait for the
     /// upstream). A decoded piece is never longer than the bytes it came from.
     func uploadRoom(slot: UInt32) -> Int {
-        let exchange = proxies[proxies.ofSlot[Int(slot)]]
+        let exchange = proxy.exchanges[proxy.exchanges.ofSlot[Int(slot)]]
         let room = slab.chunkSize - exchange.pointee.requestLength - Worker.uploadFramingReserve
         return room >= Worker.uploadMinimumRoom ? room : 0
     }
@@ -40,8 +40,8 @@ extension Worker {
     /// Decoded body bytes of a streamed upload: into the window (as a chunk when the body is
     /// re-framed), and sent now if nothing is in flight.
     mutating func appendUpload(slot: UInt32, _ data: UnsafeRawBufferPointer) {
-        let id = proxies.ofSlot[Int(slot)]
-        let exchange = proxies[id]
+        let id = proxy.exchanges.ofSlot[Int(slot)]
+        let exchange = proxy.exchanges[id]
         let base = slab.pointer(exchange.pointee.requestChunk)
         var length = exchange.pointee.requestLength
         assert(length + data.count + Worker.uploadFramingReserve <= slab.chunkSize, "uploadRoom bounds every piece")
@@ -56,8 +56,8 @@ extension Worker {
     /// The client's body ended: the last chunk goes out after the rest, then the response
     /// head is read (handleUpstreamSend).
     mutating func uploadEnded(slot: UInt32) {
-        let id = proxies.ofSlot[Int(slot)]
-        let exchange = proxies[id]
+        let id = proxy.exchanges.ofSlot[Int(slot)]
+        let exchange = proxy.exchanges[id]
         table[slot].pointee.handlerState &= ~HandlerState.uploading
         exchange.pointee.bodyEnded = true
         if exchange.pointee.chunkedBody {
@@ -73,7 +73,7 @@ extension Worker {
     /// (from now on a failure cannot be retried) and the client's input that waited for room
     /// is parsed again.
     mutating func uploadWindowSent(_ id: UInt16) {
-        let exchange = proxies[id]
+        let exchange = proxy.exchanges[id]
         exchange.pointee.requestLength = 0
         exchange.pointee.requestSent = 0
         exchange.pointee.windowReused = true

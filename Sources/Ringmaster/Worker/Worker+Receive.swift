@@ -57,12 +57,12 @@ extension Worker {
             let used = tls.isOn(slot) ? decryptInput(slot: slot, bytes) : consumeInput(slot: slot, bytes)
             if used < count && connection.pointee.isOpen && connection.pointee.machine.isInputWaiting {
                 // The output filled: the rest of this buffer waits with it (no copy).
-                heldInput.append(slot: slot, group: group, id: id, offset: used, length: count)
+                paused.held.append(slot: slot, group: group, id: id, offset: used, length: count)
                 flushOutput(slot: slot)
                 return
             }
         case .hold:
-            heldInput.append(slot: slot, group: group, id: id, offset: 0, length: count)
+            paused.held.append(slot: slot, group: group, id: id, offset: 0, length: count)
             return
         case .discard:
             discard(slot: slot, count: count)
@@ -77,7 +77,7 @@ extension Worker {
     mutating func discard(slot: UInt32, count: Int) {
         let connection = table[slot]
         connection.pointee.discarded = UInt32(clamping: UInt64(connection.pointee.discarded) + UInt64(count))
-        if connection.pointee.discarded > timeouts.lingerBytes { perform(connection.pointee.machine.failed(), slot: slot) }
+        if connection.pointee.discarded > policy.timeouts.lingerBytes { perform(connection.pointee.machine.failed(), slot: slot) }
     }
 
     /// Consumes received bytes: parsed in place when nothing is carried over, otherwise
@@ -124,17 +124,17 @@ extension Worker {
             _ = decryptInput(slot: slot, UnsafeRawBufferPointer(start: nil, count: 0))
         }
         while connection.pointee.generation == generation && !connection.pointee.machine.isInputWaiting,
-              let held = heldInput.first(slot) {
+              let held = paused.held.first(slot) {
             guard connection.pointee.machine.acceptsRequests else { break }
             let bytes = UnsafeRawBufferPointer(start: buffers.buffer(group: held.group, id: held.id) + Int(held.offset),
                                                count: Int(held.length - held.offset))
             let used = tls.isOn(slot) ? decryptInput(slot: slot, bytes) : consumeInput(slot: slot, bytes)
             guard connection.pointee.generation == generation else { return }
             if used < bytes.count && connection.pointee.machine.isInputWaiting {
-                heldInput.advanceFirst(slot, by: used)
+                paused.held.advanceFirst(slot, by: used)
                 break
             }
-            let done = heldInput.removeFirst(slot)
+            let done = paused.held.removeFirst(slot)
             buffers.recycle(group: done.group, id: done.id)
         }
         guard connection.pointee.generation == generation, connection.pointee.isOpen else { return }
@@ -145,8 +145,8 @@ extension Worker {
 
     /// Recycles every buffer `slot` holds.
     mutating func releaseHeldInput(slot: UInt32) {
-        while heldInput.holds(slot) {
-            let held = heldInput.removeFirst(slot)
+        while paused.held.holds(slot) {
+            let held = paused.held.removeFirst(slot)
             buffers.recycle(group: held.group, id: held.id)
         }
     }
@@ -154,7 +154,7 @@ extension Worker {
     /// Puts a connection whose recv ended with ENOBUFS on the starved FIFO, and grows the pool
     /// by a group when it may.
     mutating func park(slot: UInt32) {
-        starved.append(slot)
+        paused.starved.append(slot)
         statistics.add(.bufferStarvations)
         let widened = buffers.widen()
         if widened > 0 {
@@ -170,9 +170,9 @@ extension Worker {
     /// needs at least one), so a burst is served in turn instead of all re-arming into a
     /// ring that can satisfy only a few.
     mutating func rearmStarved(budget: Int) {
-        var remaining = min(budget, starved.count)
+        var remaining = min(budget, paused.starved.count)
         while remaining > 0 {
-            let slot = starved.removeFirst()
+            let slot = paused.starved.removeFirst()
             remaining -= 1
             perform(table[slot].pointee.machine.buffersReturned(), slot: slot)
         }

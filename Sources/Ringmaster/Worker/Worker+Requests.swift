@@ -40,7 +40,7 @@ extension Worker {
                 perform(connection.pointee.machine.outputFull(), slot: slot)
                 return offset
             }
-            switch RequestParser.parseHead(rest, headers: headerFields, limits: limits) {
+            switch RequestParser.parseHead(rest, headers: scratch.headerFields, limits: policy.limits) {
             case .needMore:
                 return offset
             case .error(let status):
@@ -85,10 +85,10 @@ extension Worker {
     /// Chooses the answer; sends it now, or once the request body has been consumed.
     mutating func handleRequest(slot: UInt32, head: RequestHead, in buffer: UnsafeRawBufferPointer) {
         let connection = table[slot]
-        if realIP.enabled {
+        if policy.realIP.enabled {
             // Before anything reads the client: the access log, handlers, X-Forwarded-For.
-            acceptor[slot] = realIP.client(slot: slot, current: acceptor[slot], first: connection.pointee.requests == 1,
-                                           fields: UnsafeBufferPointer(rebasing: headerFields[0..<head.headerCount]), in: buffer)
+            acceptor[slot] = policy.realIP.client(slot: slot, current: acceptor[slot], first: connection.pointee.requests == 1,
+                                           fields: UnsafeBufferPointer(rebasing: scratch.headerFields[0..<head.headerCount]), in: buffer)
         }
         if accessLog.enabled { logRequestHead(slot: slot, head: head, in: buffer) }
         guard head.method != .connect, head.method != .other else {
@@ -97,26 +97,26 @@ extension Worker {
             respondError(slot: slot, status: .notImplemented)
             return
         }
-        if httpsRedirect.enabled && !tls.isOn(slot) {
+        if policy.httpsRedirect.enabled && !tls.isOn(slot) {
             redirectToHTTPS(slot: slot, head: head, in: buffer)
             return
         }
-        switch responses.match(target: head.target(in: buffer), method: head.method) {
+        switch routing.responses.match(target: head.target(in: buffer), method: head.method) {
         case .route(let route): connection.pointee.pendingRoute = UInt8(truncatingIfNeeded: route)
         case .methodNotAllowed(let allowed):
             connection.pointee.pendingRoute = RouteAnswer.methodNotAllowedIndex
             connection.pointee.allowedMethods = allowed.rawValue
         case .notFound: connection.pointee.pendingRoute = RouteAnswer.notFoundIndex
         }
-        connection.pointee.tableEpoch = routeTables.epoch
+        connection.pointee.tableEpoch = routing.retired.epoch
         statistics.recordRoute(index: Int(connection.pointee.pendingRoute))
         var pending = PendingResponse.owed
         if head.method == .head { pending |= PendingResponse.headOnly }
-        if !head.keepAlive || draining { pending |= PendingResponse.close }
+        if !head.keepAlive || lifecycle.draining { pending |= PendingResponse.close }
         if head.version == .http10 { pending |= PendingResponse.http10 }
         let body = BodyDecoder(framing: head.framing)
         let route = Int(connection.pointee.pendingRoute)
-        if route < responses.routeCount && responses.kind(of: route) == .directory {
+        if route < routing.responses.routeCount && routing.responses.kind(of: route) == .directory {
             // Files are answered now, while the head's fields (validators, Range,
             // Accept-Encoding) are still in the buffer. A body on a GET means nothing here: it
             // is read and dropped, and the connection closes after the answer, so a client
@@ -124,8 +124,8 @@ extension Worker {
             let close = pending & PendingResponse.close != 0 || !body.isComplete
             // Owed while serveFile runs, so a refused path's error logs the request.
             connection.pointee.pendingFlags = PendingResponse.owed
-            let answer = files.serve(route: route, head: head, in: buffer, fields: UnsafeBufferPointer(headerFields), responses: responses,
-                                     date: date, headOnly: head.method == .head)
+            let answer = files.serve(route: route, head: head, in: buffer, fields: UnsafeBufferPointer(scratch.headerFields), responses: routing.responses,
+                                     date: routing.date, headOnly: head.method == .head)
             if case .error(let status) = answer { respondError(slot: slot, status: status) } else { commit(slot: slot, answer, close: close) }
             guard connection.pointee.isOpen, connection.pointee.machine.acceptsRequests || close else { return }
             connection.pointee.pendingFlags = 0
@@ -149,7 +149,7 @@ extension Worker {
             connection.pointee.body = body
             return
         }
-        if route < responses.routeCount && responses.kind(of: route) == .proxy {
+        if route < routing.responses.routeCount && routing.responses.kind(of: route) == .proxy {
             proxyRequest(slot: slot, head: head, in: buffer, body: body)
             return
         }
@@ -177,14 +177,14 @@ extension Worker {
     /// reason to finish an upload here. No Host to redirect to: 400.
     mutating func redirectToHTTPS(slot: UInt32, head: RequestHead, in buffer: UnsafeRawBufferPointer) {
         let connection = table[slot]
-        guard let location = httpsRedirect.locationHeader(head: head, in: buffer, fields: UnsafeBufferPointer(headerFields)) else {
+        guard let location = policy.httpsRedirect.locationHeader(head: head, in: buffer, fields: UnsafeBufferPointer(scratch.headerFields)) else {
             respondError(slot: slot, status: .badRequest)
             return
         }
         let body = BodyDecoder(framing: head.framing)
         var bodyHere = body.isComplete
         if case .contentLength(let length) = head.framing, !head.expectContinue { bodyHere = length <= UInt64(buffer.count - head.headLength) }
-        let close = !head.keepAlive || draining || !bodyHere
+        let close = !head.keepAlive || lifecycle.draining || !bodyHere
         connection.pointee.pendingFlags = PendingResponse.owed
         commit(slot: slot, Worker.text(HTTPSRedirect.status(for: head.method), Worker.bytes(""), headers: location, headOnly: head.method == .head),
                close: close)
@@ -202,9 +202,9 @@ extension Worker {
         let headOnly = pending & PendingResponse.headOnly != 0
         let route = connection.pointee.pendingRoute
         let epoch = connection.pointee.tableEpoch
-        let answer = epoch == routeTables.epoch
-            ? RouteAnswer.of(route: route, in: responses, close: close, headOnly: headOnly, draining: draining)
-            : routeTables.answer(epoch: epoch, route: route, close: close, headOnly: headOnly, draining: draining)
+        let answer = epoch == routing.retired.epoch
+            ? RouteAnswer.of(route: route, in: routing.responses, close: close, headOnly: headOnly, draining: lifecycle.draining)
+            : routing.retired.answer(epoch: epoch, route: route, close: close, headOnly: headOnly, draining: lifecycle.draining)
         if case .handler(let handler) = answer {
             answerCollectedHandler(slot: slot, handler: handler)
             return
@@ -227,13 +227,13 @@ extension Worker {
             commit(slot: slot, metrics, close: close, counted: true)
             if case .response(_, .stream(.memory(let block, _), _, _)) = metrics { block.release() }
         case .methodNotAllowed:
-            let allow = Worker.writeAllowHeader(MethodSet(rawValue: connection.pointee.allowedMethods), into: allowScratch)
+            let allow = Worker.writeAllowHeader(MethodSet(rawValue: connection.pointee.allowedMethods), into: scratch.allow)
             commit(slot: slot, Worker.text(.methodNotAllowed, Worker.methodNotAllowedBody, headers: allow, headOnly: headOnly), close: close)
         case .notFound, .file, .handler, .proxy:
             // A file route is answered at its head; never owed here.
             commit(slot: slot, Worker.text(.notFound, Worker.notFoundBody, headOnly: headOnly), close: close)
         }
-        routeTables.forget(epoch: epoch, owed: true)
+        routing.retired.forget(epoch: epoch, owed: true)
     }
 
     /// "Allow: GET, HEAD\r\n" for `methods`, written into `scratch` (128 bytes; RFC 9110

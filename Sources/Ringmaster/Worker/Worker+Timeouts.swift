@@ -6,7 +6,7 @@ import RingmasterHTTP
 extension Worker {
     /// The once-a-second multishot timeout that drives the wheel (Linux 6.4).
     mutating func armTick() {
-        ring.prepareTimeout(milliseconds: 1000, spec: scratch + 32, multishot: true, userData: UserData(slot: 0, operation: .tick))
+        ring.prepareTimeout(milliseconds: 1000, spec: scratch.tick, multishot: true, userData: UserData(slot: 0, operation: .tick))
     }
 
     mutating func handleTick(_ completion: Completion) {
@@ -16,10 +16,10 @@ extension Worker {
             expire(slot: UInt32(expired))
             slot = expired + 1
         }
-        if !completion.hasMore && exit == nil { armTick() }
+        if !completion.hasMore && lifecycle.exit == nil { armTick() }
         // Upstream response heads past their read timeout: the cancel's ECANCELED says 504.
         // Also with no proxy route left (a reload): exchanges still waiting get their answer.
-        if upstreams.hasGroups || proxies.inUse > 0 { expireUpstreamReads() }
+        if proxy.upstreams.hasGroups || proxy.exchanges.inUse > 0 { expireUpstreamReads() }
         // The tick is also what bounds an access log line's wait for its write to a second.
         if accessLog.enabled { flushAccessLog() }
         if index == 0 && tls.enabled { tls.tickTicketKeys() }
@@ -40,28 +40,22 @@ extension Worker {
         }
         guard perform(connection.pointee.machine.timerFired(facts(slot)), slot: slot) else { return }
         // The 408 itself runs under the write timeout (the machine chose it).
-        wheel.set(slot, seconds: timeouts.seconds(connection.pointee.machine.timer))
+        wheel.set(slot, seconds: policy.timeouts.seconds(connection.pointee.machine.timer))
     }
 
     /// Applies reloaded settings: new limits and timeouts for the next event, new responses now.
     mutating func apply(_ settings: HotSettings) {
-        if settings.limits.maxHeaderCount > headerFields.count {
-            headerFields.deallocate()
-            headerFields = .allocate(capacity: settings.limits.maxHeaderCount)
-            headerFields.initialize(repeating: HTTPHeaderField())
-        }
-        limits = settings.limits
-        timeouts = settings.timeouts
+        scratch.reserveHeaderFields(settings.limits.maxHeaderCount)
+        policy.limits = settings.limits
+        policy.timeouts = settings.timeouts
         if tls.enabled, let context = settings.tls { tls.context = context }
-        var table = ResponseTable(routes: handling.router.routes + settings.routes, serverName: settings.serverName)
-        table.refresh(date: date)
-        swap(&responses, &table)
         // The old table stays while requests that matched it wait for their bodies.
-        routeTables.retire(table, owed: owedAnswers(epoch: routeTables.epoch))
-        files.reset(limits: limits, responses: responses)
+        let owed = owedAnswers(epoch: routing.retired.epoch)
+        routing.replace(with: ResponseTable(routes: handling.router.routes + settings.routes, serverName: settings.serverName), owed: owed)
+        files.reset(limits: policy.limits, responses: routing.responses)
         // Upstream pools survive a reload that leaves the proxy routes as they were.
         let routes = handling.router.routes + settings.routes
-        if !upstreams.matches(routes: routes) { upstreams.configure(routes: routes) }
+        if !proxy.upstreams.matches(routes: routes) { proxy.upstreams.configure(routes: routes) }
     }
 
     /// Connections owing an answer from the route table of `epoch` (cold: on reload).

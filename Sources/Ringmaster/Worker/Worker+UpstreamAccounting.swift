@@ -10,16 +10,16 @@ extension Worker {
     /// counted). Call `clearUpstreamLog()` after the commit.
     @discardableResult
     mutating func noteUpstreamAnswer(_ id: UInt16, answered: Bool) -> UInt64 {
-        let exchange = proxies[id]
+        let exchange = proxy.exchanges[id]
         guard exchange.pointee.tried != 0 else { return 0 }
         let now = AccessLog.monotonicNanoseconds()
         let elapsed = now >= exchange.pointee.started ? now - exchange.pointee.started : 0
         if answered {
-            upstreams.recordTime(group: exchange.pointee.group, member: exchange.pointee.member, epoch: exchange.pointee.epoch,
+            proxy.upstreams.recordTime(group: exchange.pointee.group, member: exchange.pointee.member, epoch: exchange.pointee.epoch,
                                  nanoseconds: elapsed)
         }
         if accessLog.enabled {
-            accessLog.upstream = upstreams.name(group: exchange.pointee.group, member: exchange.pointee.member, epoch: exchange.pointee.epoch)
+            accessLog.upstream = proxy.upstreams.name(group: exchange.pointee.group, member: exchange.pointee.member, epoch: exchange.pointee.epoch)
             accessLog.upstreamMicroseconds = elapsed / 1000
         }
         return elapsed

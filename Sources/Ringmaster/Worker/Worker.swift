@@ -22,56 +22,36 @@ public struct Worker: ~Copyable {
     var buffers: BufferPool
     var table: ConnectionTable
     var slab: ChunkSlab
-    var responses: ResponseTable
-    /// The router's handlers and their per-worker state (Worker+Handlers.swift).
-    var handling: HandlerRuntime
-    let statistics: WorkerStatistics
-    let logger: Logger
-    /// Every worker's statistics (this one's included), read by /metrics without locks.
-    let allStatistics: [WorkerStatistics]
-    /// Scratch for generated headers (Allow).
-    let allowScratch: UnsafeMutableRawPointer
-    /// The metrics exposition's block: written in place per scrape, and streamed from when
-    /// larger than an output chunk (the stream holds a reference while it sends).
-    let metricsBlock: FileBlock
-    let control: WorkerControl
-    var limits: HTTPLimits
-    var timeouts: ConnectionTimeouts
     /// The listener's pending accepts and every connection's client address.
     var acceptor: Acceptor
+    /// Connections' deadlines (idle, header, body, write, linger), checked by the tick.
     var wheel: TimingWheel
-    /// Scratch for the parser's header fields, reused for every request.
-    var headerFields: UnsafeMutableBufferPointer<HTTPHeaderField>
-    /// The 8 bytes the eventfd read lands in (offset 0), the drain deadline's timespec (16)
-    /// and the tick's timespec (32): memory the kernel reads or writes after submission, so
-    /// it lives as long as the worker.
-    let scratch: UnsafeMutableRawPointer
-    /// Receive buffers kept for connections whose output has no room (backpressure).
-    var heldInput: HeldInput
-    /// Route tables a reload replaced while requests that matched them wait for bodies.
-    var routeTables = RouteTables()
-    /// Connections parked by ENOBUFS, a FIFO re-armed as buffers come back.
-    var starved: StarvedList
-    var date: HTTPDate
+    /// Connections whose receiving waits: for output room, or for receive buffers.
+    var paused: PausedInput
+    /// The parser's header fields and the memory the kernel reads after submission.
+    var scratch: WorkerScratch
+    /// The parser's limits, the timeouts, the https redirect and the real-client rules.
+    var policy: RequestPolicy
+    /// The route tables (current and retired by a reload) and the Date they carry.
+    var routing: Routing
     /// Static files (the cache and its scratch), a component that returns answers.
     var files: FileServer
     /// Bodies too large for the output chunk, sent after their heads.
     var streams: BodyStreams
-    /// Proxy routes' upstream servers and their connection pools (docs/proxy.md).
-    var upstreams = Upstreams()
-    /// Requests being forwarded, up to their response heads.
-    var proxies: ProxyExchanges
+    /// The router's handlers and their per-worker state (Worker+Handlers.swift).
+    var handling: HandlerRuntime
+    /// Upstream servers and the requests forwarded to them (docs/proxy.md).
+    var proxy: ProxyState
     /// TLS sessions of a TLS listener's connections (Worker+TLS.swift); empty when plain.
     var tls: TLSSessions
-    /// The plain port's redirect to https (`tls.plain_port` with `tls.plain` "redirect").
-    let httpsRedirect: HTTPSRedirect
-    /// The client behind a trusted load balancer (`listen.real_ip_from`).
-    let realIP: RealIP
-    var draining = false
-    var exit: WorkerExit?
-    let shutdownTimeoutMilliseconds: Int
     /// Off unless `access_log.path` is set (Worker+AccessLog.swift).
     var accessLog: AccessLog
+    /// What /metrics sums and writes into.
+    let metrics: MetricsExport
+    var lifecycle: WorkerLifecycle
+    let statistics: WorkerStatistics
+    let control: WorkerControl
+    let logger: Logger
     /// What the worker ended up using, for the startup log line.
     public let summary: String
 
@@ -109,9 +89,10 @@ public struct Worker: ~Copyable {
             + " tls=\(tls.enabled ? "on (\(TLSContext.recordsSummary))" : "off")"
         self.accessLog = accessLog
         self.tls = tls
-        realIP = RealIP(ranges: c.realIPFrom, header: c.realIPHeader, slots: tableSize)
-        httpsRedirect = HTTPSRedirect(enabled: c.tls != nil && c.plainListenerFD >= 0 && c.plainAnswer == .redirect,
-                                      httpsPort: c.httpsPort, chunkSize: c.chunkSize)
+        policy = RequestPolicy(limits: c.limits, timeouts: c.timeouts,
+                               httpsRedirect: HTTPSRedirect(enabled: c.tls != nil && c.plainListenerFD >= 0 && c.plainAnswer == .redirect,
+                                                            httpsPort: c.httpsPort, chunkSize: c.chunkSize),
+                               realIP: RealIP(ranges: c.realIPFrom, header: c.realIPHeader, slots: tableSize))
         self.acceptor = acceptor
         self.ring = ring
         self.buffers = buffers
@@ -121,43 +102,25 @@ public struct Worker: ~Copyable {
         index = c.index
         self.statistics = statistics
         logger = c.logger
-        allStatistics = c.allStatistics.isEmpty ? [statistics] : c.allStatistics
-        allowScratch = .allocate(byteCount: 128, alignment: 64)
-        // Same failure as the other scratch allocations here: out of memory at start-up.
-        guard let block = FileBlock.allocate(keyLength: 0, payload: Worker.metricsCapacity) else { fatalError("out of memory for the metrics block") }
-        metricsBlock = block
+        metrics = MetricsExport(all: c.allStatistics.isEmpty ? [statistics] : c.allStatistics)
         self.control = control
-        limits = c.limits
-        timeouts = c.timeouts
         wheel = TimingWheel(capacity: tableSize)
-        shutdownTimeoutMilliseconds = c.shutdownTimeoutMilliseconds
+        lifecycle = WorkerLifecycle(timeoutMilliseconds: c.shutdownTimeoutMilliseconds)
         // Code routes first: they win over configured ones, and their indices (which a
         // connection may hold across a reload) never change.
-        responses = ResponseTable(routes: c.router.routes + c.routes, serverName: c.serverName)
+        routing = Routing(responses: ResponseTable(routes: c.router.routes + c.routes, serverName: c.serverName), unixSeconds: Worker.now())
         handling = HandlerRuntime(router: c.router, connections: tableSize, chunkSize: c.chunkSize, workerIndex: c.index, logger: c.logger,
                                   eventFD: control.eventFD)
         files = FileServer(cacheBytes: c.fileCacheBytes, cacheFileMax: c.fileCacheMaxFile,
-                           pathScratchSize: FileServer.pathScratchSize(limits: c.limits, responses: responses),
+                           pathScratchSize: FileServer.pathScratchSize(limits: c.limits, responses: routing.responses),
                            chunkSize: c.chunkSize, statistics: statistics)
-        heldInput = HeldInput(buffers: Int(c.bufferCount) * max(c.bufferGroupsMax, 1), slots: tableSize)
-        headerFields = .allocate(capacity: c.limits.maxHeaderCount)
-        headerFields.initialize(repeating: HTTPHeaderField())
-        scratch = .allocate(byteCount: 64, alignment: 64)
-        scratch.initializeMemory(as: UInt8.self, repeating: 0, count: 64)
-        starved = StarvedList(slots: tableSize)
-        proxies = ProxyExchanges(capacity: c.maxStreams, slots: tableSize)
-        upstreams.cells = statistics.upstreamCells
-        upstreams.probes = c.upstreamProbes
-        upstreams.configure(routes: c.router.routes + c.routes)
-        date = HTTPDate(unixSeconds: Worker.now())
-        responses.refresh(date: date)
+        paused = PausedInput(buffers: Int(c.bufferCount) * max(c.bufferGroupsMax, 1), slots: tableSize)
+        scratch = WorkerScratch(headerCount: c.limits.maxHeaderCount)
+        proxy = ProxyState(capacity: c.maxStreams, slots: tableSize, cells: statistics.upstreamCells, probes: c.upstreamProbes,
+                           routes: c.router.routes + c.routes)
     }
 
     deinit {
-        headerFields.deallocate()
-        scratch.deallocate()
-        allowScratch.deallocate()
-        metricsBlock.release()
         close(acceptor.listenerFD)
         if acceptor.plainListenerFD >= 0 { close(acceptor.plainListenerFD) }
     }
@@ -172,7 +135,7 @@ public struct Worker: ~Copyable {
         acceptor.armAll(ring: &ring)
         armWake()
         armTick()
-        while exit == nil {
+        while lifecycle.exit == nil {
             ring.submitAndWait()
             refreshDate()
             let (head, tail) = ring.readyCompletions()
@@ -195,7 +158,7 @@ public struct Worker: ~Copyable {
             // flushes them now that the batch made room. Counted, never lost.
             if ring.completionsOverflowed { statistics.add(.completionOverflows) }
             let returned = buffers.publish()
-            if starved.count > 0 { rearmStarved(budget: returned) }
+            if paused.starved.count > 0 { rearmStarved(budget: returned) }
         }
         if accessLog.enabled { finishAccessLog() }
         // Hand the last closes to the kernel; the ring's teardown finishes the rest.
@@ -203,7 +166,7 @@ public struct Worker: ~Copyable {
         // A TLS close_notify is linked before its close: the chain advances only when the
         // ring is entered (DEFER_TASKRUN), so a few rounds let the last ones go out.
         if tls.enabled { ring.runDeferredWork(rounds: 4) }
-        return exit ?? .drained
+        return lifecycle.exit ?? .drained
     }
 
     /// One handler per operation.
@@ -236,10 +199,7 @@ public struct Worker: ~Copyable {
     /// idle worker (no timer wakes it).
     @inline(__always)
     mutating func refreshDate() {
-        if date.update(unixSeconds: Worker.now()) {
-            responses.refresh(date: date)
-            routeTables.refresh(date: date)
-        }
+        routing.refresh(unixSeconds: Worker.now())
     }
 
     @inline(__always)
