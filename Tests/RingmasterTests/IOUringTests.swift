@@ -47,6 +47,32 @@ import Testing
         #expect(table.address(of: 1) - table.address(of: 0) == 64)
     }
 
+    @Test func connectionTableInitialisesRecordsOnlyAsFarAsSlotsAreReached() throws {
+        var table = try ConnectionTable(capacity: 16_384, node: nil)
+        #expect(table.highWater == 0)
+        // Untouched memory: the 1 MiB of records is not resident until slots are used.
+        #expect(Self.residentPages(table.address(of: 0), bytes: 16_384 * 64) == 0)
+        table.reach(0)
+        table.reach(5)
+        #expect(table.highWater == 6)
+        for slot in UInt32(0)...5 {
+            #expect(!table[slot].pointee.isOpen && table[slot].pointee.generation == 0)
+            #expect(table[slot].pointee.outChunk == ChunkSlab.none, "a skipped slot is initialised too")
+        }
+        table[2].pointee.generation = 7
+        table.reach(3)
+        #expect(table.highWater == 6 && table[2].pointee.generation == 7, "reaching a lower slot changes nothing")
+        #expect(Self.residentPages(table.address(of: 0), bytes: 16_384 * 64) == 1)
+    }
+
+    /// Pages of [address, address + bytes) resident now (mincore(2)).
+    static func residentPages(_ address: UnsafeRawPointer, bytes: Int) -> Int {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        var vector = [UInt8](repeating: 0, count: (bytes + page - 1) / page)
+        guard mincore(UnsafeMutableRawPointer(mutating: address), bytes, &vector) == 0 else { return -1 }
+        return vector.reduce(0) { $0 + Int($1 & 1) }
+    }
+
     @Test func kernelStructsMatchTheABI() {
         #expect(MemoryLayout<io_uring_sqe>.size == 64)
         #expect(MemoryLayout<io_uring_cqe>.size == 16)

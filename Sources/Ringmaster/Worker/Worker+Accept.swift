@@ -54,6 +54,7 @@ extension Worker {
             ring.prepareCloseDirect(slot: slot, userData: UserData(slot: slot, operation: .close))
             return
         }
+        table.reach(slot)
         let connection = table[slot]
         connection.pointee = ConnectionRecord(generation: connection.pointee.generation)
         connection.pointee.awaitsProxyHeader = acceptor.expectsProxyHeader
@@ -62,7 +63,6 @@ extension Worker {
             return
         }
         let actions = connection.pointee.machine.accepted(mayLinger: policy.timeouts.linger > 0)
-        if Int(slot) >= table.highWater { table.highWater = Int(slot) + 1 }
         statistics.add(.accepted)
         statistics.add(.active)
         // TCP_NODELAY comes from the listener (Listener.open; Linux copies it to accepted
