@@ -624,8 +624,15 @@ def _():
     assert users and re.fullmatch(r"[1-9]\d*(:\d+)?", users[-1]), f"USER must be numeric and not 0: {users}"
     build = " ".join(rest for word, rest in instructions if word == "RUN")
     assert "--static-swift-stdlib" in build and "-c release" in build, "no release build with --static-swift-stdlib"
-    for package in ("liburing-dev", "libnuma-dev", "liburing2", "libnuma1"):
-        assert re.search(rf"\b{re.escape(package)}\b", build), f"{package} is not installed"
+    # The build stage needs every library `make deps` installs (libssl-dev was missing once
+    # TLS came), the runtime stage their shared libraries.
+    deps = re.search(r"for p in ([^;]+); do dpkg -s", (ROOT / "Makefile").read_text())
+    assert deps, "Makefile: the deps target's package list was not found"
+    runtime = {"liburing-dev": "liburing2", "libnuma-dev": "libnuma1", "libssl-dev": "libssl3"}
+    for package in deps.group(1).split():
+        assert package in runtime, f"make deps installs {package}: name its runtime package in this check"
+        for needed in (package, runtime[package]):
+            assert re.search(rf"\b{re.escape(needed)}\b", build), f"{needed} is not installed in {DOCKERFILE.name}"
     for word, rest in instructions:
         if word == "COPY" and "--from" not in rest:
             sources = rest.split()[:-1]
