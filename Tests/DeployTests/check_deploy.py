@@ -598,6 +598,18 @@ def _():
             assert result.returncode == 0, f"{name}: {result.stderr.strip()}"
 
 
+@check("release binary: relative relocations packed (DT_RELR) and few dynamic symbols, for idle memory, when a build is at hand")
+def _():
+    binary = ROOT / ".build" / "release" / "ringmaster"
+    if not binary.exists():
+        raise Skip("no release build under .build (make release first)")
+    dynamic = subprocess.run(["readelf", "-d", str(binary)], capture_output=True, text=True, timeout=60).stdout
+    assert "(RELR)" in dynamic, "no DT_RELR: Package.swift's release link flags for ringmaster are gone (docs/benchmarks.md, idle memory)"
+    symbols = subprocess.run(["readelf", "--dyn-syms", "-W", str(binary)], capture_output=True, text=True, timeout=60).stdout
+    count = sum(1 for line in symbols.splitlines() if re.match(r"\s*\d+:", line))
+    assert count < 2000, f"{count} dynamic symbols: the executable exports its own again (--no-export-dynamic)"
+
+
 @check("docs: nothing still says SIGHUP is ignored or reload is not implemented; check-config lists /metrics")
 def _():
     stale = re.compile(r"SIGHUP is (logged and )?ignored|reload is not implemented|SIGHUP reload is not implemented|reload is a later issue", re.I)

@@ -7,9 +7,8 @@ public struct ConnectionTable: ~Copyable {
     public let capacity: Int
     let memory: MemoryRegion
     public let records: UnsafeMutablePointer<ConnectionRecord>
-    /// One past the highest slot ever used (bounds the drain scan).
-    /// Records below this slot are initialised (and may be open); those above are untouched
-    /// memory, so scans stop here.
+    /// One past the highest slot ever used: records below it are initialised (and may be
+    /// open), those above are untouched memory, so scans (drain, timers) stop here.
     public private(set) var highWater: Int = 0
 
     public init(capacity: Int, node: Int32?) throws(SetupError) {

@@ -49,12 +49,13 @@ extension Worker {
     /// Starts a connection in `slot`: fresh record (keeping the generation), a TLS session
     /// unless it came from the plain-HTTP port, TCP_QUICKACK when configured, multishot recv.
     mutating func openConnection(slot: UInt32, plain: Bool) {
+        // Every slot the kernel hands out is initialised, even one closed at once below.
+        if Int(slot) < table.capacity { table.reach(slot) }
         guard Int(slot) < table.capacity, !lifecycle.draining else {
             // Nothing was submitted on it yet: the close alone.
             ring.prepareCloseDirect(slot: slot, userData: UserData(slot: slot, operation: .close))
             return
         }
-        table.reach(slot)
         let connection = table[slot]
         connection.pointee = ConnectionRecord(generation: connection.pointee.generation)
         connection.pointee.awaitsProxyHeader = acceptor.expectsProxyHeader
