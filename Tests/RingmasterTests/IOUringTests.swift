@@ -51,7 +51,7 @@ import Testing
         var table = try ConnectionTable(capacity: 16_384, node: nil)
         #expect(table.highWater == 0)
         // Untouched memory: the 1 MiB of records is not resident until slots are used.
-        #expect(Self.residentPages(table.address(of: 0), bytes: 16_384 * 64) == 0)
+        #expect(residentPages(UnsafeMutableRawPointer(mutating: table.address(of: 0)), length: 16_384 * 64) == 0)
         table.reach(0)
         table.reach(5)
         #expect(table.highWater == 6)
@@ -62,15 +62,7 @@ import Testing
         table[2].pointee.generation = 7
         table.reach(3)
         #expect(table.highWater == 6 && table[2].pointee.generation == 7, "reaching a lower slot changes nothing")
-        #expect(Self.residentPages(table.address(of: 0), bytes: 16_384 * 64) == 1)
-    }
-
-    /// Pages of [address, address + bytes) resident now (mincore(2)).
-    static func residentPages(_ address: UnsafeRawPointer, bytes: Int) -> Int {
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        var vector = [UInt8](repeating: 0, count: (bytes + page - 1) / page)
-        guard mincore(UnsafeMutableRawPointer(mutating: address), bytes, &vector) == 0 else { return -1 }
-        return vector.reduce(0) { $0 + Int($1 & 1) }
+        #expect(residentPages(UnsafeMutableRawPointer(mutating: table.address(of: 0)), length: 16_384 * 64) == 1)
     }
 
     @Test func kernelStructsMatchTheABI() {
