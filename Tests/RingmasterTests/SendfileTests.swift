@@ -10,9 +10,12 @@ import Testing
 @Suite(.serialized) struct SendfileTests {
     static func checksum(_ bytes: some Sequence<UInt8>) -> UInt64 { FileStreamingTests.checksum(bytes) }
 
-    /// Open descriptors of this process (the server runs in it).
-    static func openDescriptors() -> Int {
-        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
+    /// Open descriptors of this process (the server runs in it) on `path`. Counting only the
+    /// served file keeps the count exact while other suites open sockets in parallel.
+    static func openDescriptors(on path: String) -> Int {
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return -1 }
+        return fds.count { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)) == target }
     }
 
     /// A site whose files above 16 KiB are never cached, so they go out by a file stream.
@@ -158,7 +161,11 @@ import Testing
         let server = try SendfileTests.server(site)
         _ = try server.client().get("/1k.bin")   // warm-up: lazily opened files, the root
         usleep(100_000)
-        let before = SendfileTests.openDescriptors()
+        let file = site.root + "/m.bin"
+        let before = SendfileTests.openDescriptors(on: file)
+        let probe = open(file, O_RDONLY)
+        #expect(SendfileTests.openDescriptors(on: file) == before + 1, "the count sees a descriptor on the file")
+        close(probe)
         for _ in 0..<3 {
             var clients: [TestClient] = []
             for _ in 0..<10 {
@@ -176,10 +183,10 @@ import Testing
             }
             clients.removeAll()
         }
-        var after = SendfileTests.openDescriptors()
+        var after = SendfileTests.openDescriptors(on: file)
         for _ in 0..<40 where after != before || server.server.total(.active) > 0 {
             usleep(50_000)
-            after = SendfileTests.openDescriptors()
+            after = SendfileTests.openDescriptors(on: file)
         }
         #expect(server.server.total(.sendfileInstalls) >= 40)
         #expect(after == before, "every installed descriptor closed with its connection")
