@@ -18,13 +18,13 @@ extension Worker {
         case .tableFull:
             // The fixed-file table (max_connections) is full: the kernel has already closed
             // the new connection cleanly. Counted; the next connection is tried normally.
-            statistics.add(.acceptErrors)
+            link.statistics.add(.acceptErrors)
         case .cancelled:
             return
         case .failed(let error) where !lifecycle.draining:
             // Anything else (ENOMEM, EMFILE, ENOBUFS...) could repeat at once: retry after a
             // bounded backoff instead of spinning.
-            statistics.add(.acceptErrors)
+            link.statistics.add(.acceptErrors)
             armAcceptRetry(index: index, error: error)
             return
         default:
@@ -36,11 +36,11 @@ extension Worker {
     /// Re-arms accept `index` after 10 ms, doubling per consecutive failure up to 1 s.
     mutating func armAcceptRetry(index: Int, error: Int32) {
         acceptor.failures += 1
-        statistics.add(.acceptBackoffs)
+        link.statistics.add(.acceptBackoffs)
         let milliseconds = min(10 << min(acceptor.failures - 1, 7), 1000)
         // Every pending accept fails alike (EMFILE): one line per backoff step, not per accept.
         if index == 0 || acceptor.failures == 1 {
-            logger.warning("worker \(self.index): accept failed with \(Errno.describe(error)); retrying in \(milliseconds) ms")
+            link.logger.warning("worker \(self.link.index): accept failed with \(Errno.describe(error)); retrying in \(milliseconds) ms")
         }
         ring.prepareTimeout(milliseconds: milliseconds, spec: scratch.acceptRetry,
                             userData: UserData(slot: Worker.acceptRetryTimer, operation: .timeout, buffer: UInt16(index)))
@@ -64,8 +64,8 @@ extension Worker {
             return
         }
         let actions = connection.pointee.machine.accepted(mayLinger: policy.timeouts.linger > 0)
-        statistics.add(.accepted)
-        statistics.add(.active)
+        link.statistics.add(.accepted)
+        link.statistics.add(.active)
         // TCP_NODELAY comes from the listener (Listener.open; Linux copies it to accepted
         // sockets), so it costs no SQE here. TCP_QUICKACK is not a persistent option (tcp(7)),
         // so it is not inherited: set without a system call, no CQE unless it fails (audit item 4).
@@ -79,13 +79,13 @@ extension Worker {
 
     /// Keeps a read armed on the worker's eventfd, so the supervisor's write wakes the loop.
     mutating func armWake() {
-        ring.prepareRead(fd: control.eventFD, into: scratch.wakeCounter, count: 8, offset: 0, userData: UserData(slot: 0, operation: .wake))
+        ring.prepareRead(fd: link.control.eventFD, into: scratch.wakeCounter, count: 8, offset: 0, userData: UserData(slot: 0, operation: .wake))
     }
 
     mutating func handleWake() {
-        if let settings = control.takeReload() { apply(settings) }
-        if let fd = control.takeAccessLogFD() { reopenAccessLog(fd: fd) }
-        switch control.phase {
+        if let settings = link.control.takeReload() { apply(settings) }
+        if let fd = link.control.takeAccessLogFD() { reopenAccessLog(fd: fd) }
+        switch link.control.phase {
         case .running: armWake()
         case .draining:
             startDrain()
@@ -97,6 +97,6 @@ extension Worker {
     /// Close, cancel, shutdown and setsockopt post a CQE only on failure (or a cancel
     /// finding nothing, which is no failure: the recv it meant to stop had already ended).
     mutating func handleAuxiliaryFailure(_ data: UserData, _ completion: Completion) {
-        if data.operation == .setsockopt && completion.result < 0 { statistics.add(.peerErrors) }
+        if data.operation == .setsockopt && completion.result < 0 { link.statistics.add(.peerErrors) }
     }
 }

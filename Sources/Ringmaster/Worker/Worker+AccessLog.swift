@@ -46,7 +46,7 @@ extension Worker {
                             nowNanoseconds: now) { return }
         if startLogWrite(), accessLog.append(client: client, request: request, status: status, bodyBytes: bodyBytes,
                                              unixSeconds: routing.date.unixSeconds, nowNanoseconds: now) { return }
-        statistics.add(.accessLogDropped)
+        link.statistics.add(.accessLogDropped)
         // Write what is buffered the moment the kernel is done with the other buffer.
         accessLog.flushWanted = true
     }
@@ -94,11 +94,11 @@ extension Worker {
     /// Counts a failed write (its buffer's remaining lines are lost) and logs the first of a
     /// run of failures. Rare path: the logger may allocate.
     mutating func noteLogWriteFailure(_ result: Int32) {
-        statistics.add(.accessLogWriteErrors)
+        link.statistics.add(.accessLogWriteErrors)
         guard !accessLog.failureLogged else { return }
         accessLog.failureLogged = true
         let reason = result < 0 ? Errno.describe(-result) : "nothing written"
-        logger.error("worker \(index): access log write failed: \(reason); its buffered lines are lost, later lines are still written")
+        link.logger.error("worker \(link.index): access log write failed: \(reason); its buffered lines are lost, later lines are still written")
     }
 
     /// Switches to the file the supervisor reopened (SIGHUP, docs/access-log.md). Lines

@@ -63,7 +63,7 @@ extension Worker {
     private mutating func commitPrebuilt(slot: UInt32, _ bytes: UnsafeRawBufferPointer, status: UInt16, bodyBytes: Int,
                                          close: Bool, counted: Bool) {
         // Counted before it is written, so a metrics body includes its own response.
-        if !counted { statistics.recordStatus(status) }
+        if !counted { link.statistics.recordStatus(status) }
         guard let out = answerOutput(slot: slot, count: bytes.count) else { return }
         out.pointer.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
         commitAnswerOutput(slot: slot, count: bytes.count, held: out.held)
@@ -79,14 +79,14 @@ extension Worker {
             guard stream != nil else {
                 // Every body stream of this worker is busy: 503, try again shortly.
                 if case .stream(let source, _, _) = body { source.discard() }
-                statistics.add(.streamsExhausted)
+                link.statistics.add(.streamsExhausted)
                 commitResponse(slot: slot, head: AnswerHead(status: .serviceUnavailable, contentType: Worker.textPlain, contentLength: 20,
                                                             extraHeaders: Worker.bytes("Retry-After: 1\r\n")),
                                body: .inline(Worker.bytes("Service Unavailable\n")), close: close, counted: false)
                 return
             }
         }
-        if !counted { statistics.recordStatus(head.status.rawValue) }
+        if !counted { link.statistics.recordStatus(head.status.rawValue) }
         var inline = 0
         if case .inline(let bytes) = body { inline = bytes.count }
         let headRoom = 256 + routing.responses.serverName.count + head.contentType.count + head.extraHeaders.count
@@ -118,8 +118,8 @@ extension Worker {
     private mutating func commitError(slot: UInt32, status: HTTPStatus) {
         // The request line is known only when its head was parsed (a broken body, a body timeout).
         let requestKnown = table[slot].pointee.pendingFlags & PendingResponse.owed != 0
-        statistics.recordParseError(status.rawValue)
-        statistics.recordStatus(status.rawValue)
+        link.statistics.recordParseError(status.rawValue)
+        link.statistics.recordStatus(status.rawValue)
         if let out = reserveOutput(slot: slot, count: 512),
            let length = ResponseWriter.writeError(status: status, server: routing.responses.serverName, date: routing.date,
                                                   into: UnsafeMutableRawBufferPointer(start: out, count: 512)) {
@@ -150,7 +150,7 @@ extension Worker {
         if connection.pointee.handlerState & HandlerState.streamingBody != 0 { cancelChannel(slot: slot, status: status) }
         if connection.pointee.stream != BodyStreams.none {
             // A body is still going out: nothing can be put in front of or inside it.
-            statistics.recordParseError(status.rawValue)
+            link.statistics.recordParseError(status.rawValue)
             if accessLog.enabled { logLine(slot: slot, request: nil, status: status.rawValue, bodyBytes: 0) }
             closeConnection(slot: slot)
             return

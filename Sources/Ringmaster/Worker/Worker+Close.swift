@@ -38,8 +38,8 @@ extension Worker {
                                      userData: UserData(slot: slot, operation: .tlsSend, buffer: UInt16(truncatingIfNeeded: farewell.chunk), generation: oldGeneration))
         }
         ring.prepareCloseDirect(slot: slot, userData: closeData)
-        statistics.subtract(.active)
-        statistics.add(.closed)
-        if lifecycle.draining && statistics.value(.active) == 0 { lifecycle.exit = .drained }
+        link.statistics.subtract(.active)
+        link.statistics.add(.closed)
+        if lifecycle.draining && link.statistics.value(.active) == 0 { lifecycle.exit = .drained }
     }
 }

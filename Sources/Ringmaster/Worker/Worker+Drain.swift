@@ -24,7 +24,7 @@ extension Worker {
             }
             slot += 1
         }
-        if statistics.value(.active) == 0 {
+        if link.statistics.value(.active) == 0 {
             lifecycle.exit = .drained
             return
         }

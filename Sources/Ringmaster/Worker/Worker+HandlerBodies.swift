@@ -39,7 +39,7 @@ extension Worker {
         guard let (fd, facts) = opened, !facts.isDirectory else {
             if let opened { Glibc.close(opened.fd) }
             let status: HTTPStatus = failure == .forbidden ? .forbidden : failure == .unavailable ? .internalServerError : .notFound
-            if failure == .unavailable { statistics.add(.fileErrors) }
+            if failure == .unavailable { link.statistics.add(.fileErrors) }
             return FileServer.failure(status, headOnly: headOnly)
         }
         // Validators first, then the handler's own lines, as one block of extra headers.

@@ -160,6 +160,6 @@ extension Worker {
         case .headersTooLarge: what = "response headers exceed \(ResponseScratch.headerCapacity) bytes"
         case .invalidStatus: what = "status \(response.status.rawValue) cannot end a response"
         }
-        logger.error("worker \(index): \(handling.name(of: handler)): \(what); answered 500")
+        link.logger.error("worker \(link.index): \(handling.name(of: handler)): \(what); answered 500")
     }
 }

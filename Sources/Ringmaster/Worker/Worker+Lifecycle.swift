@@ -29,7 +29,7 @@ extension Worker {
             return false
         }
         if actions.contains(.stopReceiving) {
-            statistics.add(.receivePauses)
+            link.statistics.add(.receivePauses)
             ring.prepareCancelRecv(slot: slot, userData: UserData(slot: slot, operation: .cancel, generation: generation))
         }
         if actions.contains(.park) { park(slot: slot) }
@@ -38,7 +38,7 @@ extension Worker {
         if actions.contains(.shutdownWrite) {
             // Nothing held will be parsed now: the buffers go back to the pool at once.
             releaseHeldInput(slot: slot)
-            statistics.add(.lingeringCloses)
+            link.statistics.add(.lingeringCloses)
             // TLS: the close_notify first, so the client reads the end of the stream as a clean one.
             if tls.isOn(slot), let farewell = tlsFarewell(slot: slot) {
                 ring.prepareFarewellSend(slot: slot, bytes: farewell.bytes, count: farewell.count,

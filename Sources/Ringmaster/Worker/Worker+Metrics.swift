@@ -11,8 +11,8 @@ extension Worker {
     /// Only when an earlier scrape's stream still reads the block (a slow client) is a block
     /// allocated for this one; the steady state allocates nothing (AllocationTests).
     func metricsAnswer(headOnly: Bool) -> Answer {
-        let inUse = metrics.block.isShared
-        guard let block = inUse ? FileBlock.allocate(keyLength: 0, payload: MetricsExport.capacity) : metrics.block else {
+        let inUse = link.metrics.block.isShared
+        guard let block = inUse ? FileBlock.allocate(keyLength: 0, payload: MetricsExport.capacity) : link.metrics.block else {
             return Worker.text(.serviceUnavailable, Worker.bytes("out of memory\n"), headOnly: headOnly)
         }
         var writer = PrometheusWriter(UnsafeMutableRawBufferPointer(start: block.payload, count: MetricsExport.capacity))
@@ -48,7 +48,7 @@ extension Worker {
         writeMetrics(into: &writer)
         guard let length = writer.finish() else {
             block.release()
-            logger.error("worker \(index): the /metrics exposition exceeds \(capacity) bytes; answered 503")
+            link.logger.error("worker \(link.index): the /metrics exposition exceeds \(capacity) bytes; answered 503")
             return Worker.text(.serviceUnavailable, Worker.bytes("metrics exposition too large\n"), headOnly: headOnly)
         }
         let head = AnswerHead(status: .ok, contentType: Worker.bytes("text/plain; version=0.0.4; charset=utf-8"), contentLength: UInt64(length))
@@ -74,8 +74,8 @@ extension Worker {
         // Index loops: a for-in over an array or range goes through an unspecialised
         // IndexingIterator in debug builds, which allocates (AllocationTests scrapes /metrics).
         var i = 0
-        while i < metrics.all.count {
-            sum &+= metrics.all[i].value(counter)
+        while i < link.metrics.all.count {
+            sum &+= link.metrics.all[i].value(counter)
             i += 1
         }
         return sum
@@ -88,18 +88,18 @@ extension Worker {
         labelled(&w, name, nil, counter)
     }
 
-    /// One sample of `counter` with `label`: summed over workers, or (with `metrics.worker_label`)
+    /// One sample of `counter` with `label`: summed over workers, or (with `link.metrics.worker_label`)
     /// one sample per worker with `worker="i"` added.
     func labelled(_ w: inout PrometheusWriter, _ name: StaticString, _ label: PrometheusLabel?, _ counter: WorkerCounter) {
-        guard statistics.labelsWorkers else {
+        guard link.statistics.labelsWorkers else {
             w.beginSample(name)
             if let label { w.label(label) }
             w.endSample(total(counter))
             return
         }
         var i = 0
-        while i < metrics.all.count {
-            let block = metrics.all[i]
+        while i < link.metrics.all.count {
+            let block = link.metrics.all[i]
             w.beginSample(name)
             if let label { w.label(label) }
             w.label(block.workerLabel)
@@ -199,9 +199,9 @@ extension Worker {
                             bucketCounts: UnsafeBufferPointer(counts), sum: Int64(clamping: total(.batchSum)))
             }
         }
-        MetricsExposition.writeDurations(into: &w, metrics.all)
-        MetricsExposition.writeRoutes(into: &w, metrics.all, routeCount: routing.responses.routeCount) { routing.responses.path(of: $0) }
-        UpstreamExposition.write(into: &w, metrics.all, names: proxy.upstreams.rowNames, now: Worker.monotonicSeconds(), probes: proxy.upstreams.probes)
+        MetricsExposition.writeDurations(into: &w, link.metrics.all)
+        MetricsExposition.writeRoutes(into: &w, link.metrics.all, routeCount: routing.responses.routeCount) { routing.responses.path(of: $0) }
+        UpstreamExposition.write(into: &w, link.metrics.all, names: proxy.upstreams.rowNames, now: Worker.monotonicSeconds(), probes: proxy.upstreams.probes)
         MetricsExposition.writeProcess(into: &w)
         MetricsRegistry.shared.write(into: &w)
     }

@@ -50,7 +50,7 @@ extension Worker {
         guard slab.chunkSize - Int(connection.pointee.outLength) >= count else {
             // Cannot happen: parsing stops before the output lacks room for a response
             // (reserveOutputRoom) and larger answers are held whole in a chunk of their own.
-            statistics.add(.protocolOverflows)
+            link.statistics.add(.protocolOverflows)
             closeConnection(slot: slot)
             return nil
         }
@@ -137,11 +137,11 @@ extension Worker {
             return
         }
         guard case .done(let sent) = completion.outcome else {
-            statistics.add(.peerErrors)
+            link.statistics.add(.peerErrors)
             perform(connection.pointee.machine.sendCompleted(ok: false, facts(slot)), slot: slot)
             return
         }
-        statistics.add(.bytesOut, UInt64(sent))
+        link.statistics.add(.bytesOut, UInt64(sent))
         connection.pointee.outStart += UInt32(sent)
         if connection.pointee.outStart == connection.pointee.outLength {
             slab.release(connection.pointee.outChunk)

@@ -66,7 +66,7 @@ extension Worker {
         }
         guard let id = proxy.exchanges.allocate(), let chunk = slab.allocate() else {
             if store != RequestStore.none { handling.store.release(store) }
-            statistics.add(.streamsExhausted)
+            link.statistics.add(.streamsExhausted)
             commitProxyFailure(slot: slot, status: .serviceUnavailable, close: failureCloses, headOnly: headOnly)
             return
         }
@@ -108,14 +108,14 @@ extension Worker {
             }
         }
         if let upload {
-            statistics.add(.proxyUploads)
+            link.statistics.add(.proxyUploads)
             exchange.pointee.streamsBody = true
             exchange.pointee.chunkedBody = upload == .chunked
             connection.pointee.handlerState |= HandlerState.uploading
         }
         connection.pointee.handlerState |= HandlerState.proxied
         proxy.exchanges.ofSlot[Int(slot)] = id
-        statistics.add(.proxyRequests)
+        link.statistics.add(.proxyRequests)
         connectUpstream(id)
     }
 
@@ -137,7 +137,7 @@ extension Worker {
                 exchange.pointee.phase = .waiting
                 exchange.pointee.deadline = now + proxy.upstreams.queueSeconds(group: group)
                 proxy.upstreams.wait(group: group, id: id)
-                statistics.add(.proxyQueued)
+                link.statistics.add(.proxyQueued)
                 return
             }
             // None to try at all (all down, or all at max_connections) is 503; none left

@@ -14,7 +14,7 @@ extension Worker {
         let group = exchange.pointee.group, member = exchange.pointee.member
         let wasReused = exchange.pointee.reused
         proxy.upstreams.count(group: group, member: member, kind)
-        statistics.add(kind == .timeout ? .proxyTimeouts : .proxyErrors)
+        link.statistics.add(kind == .timeout ? .proxyTimeouts : .proxyErrors)
         // A reused connection failing says little about the upstream itself.
         if kind != .response || !wasReused { proxy.upstreams.failed(group: group, member: member, now: Worker.monotonicSeconds()) }
         dropUpstream(id)
@@ -22,7 +22,7 @@ extension Worker {
         if retry && !exchange.pointee.windowReused {
             // A stale pooled connection is retried on the same member with a new one.
             if wasReused && kind == .response { exchange.pointee.tried &= ~(1 << UInt64(member)) }
-            statistics.add(.proxyRetries)
+            link.statistics.add(.proxyRetries)
             connectUpstream(id)
             return
         }

@@ -61,7 +61,7 @@ extension Worker {
         var stream: UInt32?
         if remaining > 0 || leftover > 0 {
             guard let allocated = streams.allocate() else {
-                statistics.add(.streamsExhausted)
+                link.statistics.add(.streamsExhausted)
                 failExchange(id, status: .serviceUnavailable)
                 return
             }
@@ -141,7 +141,7 @@ extension Worker {
         }
         guard result > 0 else {
             let timedOut = result == -ECANCELED && upstream.timedOut
-            statistics.add(timedOut ? .proxyTimeouts : .proxyErrors)
+            link.statistics.add(timedOut ? .proxyTimeouts : .proxyErrors)
             proxy.upstreams.count(group: upstream.group, member: upstream.member, timedOut ? .timeout : .response)
             perform(table[slot].pointee.machine.sendCompleted(ok: false, facts(slot)), slot: slot)
             return
@@ -151,7 +151,7 @@ extension Worker {
         upstream.timedOut = false
         if var chunked = upstream.chunked {
             guard let end = Worker.chunkedEnd(&chunked, UnsafeRawBufferPointer(start: streams.buffer(id), count: count)) else {
-                statistics.add(.proxyErrors)
+                link.statistics.add(.proxyErrors)
                 perform(table[slot].pointee.machine.sendCompleted(ok: false, facts(slot)), slot: slot)
                 return
             }
@@ -168,7 +168,7 @@ extension Worker {
         stream.pointee.upstream = upstream
         stream.pointee.filled = UInt32(count)
         stream.pointee.sent = 0
-        statistics.add(.bytesIn, UInt64(count))
+        link.statistics.add(.bytesIn, UInt64(count))
         guard perform(table[slot].pointee.machine.sendCompleted(ok: true, facts(slot)), slot: slot) else { return }
         updateTimer(slot: slot)
     }

@@ -23,11 +23,11 @@ extension Worker {
         }
         switch completion.outcome {
         case .done(let count) where count > 0:
-            statistics.add(.bytesIn, UInt64(count))
+            link.statistics.add(.bytesIn, UInt64(count))
             let id = buffer ?? 0
             received(slot: slot, group: data.buffer, id: id, count: count)
         case .done:
-            if tls.isOn(slot) && tls[slot].pointee.handshaking && tls[slot].pointee.started { statistics.add(.tlsFailuresClosed) }
+            if tls.isOn(slot) && tls[slot].pointee.handshaking && tls[slot].pointee.started { link.statistics.add(.tlsFailuresClosed) }
             perform(connection.pointee.machine.peerShutdown(facts(slot)), slot: slot)
             return
         case .noBuffers:
@@ -38,8 +38,8 @@ extension Worker {
             break
         default:
             if let buffer { buffers.recycle(group: data.buffer, id: buffer) }
-            statistics.add(.peerErrors)
-            if tls.isOn(slot) && tls[slot].pointee.handshaking && tls[slot].pointee.started { statistics.add(.tlsFailuresClosed) }
+            link.statistics.add(.peerErrors)
+            if tls.isOn(slot) && tls[slot].pointee.handshaking && tls[slot].pointee.started { link.statistics.add(.tlsFailuresClosed) }
             perform(connection.pointee.machine.failed(), slot: slot)
             return
         }
@@ -155,12 +155,12 @@ extension Worker {
     /// by a group when it may.
     mutating func park(slot: UInt32) {
         paused.starved.append(slot)
-        statistics.add(.bufferStarvations)
+        link.statistics.add(.bufferStarvations)
         let widened = buffers.widen()
         if widened > 0 {
             rearmStarved(budget: widened)
         } else if buffers.groupCount < buffers.maxGroups, (try? buffers.grow(ring: ring)) == true {
-            statistics.add(.bufferGroupsAdded)
+            link.statistics.add(.bufferGroupsAdded)
             // A fresh group: every parked connection can be re-armed on it now.
             rearmStarved(budget: Int(buffers.count))
         }

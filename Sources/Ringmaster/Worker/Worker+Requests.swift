@@ -27,7 +27,7 @@ extension Worker {
                     return offset
                 case .ended(let consumed):
                     offset += consumed
-                    if answerQueued(slot: slot, generation: generation) { statistics.recordDuration(since: bodyStarted) }
+                    if answerQueued(slot: slot, generation: generation) { link.statistics.recordDuration(since: bodyStarted) }
                     bodyStarted = 0
                 case .failed:
                     return input.count
@@ -48,12 +48,12 @@ extension Worker {
                 return input.count
             case .complete(let head):
                 offset += head.headLength
-                statistics.add(.requests)
+                link.statistics.add(.requests)
                 connection.pointee.requests &+= 1
-                let started = statistics.durationStart()
+                let started = link.statistics.durationStart()
                 handleRequest(slot: slot, head: head, in: rest)
                 if connection.pointee.generation != generation { return input.count }
-                if answerQueued(slot: slot, generation: generation) { statistics.recordDuration(since: started) } else { bodyStarted = started }
+                if answerQueued(slot: slot, generation: generation) { link.statistics.recordDuration(since: started) } else { bodyStarted = started }
             }
         }
         return offset
@@ -71,11 +71,11 @@ extension Worker {
         case .needMore:
             return nil
         case .invalid:
-            statistics.add(.proxyHeaderErrors)
+            link.statistics.add(.proxyHeaderErrors)
             perform(connection.pointee.machine.failed(), slot: slot)
             return nil
         case .complete(let length, let source, _):
-            statistics.add(.proxyHeaders)
+            link.statistics.add(.proxyHeaders)
             connection.pointee.awaitsProxyHeader = false
             if source.family != .unknown { acceptor[slot] = source }
             return length
@@ -109,7 +109,7 @@ extension Worker {
         case .notFound: connection.pointee.pendingRoute = RouteAnswer.notFoundIndex
         }
         connection.pointee.tableEpoch = routing.retired.epoch
-        statistics.recordRoute(index: Int(connection.pointee.pendingRoute))
+        link.statistics.recordRoute(index: Int(connection.pointee.pendingRoute))
         var pending = PendingResponse.owed
         if head.method == .head { pending |= PendingResponse.headOnly }
         if !head.keepAlive || lifecycle.draining { pending |= PendingResponse.close }
@@ -222,7 +222,7 @@ extension Worker {
             commit(slot: slot, Worker.text(.serviceUnavailable, Worker.bytes("draining\n"), headOnly: headOnly), close: close)
         case .metrics:
             // Counted first: the exposition includes its own response.
-            statistics.recordStatus(200)
+            link.statistics.recordStatus(200)
             let metrics = metricsAnswer(headOnly: headOnly)
             commit(slot: slot, metrics, close: close, counted: true)
             if case .response(_, .stream(.memory(let block, _), _, _)) = metrics { block.release() }

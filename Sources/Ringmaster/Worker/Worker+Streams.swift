@@ -30,7 +30,7 @@ extension Worker {
         stream.pointee.offset = offset
         stream.pointee.remaining = count
         table[slot].pointee.stream = id
-        statistics.add(.fileStreams)
+        link.statistics.add(.fileStreams)
     }
 
     /// The next operation of the connection's stream: send what its buffer holds, send the
@@ -100,7 +100,7 @@ extension Worker {
         guard result > 0 else {
             // An error, or end of file before the promised length (the file shrank): the
             // head already went out, so the only honest signal left is to cut the connection.
-            statistics.add(.fileErrors)
+            link.statistics.add(.fileErrors)
             perform(table[data.slot].pointee.machine.sendCompleted(ok: false, facts(data.slot)), slot: data.slot)
             return
         }
@@ -120,11 +120,11 @@ extension Worker {
         let stream = streams[id]
         let result = completion.result
         guard result >= 0 else {
-            statistics.add(.peerErrors)
+            link.statistics.add(.peerErrors)
             perform(table[slot].pointee.machine.sendCompleted(ok: false, facts(slot)), slot: slot)
             return
         }
-        statistics.add(.bytesOut, UInt64(result))
+        link.statistics.add(.bytesOut, UInt64(result))
         if stream.pointee.memory != nil {
             stream.pointee.offset += UInt64(result)
             stream.pointee.remaining -= UInt64(result)
@@ -159,11 +159,11 @@ extension Worker {
     /// a piece, false when this piece goes by the ring's read and send.
     mutating func pumpSendfile(slot: UInt32, stream id: UInt32) -> Bool {
         let generation = table[slot].pointee.generation
-        switch streams.sendfileStep(id, slot: slot, statistics: statistics) {
+        switch streams.sendfileStep(id, slot: slot, statistics: link.statistics) {
         case .install:
             ring.prepareFixedFDInstall(slot: slot, userData: UserData(slot: slot, operation: .fdInstall, buffer: UInt16(id), generation: generation))
         case .poll(let sent):
-            if sent > 0 { statistics.add(.bytesOut, UInt64(sent)) }
+            if sent > 0 { link.statistics.add(.bytesOut, UInt64(sent)) }
             ring.preparePollWritable(slot: slot, userData: UserData(slot: slot, operation: .streamPoll, buffer: UInt16(id), generation: generation))
         case .ring:
             return false
@@ -184,11 +184,11 @@ extension Worker {
         let slot = data.slot
         if completion.result >= 0 {
             streams.sockets.adopt(completion.result, slot: slot)
-            statistics.add(.sendfileInstalls)
+            link.statistics.add(.sendfileInstalls)
         } else {
             streams[UInt32(data.buffer)].pointee.sendfile = false
             if completion.isUnsupportedOperation, streams.sockets.disable() {
-                logger.warning("worker \(index): IORING_OP_FIXED_FD_INSTALL refused (EINVAL; it needs Linux 6.8): large file bodies go by IORING_OP_READ + SEND")
+                link.logger.warning("worker \(link.index): IORING_OP_FIXED_FD_INSTALL refused (EINVAL; it needs Linux 6.8): large file bodies go by IORING_OP_READ + SEND")
             }
         }
         guard perform(table[slot].pointee.machine.sendCompleted(ok: true, facts(slot)), slot: slot) else { return }
@@ -204,7 +204,7 @@ extension Worker {
         let failure = stream.pointee.failure
         guard failure == .none, completion.result >= 0 else {
             // The head already promised a length: cutting the connection is the only signal.
-            statistics.add(failure == .file ? .fileErrors : .peerErrors)
+            link.statistics.add(failure == .file ? .fileErrors : .peerErrors)
             perform(table[slot].pointee.machine.sendCompleted(ok: false, facts(slot)), slot: slot)
             return
         }

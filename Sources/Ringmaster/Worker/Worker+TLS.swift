@@ -10,7 +10,7 @@ extension Worker {
     /// A connection accepted on a TLS listener: its session starts in the handshake.
     mutating func openTLS(slot: UInt32) -> Bool {
         guard tls.open(slot) else {
-            logger.warning("worker \(index): OpenSSL could not make a session (out of memory): connection closed")
+            link.logger.warning("worker \(link.index): OpenSSL could not make a session (out of memory): connection closed")
             return false
         }
         return true
@@ -87,7 +87,7 @@ extension Worker {
                 return bytes.count
             default:
                 session.pointee.broken = true
-                statistics.add(.peerErrors)
+                link.statistics.add(.peerErrors)
                 perform(connection.pointee.machine.failed(), slot: slot)
                 return bytes.count
             }
@@ -124,16 +124,16 @@ extension Worker {
             default:
                 // A protocol error or a fatal alert; OpenSSL wrote an alert the close sends.
                 session.pointee.broken = true
-                statistics.add(.tlsFailuresProtocol)
+                link.statistics.add(.tlsFailuresProtocol)
                 ERR_clear_error()
                 perform(table[slot].pointee.machine.failed(), slot: slot)
                 return false
             }
         }
         session.pointee.handshaking = false
-        statistics.add(ctls_version(session.pointee.ssl) == Int32(CTLS_TLS1_3_VERSION) ? .tlsHandshakes13 : .tlsHandshakes12)
-        if ctls_session_reused(session.pointee.ssl) != 0 { statistics.add(.tlsResumed) }
-        statistics.add(TLSCipher.counter(code: ctls_cipher_code(session.pointee.ssl)))
+        link.statistics.add(ctls_version(session.pointee.ssl) == Int32(CTLS_TLS1_3_VERSION) ? .tlsHandshakes13 : .tlsHandshakes12)
+        if ctls_session_reused(session.pointee.ssl) != 0 { link.statistics.add(.tlsResumed) }
+        link.statistics.add(TLSCipher.counter(code: ctls_cipher_code(session.pointee.ssl)))
         sendRecords(slot: slot)
         guard table[slot].pointee.isOpen else { return false }
         // The handshake timer gives way to the header or idle timer.
@@ -148,7 +148,7 @@ extension Worker {
     /// Plain HTTP on the TLS port: answered in plain HTTP with 400, then closed, as nginx does
     /// ("The plain HTTP request was sent to HTTPS port").
     mutating func answerPlainHTTP(slot: UInt32) {
-        statistics.add(.tlsFailuresPlaintext)
+        link.statistics.add(.tlsFailuresPlaintext)
         tls.close(slot, slab: &slab)
         respondError(slot: slot, status: .badRequest)
         if table[slot].pointee.isOpen { flushOutput(slot: slot) }
@@ -156,7 +156,7 @@ extension Worker {
 
     /// A PROXY header that is missing or split over segments on a TLS listener.
     mutating func refuseProxyHeader(slot: UInt32) {
-        statistics.add(.proxyHeaderErrors)
+        link.statistics.add(.proxyHeaderErrors)
         perform(table[slot].pointee.machine.failed(), slot: slot)
     }
 
@@ -173,7 +173,7 @@ extension Worker {
         guard !session.pointee.broken, tls.prepareOutput(slot, slab: &slab) else { return false }
         let plaintext = tls.plaintextRoom(slot, count: count)
         guard plaintext > 0 else {
-            statistics.add(.protocolOverflows)
+            link.statistics.add(.protocolOverflows)
             return false
         }
         let written = SSL_write(session.pointee.ssl, bytes, Int32(plaintext))
@@ -227,7 +227,7 @@ extension Worker {
             if owed.rawValue != 0 {
                 dispatch(owed, Completion(result: completion.result < 0 ? completion.result : -EPIPE, flags: 0))
             } else {
-                statistics.add(.peerErrors)
+                link.statistics.add(.peerErrors)
                 perform(connection.pointee.machine.failed(), slot: slot)
             }
             return
@@ -256,7 +256,7 @@ extension Worker {
         guard session.pointee.inFlight == 0 else { return nil }
         if !session.pointee.broken && !session.pointee.handshaking && !session.pointee.farewell,
            tls.prepareOutput(slot, slab: &slab) {
-            if SSL_shutdown(session.pointee.ssl) >= 0 { statistics.add(.tlsCloseNotify) }
+            if SSL_shutdown(session.pointee.ssl) >= 0 { link.statistics.add(.tlsCloseNotify) }
             ERR_clear_error()
         }
         session.pointee.farewell = true

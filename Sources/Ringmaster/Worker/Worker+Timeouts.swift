@@ -22,7 +22,7 @@ extension Worker {
         if proxy.upstreams.hasGroups || proxy.exchanges.inUse > 0 { expireUpstreamReads() }
         // The tick is also what bounds an access log line's wait for its write to a second.
         if accessLog.enabled { flushAccessLog() }
-        if index == 0 && tls.enabled { tls.tickTicketKeys() }
+        if link.index == 0 && tls.enabled { tls.tickTicketKeys() }
     }
 
     /// A deadline passed: a partial request gets 408, anything else is closed.
@@ -31,12 +31,12 @@ extension Worker {
         wheel.clear(slot)
         guard connection.pointee.isOpen else { return }
         switch connection.pointee.machine.timer {
-        case .header: statistics.add(.headerTimeouts)
-        case .body: statistics.add(.bodyTimeouts)
-        case .write: statistics.add(.writeTimeouts)
-        case .linger: statistics.add(.lingerTimeouts)
-        case .handshake: statistics.add(.tlsFailuresTimeout)
-        case .idle, .none: statistics.add(.idleTimeouts)
+        case .header: link.statistics.add(.headerTimeouts)
+        case .body: link.statistics.add(.bodyTimeouts)
+        case .write: link.statistics.add(.writeTimeouts)
+        case .linger: link.statistics.add(.lingerTimeouts)
+        case .handshake: link.statistics.add(.tlsFailuresTimeout)
+        case .idle, .none: link.statistics.add(.idleTimeouts)
         }
         guard perform(connection.pointee.machine.timerFired(facts(slot)), slot: slot) else { return }
         // The 408 itself runs under the write timeout (the machine chose it).

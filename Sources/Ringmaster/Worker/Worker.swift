@@ -17,7 +17,6 @@ public enum WorkerExit: Sendable, Equatable {
 
 /// A single-threaded io_uring HTTP/1.1 worker.
 public struct Worker: ~Copyable {
-    let index: Int
     var ring: Ring
     var buffers: BufferPool
     var table: ConnectionTable
@@ -46,14 +45,9 @@ public struct Worker: ~Copyable {
     var tls: TLSSessions
     /// Off unless `access_log.path` is set (Worker+AccessLog.swift).
     var accessLog: AccessLog
-    /// What /metrics sums and writes into.
-    let metrics: MetricsExport
     var lifecycle: WorkerLifecycle
-    let statistics: WorkerStatistics
-    let control: WorkerControl
-    let logger: Logger
-    /// What the worker ended up using, for the startup log line.
-    public let summary: String
+    /// Its index, counters, control mailbox, logger and /metrics state (SupervisorLink.swift).
+    let link: SupervisorLink
 
     /// Builds every per-worker structure. Call on the worker's thread after pinning, so the
     /// memory is first touched on its NUMA node and the ring's single issuer is this thread.
@@ -82,7 +76,7 @@ public struct Worker: ~Copyable {
         let accessLog = c.accessLogFD >= 0
             ? try AccessLog(fd: c.accessLogFD, format: c.accessLogFormat, slots: tableSize, node: c.numaNode)
             : AccessLog()
-        summary = "worker \(c.index): cpu=\(c.cpu.map(String.init) ?? "any") node=\(c.numaNode.map { String($0) } ?? "none") "
+        let summary = "worker \(c.index): cpu=\(c.cpu.map(String.init) ?? "any") node=\(c.numaNode.map { String($0) } ?? "none") "
             + "ring=\(ring.sqEntries)/\(ring.cqEntries) no_sqarray=\(ring.usesNoSQArray) registered_ring_fd=\(ring.usesRegisteredRingFD) "
             + "fixed_files=\(tableSize) buffers=\(c.bufferCount)x\(c.bufferSize) huge_pages=\(buffers.usesHugePages) napi=\(napi)"
             + " access_log=\(accessLog.enabled ? accessLog.format.rawValue : "off") sendfile=\(streams.sockets.enabled)"
@@ -99,11 +93,8 @@ public struct Worker: ~Copyable {
         self.table = table
         self.slab = slab
         self.streams = streams
-        index = c.index
-        self.statistics = statistics
-        logger = c.logger
-        metrics = MetricsExport(all: c.allStatistics.isEmpty ? [statistics] : c.allStatistics)
-        self.control = control
+        link = SupervisorLink(index: c.index, statistics: statistics, control: control, logger: c.logger,
+                              metrics: MetricsExport(all: c.allStatistics.isEmpty ? [statistics] : c.allStatistics), summary: summary)
         wheel = TimingWheel(capacity: tableSize)
         lifecycle = WorkerLifecycle(timeoutMilliseconds: c.shutdownTimeoutMilliseconds)
         // Code routes first: they win over configured ones, and their indices (which a
@@ -125,6 +116,8 @@ public struct Worker: ~Copyable {
         if acceptor.plainListenerFD >= 0 { close(acceptor.plainListenerFD) }
     }
 
+    /// What the worker ended up using, for the start-up log line.
+    public var summary: String { link.summary }
     /// True when the receive buffers are on huge pages.
     public var usesHugePages: Bool { buffers.usesHugePages }
     /// The first connection record: the start of this worker's shard.
@@ -153,10 +146,10 @@ public struct Worker: ~Copyable {
             // Timers and finished responses that handlers queued during the batch.
             if handling.context.hasWork || handling.context.executor.hasJobs { runHandlerWork() }
             // Safe: free-running CQ indices.
-            statistics.recordBatch(tail &- head)
+            link.statistics.recordBatch(tail &- head)
             // Completions the CQ could not take wait in the kernel (NODROP); the next enter
             // flushes them now that the batch made room. Counted, never lost.
-            if ring.completionsOverflowed { statistics.add(.completionOverflows) }
+            if ring.completionsOverflowed { link.statistics.add(.completionOverflows) }
             let returned = buffers.publish()
             if paused.starved.count > 0 { rearmStarved(budget: returned) }
         }
