@@ -7,7 +7,7 @@ extension Worker {
     /// Multishot recv with buffer select from the pool's current group. The group rides in
     /// user_data, so even a stale completion returns its buffer to the right ring.
     mutating func submitRecv(slot: UInt32) {
-        let group = buffers.currentGroup
+        let group = receive.pool.currentGroup
         ring.prepareMultishotRecv(slot: slot, group: group,
                                   userData: UserData(slot: slot, operation: .recv, buffer: group, generation: table[slot].pointee.generation))
     }
@@ -18,7 +18,7 @@ extension Worker {
         let buffer = completion.bufferID
         guard connection.pointee.generation == data.generation, connection.pointee.isOpen else {
             // A completion for a previous occupant of the slot: drop it, keep its buffer.
-            if let buffer { buffers.recycle(group: data.buffer, id: buffer) }
+            if let buffer { receive.pool.recycle(group: data.buffer, id: buffer) }
             return
         }
         switch completion.outcome {
@@ -37,7 +37,7 @@ extension Worker {
             // The stop backpressure asked for: receiveEnded below re-arms if it is over.
             break
         default:
-            if let buffer { buffers.recycle(group: data.buffer, id: buffer) }
+            if let buffer { receive.pool.recycle(group: data.buffer, id: buffer) }
             link.statistics.add(.peerErrors)
             if tls.isOn(slot) && tls[slot].pointee.handshaking && tls[slot].pointee.started { link.statistics.add(.tlsFailuresClosed) }
             perform(connection.pointee.machine.failed(), slot: slot)
@@ -51,24 +51,24 @@ extension Worker {
     /// `count` bytes in buffer `id` of `group`: parsed in place, held for later, or dropped.
     mutating func received(slot: UInt32, group: UInt16, id: UInt16, count: Int) {
         let connection = table[slot]
-        let bytes = UnsafeRawBufferPointer(start: buffers.buffer(group: group, id: id), count: count)
+        let bytes = UnsafeRawBufferPointer(start: receive.pool.buffer(group: group, id: id), count: count)
         switch connection.pointee.machine.received() {
         case .parse:
             let used = tls.isOn(slot) ? decryptInput(slot: slot, bytes) : consumeInput(slot: slot, bytes)
             if used < count && connection.pointee.isOpen && connection.pointee.machine.isInputWaiting {
                 // The output filled: the rest of this buffer waits with it (no copy).
-                paused.held.append(slot: slot, group: group, id: id, offset: used, length: count)
+                receive.held.append(slot: slot, group: group, id: id, offset: used, length: count)
                 flushOutput(slot: slot)
                 return
             }
         case .hold:
-            paused.held.append(slot: slot, group: group, id: id, offset: 0, length: count)
+            receive.held.append(slot: slot, group: group, id: id, offset: 0, length: count)
             return
         case .discard:
             discard(slot: slot, count: count)
         }
         // Parsed: the buffer goes back at once, never held until the send completes.
-        buffers.recycle(group: group, id: id)
+        receive.pool.recycle(group: group, id: id)
         if connection.pointee.isOpen { flushOutput(slot: slot) }
     }
 
@@ -124,18 +124,18 @@ extension Worker {
             _ = decryptInput(slot: slot, UnsafeRawBufferPointer(start: nil, count: 0))
         }
         while connection.pointee.generation == generation && !connection.pointee.machine.isInputWaiting,
-              let held = paused.held.first(slot) {
+              let held = receive.held.first(slot) {
             guard connection.pointee.machine.acceptsRequests else { break }
-            let bytes = UnsafeRawBufferPointer(start: buffers.buffer(group: held.group, id: held.id) + Int(held.offset),
+            let bytes = UnsafeRawBufferPointer(start: receive.pool.buffer(group: held.group, id: held.id) + Int(held.offset),
                                                count: Int(held.length - held.offset))
             let used = tls.isOn(slot) ? decryptInput(slot: slot, bytes) : consumeInput(slot: slot, bytes)
             guard connection.pointee.generation == generation else { return }
             if used < bytes.count && connection.pointee.machine.isInputWaiting {
-                paused.held.advanceFirst(slot, by: used)
+                receive.held.advanceFirst(slot, by: used)
                 break
             }
-            let done = paused.held.removeFirst(slot)
-            buffers.recycle(group: done.group, id: done.id)
+            let done = receive.held.removeFirst(slot)
+            receive.pool.recycle(group: done.group, id: done.id)
         }
         guard connection.pointee.generation == generation, connection.pointee.isOpen else { return }
         // Closing: what is still held will never be parsed.
@@ -145,24 +145,24 @@ extension Worker {
 
     /// Recycles every buffer `slot` holds.
     mutating func releaseHeldInput(slot: UInt32) {
-        while paused.held.holds(slot) {
-            let held = paused.held.removeFirst(slot)
-            buffers.recycle(group: held.group, id: held.id)
+        while receive.held.holds(slot) {
+            let held = receive.held.removeFirst(slot)
+            receive.pool.recycle(group: held.group, id: held.id)
         }
     }
 
     /// Puts a connection whose recv ended with ENOBUFS on the starved FIFO, and grows the pool
     /// by a group when it may.
     mutating func park(slot: UInt32) {
-        paused.starved.append(slot)
+        receive.starved.append(slot)
         link.statistics.add(.bufferStarvations)
-        let widened = buffers.widen()
+        let widened = receive.pool.widen()
         if widened > 0 {
             rearmStarved(budget: widened)
-        } else if buffers.groupCount < buffers.maxGroups, (try? buffers.grow(ring: ring)) == true {
+        } else if receive.pool.groupCount < receive.pool.maxGroups, (try? receive.pool.grow(ring: ring)) == true {
             link.statistics.add(.bufferGroupsAdded)
             // A fresh group: every parked connection can be re-armed on it now.
-            rearmStarved(budget: Int(buffers.count))
+            rearmStarved(budget: Int(receive.pool.count))
         }
     }
 
@@ -170,9 +170,9 @@ extension Worker {
     /// needs at least one), so a burst is served in turn instead of all re-arming into a
     /// ring that can satisfy only a few.
     mutating func rearmStarved(budget: Int) {
-        var remaining = min(budget, paused.starved.count)
+        var remaining = min(budget, receive.starved.count)
         while remaining > 0 {
-            let slot = paused.starved.removeFirst()
+            let slot = receive.starved.removeFirst()
             remaining -= 1
             perform(table[slot].pointee.machine.buffersReturned(), slot: slot)
         }

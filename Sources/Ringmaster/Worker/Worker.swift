@@ -18,15 +18,14 @@ public enum WorkerExit: Sendable, Equatable {
 /// A single-threaded io_uring HTTP/1.1 worker.
 public struct Worker: ~Copyable {
     var ring: Ring
-    var buffers: BufferPool
+    /// The provided receive buffers, input held out of them, and connections waiting for them.
+    var receive: ReceiveBuffers
     var table: ConnectionTable
     var slab: ChunkSlab
     /// The listener's pending accepts and every connection's client address.
     var acceptor: Acceptor
     /// Connections' deadlines (idle, header, body, write, linger), checked by the tick.
     var wheel: TimingWheel
-    /// Connections whose receiving waits: for output room, or for receive buffers.
-    var paused: PausedInput
     /// The parser's header fields and the memory the kernel reads after submission.
     var scratch: WorkerScratch
     /// The parser's limits, the timeouts, the https redirect and the real-client rules.
@@ -89,7 +88,7 @@ public struct Worker: ~Copyable {
                                realIP: RealIP(ranges: c.realIPFrom, header: c.realIPHeader, slots: tableSize))
         self.acceptor = acceptor
         self.ring = ring
-        self.buffers = buffers
+        receive = ReceiveBuffers(pool: buffers, slots: tableSize)
         self.table = table
         self.slab = slab
         self.streams = streams
@@ -105,7 +104,6 @@ public struct Worker: ~Copyable {
         files = FileServer(cacheBytes: c.fileCacheBytes, cacheFileMax: c.fileCacheMaxFile,
                            pathScratchSize: FileServer.pathScratchSize(limits: c.limits, responses: routing.responses),
                            chunkSize: c.chunkSize, statistics: statistics)
-        paused = PausedInput(buffers: Int(c.bufferCount) * max(c.bufferGroupsMax, 1), slots: tableSize)
         scratch = WorkerScratch(headerCount: c.limits.maxHeaderCount)
         proxy = ProxyState(capacity: c.maxStreams, slots: tableSize, cells: statistics.upstreamCells, probes: c.upstreamProbes,
                            routes: c.router.routes + c.routes)
@@ -119,7 +117,7 @@ public struct Worker: ~Copyable {
     /// What the worker ended up using, for the start-up log line.
     public var summary: String { link.summary }
     /// True when the receive buffers are on huge pages.
-    public var usesHugePages: Bool { buffers.usesHugePages }
+    public var usesHugePages: Bool { receive.pool.usesHugePages }
     /// The first connection record: the start of this worker's shard.
     public var shardAddress: UnsafeRawPointer { table.address(of: 0) }
 
@@ -150,8 +148,8 @@ public struct Worker: ~Copyable {
             // Completions the CQ could not take wait in the kernel (NODROP); the next enter
             // flushes them now that the batch made room. Counted, never lost.
             if ring.completionsOverflowed { link.statistics.add(.completionOverflows) }
-            let returned = buffers.publish()
-            if paused.starved.count > 0 { rearmStarved(budget: returned) }
+            let returned = receive.pool.publish()
+            if receive.starved.count > 0 { rearmStarved(budget: returned) }
         }
         if accessLog.enabled { finishAccessLog() }
         // Hand the last closes to the kernel; the ring's teardown finishes the rest.
