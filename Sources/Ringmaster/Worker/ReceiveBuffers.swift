@@ -14,9 +14,9 @@ struct ReceiveBuffers: ~Copyable {
     /// Connections parked by ENOBUFS, a FIFO re-armed as buffers come back.
     var starved: StarvedList
 
-    /// `pool` may grow to `pool.maxGroups` groups, so the held queue has room for all of them.
+    /// `pool` may grow to `pool.maxGroups` groups (at least 1), so the held queue has room for all of them.
     init(pool: consuming BufferPool, slots: Int) {
-        held = HeldInput(buffers: Int(pool.count) * max(pool.maxGroups, 1), slots: slots)
+        held = HeldInput(buffers: Int(pool.count) * pool.maxGroups, slots: slots)
         starved = StarvedList(slots: slots)
         self.pool = pool
     }
